@@ -1,0 +1,35 @@
+"""The one ``gridcast`` command. Each package contributes a sub-app from its own ``cli`` module;
+heavy imports (torch, pyspark) stay inside the commands so ``gridcast --help`` is instant."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import app as api_app
+from gridcast.db_cli import app as db_app
+from gridcast.demo_cli import app as demo_app
+from gridcast.node import app as node_app
+from gridcast.toolchain import app as toolchain_app
+from indexer.cli import app as indexer_app
+from ml.cli import app as ml_app
+from ml.oracle_cli import app as oracle_app
+from streaming.cli import stream_app, telemetry_app
+
+app = typer.Typer(
+    help="Gridcast: a decentralized forecasting network for electricity grids.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(node_app, name="node")
+app.add_typer(toolchain_app, name="toolchain")
+app.add_typer(db_app, name="db")
+app.add_typer(indexer_app, name="index")
+app.add_typer(api_app, name="serve")
+app.add_typer(ml_app, name="ml")
+app.add_typer(oracle_app, name="oracle")
+app.add_typer(telemetry_app, name="telemetry")
+app.add_typer(stream_app, name="stream")
+app.add_typer(demo_app, name="demo")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,147 @@
+"""A local anvil node started from node_modules, used by ``gridcast node``, tests and the demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import typer
+
+from gridcast.toolchain import anvil_binary
+
+DEFAULT_MNEMONIC = "test test test test test test test test test test test junk"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def rpc_call(url: str, method: str, params: list | None = None, timeout: float = 10.0) -> object:
+    """One JSON-RPC call over HTTP; raises RuntimeError with the node's message on error."""
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    req = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        reply = json.loads(resp.read())
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error'].get('message', reply['error'])}")
+    return reply["result"]
+
+
+@dataclass
+class AnvilNode:
+    """An anvil child process; a context manager that always stops it."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    chain_id: int = 31337
+    block_time: float | None = None
+    accounts: int = 10
+    balance_eth: int = 1_000_000
+    gas_limit: int = 60_000_000
+    log_file: Path | None = None
+    extra_args: list[str] = field(default_factory=list)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 15.0) -> AnvilNode:
+        if self.port == 0:
+            self.port = free_port(self.host)
+        cmd = [
+            str(anvil_binary()),
+            "--host", self.host,
+            "--port", str(self.port),
+            "--chain-id", str(self.chain_id),
+            "--accounts", str(self.accounts),
+            "--balance", str(self.balance_eth),
+            "--gas-limit", str(self.gas_limit),
+            "--mnemonic", DEFAULT_MNEMONIC,
+            "--silent",
+        ]  # fmt: skip
+        if self.block_time:
+            cmd += ["--block-time", str(self.block_time)]
+        cmd += self.extra_args
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"anvil exited with code {self.process.returncode}: {cmd}")
+            try:
+                rpc_call(self.url, "eth_chainId", timeout=1.0)
+                return self
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"anvil did not answer on {self.url} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def rpc(self, method: str, params: list | None = None) -> object:
+        return rpc_call(self.url, method, params)
+
+    def __enter__(self) -> AnvilNode:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+app = typer.Typer(help="Run a local anvil node.", no_args_is_help=False, invoke_without_command=True)
+
+
+@app.callback(invoke_without_command=True)
+def node(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8545, help="JSON-RPC port (HTTP and WebSocket)."),
+    block_time: float | None = typer.Option(
+        None, help="Seconds between blocks; default mines on each transaction."
+    ),
+    chain_id: int = typer.Option(31337, help="Chain id."),
+) -> None:
+    """Start anvil from node_modules and run until Ctrl-C, then stop it cleanly."""
+    try:
+        anvil = AnvilNode(host=host, port=port, chain_id=chain_id, block_time=block_time).start()
+    except RuntimeError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"anvil listening on {anvil.url} (chain id {chain_id}); Ctrl-C stops it")
+    stop = False
+
+    def _on_signal(signum: int, frame: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stop and anvil.process and anvil.process.poll() is None:
+            time.sleep(0.2)
+    finally:
+        anvil.stop()
+        typer.echo("anvil stopped")

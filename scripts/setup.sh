@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# One install command: virtualenv + editable package with dev extras, npm parts, the solcjs wrapper
+# registered with py-solc-x, compiled contracts. Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PY=${PYTHON:-python3}
+VENV=${GRIDCAST_VENV:-.venv}
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+  step "creating virtualenv $VENV"
+  "$PY" -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
+fi
+
+stamp="$VENV/.gridcast-installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  step "installing the gridcast package (editable, dev extras)"
+  "$VENV/bin/pip" install -q -e '.[dev]'
+  touch "$stamp"
+else
+  step "python packages up to date"
+fi
+
+if [ ! -d node_modules/solc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  step "installing npm parts (solc, anvil, OpenZeppelin)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  step "npm parts up to date"
+fi
+
+step "registering the solcjs wrapper with py-solc-x"
+"$VENV/bin/python" -m gridcast.toolchain register-solc
+
+step "compiling contracts"
+"$VENV/bin/ape" compile
+
+step "done: activate with 'source $VENV/bin/activate'"

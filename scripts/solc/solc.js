@@ -1,0 +1,58 @@
+#!/usr/bin/env node
+// Native-solc-compatible front for solcjs: py-solc-x and slither parse `--version` and expect clean
+// `--standard-json` output, but raw solcjs prints a banner first and ignores --base-path imports.
+"use strict";
+const fs = require("fs");
+const path = require("path");
+
+const here = __dirname;
+const projectRoot = path.resolve(here, "..", "..");
+const solc = require(require.resolve("solc", { paths: [projectRoot, here] }));
+
+const args = process.argv.slice(2);
+const version = solc.version().replace(".Emscripten.clang", ".Linux.g++");
+
+if (args.includes("--version") || args.includes("-v")) {
+  process.stdout.write(`solc, the solidity compiler commandline interface\nVersion: ${version}\n`);
+  process.exit(0);
+}
+
+if (!args.includes("--standard-json")) {
+  process.stderr.write("solc wrapper: only --version and --standard-json are supported\n");
+  process.exit(2);
+}
+
+const roots = [process.cwd()];
+for (let i = 0; i < args.length; i++) {
+  const a = args[i];
+  const take = (flag) => {
+    if (a === flag && i + 1 < args.length) return args[++i];
+    if (a.startsWith(flag + "=")) return a.slice(flag.length + 1);
+    return null;
+  };
+  const base = take("--base-path");
+  if (base !== null) { roots.unshift(path.resolve(base)); continue; }
+  const inc = take("--include-path");
+  if (inc !== null) { roots.push(path.resolve(inc)); continue; }
+  const allow = take("--allow-paths");
+  if (allow !== null) { allow.split(",").forEach((p) => roots.push(path.resolve(p))); continue; }
+}
+roots.push(path.join(projectRoot, "node_modules"));
+
+function findImports(importPath) {
+  const candidates = path.isAbsolute(importPath) ? [importPath] : roots.map((r) => path.join(r, importPath));
+  for (const c of candidates) {
+    try {
+      return { contents: fs.readFileSync(c, "utf8") };
+    } catch (_) { /* try the next root */ }
+  }
+  return { error: `File not found: ${importPath} (searched ${roots.join(", ")})` };
+}
+
+let inputFile = null;
+const sj = args.indexOf("--standard-json");
+if (sj + 1 < args.length && !args[sj + 1].startsWith("-")) inputFile = args[sj + 1];
+const input = fs.readFileSync(inputFile || 0, "utf8");
+const output = solc.compile(input, { import: findImports });
+process.stdout.write(output);
+process.stdout.write("\n");
