@@ -1,0 +1,31 @@
+"""One place that builds the SparkSession (master from settings, small shuffle for 2 cores)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+from gridcast.settings import PROJECT_ROOT, get_settings
+
+
+def spark_session(master: str | None = None, app_name: str = "gridcast-stream") -> Any:
+    from pyspark.sql import SparkSession
+
+    # Executors (local or on a standalone worker) must run this interpreter and import this repo.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    pythonpath = os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)
+    builder = (
+        SparkSession.builder.master(master or get_settings().spark_master)
+        .appName(app_name)
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "false")
+        .config("spark.executorEnv.PYTHONPATH", pythonpath)
+        .config("spark.executorEnv.PYSPARK_PYTHON", sys.executable)
+        .config("spark.sql.streaming.minBatchesToRetain", "20")
+        .config("spark.driver.memory", "1g")
+    )
+    return builder.getOrCreate()
