@@ -1,0 +1,555 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IForecastRegistry} from "./interfaces/IForecastRegistry.sol";
+import {IOperatorStaking} from "./interfaces/IOperatorStaking.sol";
+
+/// @title ForecastRegistry
+/// @notice Notarizes forecasts: feeds and their epochs, batched commitments (a day-ahead curve in one
+/// transaction, directly or relayed with an EIP-712 signature), reveals, and the stake-weighted median.
+/// @dev A batch stores one root over its per-epoch commitments
+/// keccak256(abi.encode(value, lower, upper, modelHash, salt, operator, feedId, epoch)); revealed values
+/// are packed two epochs per storage slot (int40 each), which keeps commit+reveal near 20k gas per point.
+/// The (feed, operator) commit watermark makes a second commitment for the same epoch impossible.
+/// Consensus is computed from the caller-supplied set of revealed batches, checked for completeness
+/// against the per-epoch reveal counter, so storage never holds per-epoch lists.
+contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, Pausable {
+    bytes32 public constant FEED_ADMIN_ROLE = keccak256("FEED_ADMIN_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    bytes32 public constant COMMIT_TYPEHASH = keccak256(
+        "Commit(address operator,bytes32 feedId,uint64 firstEpoch,bytes32[] commitments,uint256 nonce,uint256 deadline)"
+    );
+    uint256 public constant MAX_BATCH = 256;
+    int64 internal constant MAX_VALUE = int64(type(int40).max);
+    int64 internal constant MIN_VALUE = int64(type(int40).min);
+
+    struct Feed {
+        FeedParams params;
+        string region;
+        string metric;
+        uint32 resolutionSeconds;
+        bool paused;
+        bool exists;
+    }
+
+    struct Batch {
+        bytes32 root;
+        uint96 weight;
+        uint32 count;
+        bool revealed;
+    }
+
+    IOperatorStaking private immutable _staking;
+
+    mapping(bytes32 feedId => Feed) private _feeds;
+    bytes32[] private _feedIds;
+    mapping(bytes32 feedId => mapping(address operator => uint64)) private _nextEpoch;
+    mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => Batch))) private _batches;
+    // Two revealed points per slot: [value|lower|upper] as int40 each, 120 bits a point.
+    mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => mapping(uint256 => uint256))))
+        private _points;
+    // Eight epochs per slot, 32 bits each: commit count (low 16) and reveal count (high 16).
+    mapping(bytes32 feedId => mapping(uint64 epochGroup => uint256)) private _counts;
+    mapping(bytes32 feedId => mapping(uint64 epoch => Consensus)) private _consensus;
+    mapping(bytes32 feedId => uint64) private _latestEpoch;
+    mapping(bytes32 feedId => bool) private _hasConsensus;
+
+    constructor(IOperatorStaking staking_, address admin) EIP712("Gridcast ForecastRegistry", "1") {
+        _staking = staking_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(FEED_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ----------------------------------------------------------------------------------------- feeds
+
+    /// @notice The feed id of (region, metric, resolution): keccak256(abi.encode(region, metric, resolutionSeconds)).
+    function feedIdOf(string calldata region, string calldata metric, uint32 resolutionSeconds)
+        public
+        pure
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(region, metric, resolutionSeconds));
+    }
+
+    /// @notice Registers a feed with its parameters.
+    /// @dev Requirements:
+    /// - the caller has FEED_ADMIN_ROLE;
+    /// - the feed is not registered yet;
+    /// - parameters are consistent (non-zero epoch length and round, genesis after the first gate, bps <= 10000).
+    function registerFeed(
+        string calldata region,
+        string calldata metric,
+        uint32 resolutionSeconds,
+        FeedParams calldata params
+    ) external onlyRole(FEED_ADMIN_ROLE) returns (bytes32 feedId) {
+        feedId = feedIdOf(region, metric, resolutionSeconds);
+        if (_feeds[feedId].exists) revert ForecastRegistryFeedExists(feedId);
+        _checkParams(params);
+        Feed storage f = _feeds[feedId];
+        f.params = params;
+        f.region = region;
+        f.metric = metric;
+        f.resolutionSeconds = resolutionSeconds;
+        f.exists = true;
+        _feedIds.push(feedId);
+        emit FeedRegistered(feedId, region, metric, resolutionSeconds, params);
+    }
+
+    /// @notice Updates a feed's economic and window parameters.
+    /// @dev Genesis, epoch length and round size are immutable because past epochs depend on them.
+    /// Requirements:
+    /// - the caller has FEED_ADMIN_ROLE; the feed exists; the timing base is unchanged.
+    function setFeedParams(bytes32 feedId, FeedParams calldata params) external onlyRole(FEED_ADMIN_ROLE) {
+        Feed storage f = _feed(feedId);
+        if (
+            params.genesis != f.params.genesis || params.epochLength != f.params.epochLength
+                || params.epochsPerRound != f.params.epochsPerRound
+        ) revert ForecastRegistryImmutableParam();
+        _checkParams(params);
+        f.params = params;
+        emit FeedParamsUpdated(feedId, params);
+    }
+
+    /// @notice Stops commits and reveals on one feed.
+    /// @dev Requirements: the caller has PAUSER_ROLE; the feed exists.
+    function pauseFeed(bytes32 feedId) external onlyRole(PAUSER_ROLE) {
+        _feed(feedId).paused = true;
+        emit FeedPaused(feedId);
+    }
+
+    /// @notice Resumes a paused feed.
+    /// @dev Requirements: the caller has PAUSER_ROLE; the feed exists.
+    function unpauseFeed(bytes32 feedId) external onlyRole(PAUSER_ROLE) {
+        _feed(feedId).paused = false;
+        emit FeedUnpaused(feedId);
+    }
+
+    /// @notice Stops commits and reveals on every feed.
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @notice Resumes every feed that is not paused on its own.
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ----------------------------------------------------------------------------------------- commit
+
+    /// @notice Commits the caller's forecasts for `commitments.length` consecutive epochs from `firstEpoch`.
+    /// @dev Requirements:
+    /// - the feed exists and is not paused;
+    /// - 1..MAX_BATCH commitments, all epochs in one round, before that round's commit deadline;
+    /// - no earlier commitment of the caller covers any of these epochs or a later one;
+    /// - the caller's stake is at least the feed's minimum; no epoch is full.
+    function commit(bytes32 feedId, uint64 firstEpoch, bytes32[] calldata commitments) external {
+        _commit(feedId, msg.sender, firstEpoch, commitments);
+    }
+
+    /// @notice Commits on behalf of `operator`, authorised by an EIP-712 signature of the operator or
+    /// its registered signer over (operator, feedId, firstEpoch, commitments, nonce, deadline).
+    /// @dev Requirements: as `commit`, plus a valid unexpired signature with the operator's next nonce.
+    function commitWithSignature(
+        address operator,
+        bytes32 feedId,
+        uint64 firstEpoch,
+        bytes32[] calldata commitments,
+        uint256 deadline,
+        bytes calldata signature
+    ) external {
+        if (block.timestamp > deadline) revert ForecastRegistryExpiredSignature(deadline);
+        bytes32 structHash = keccak256(
+            abi.encode(
+                COMMIT_TYPEHASH,
+                operator,
+                feedId,
+                firstEpoch,
+                keccak256(abi.encodePacked(commitments)),
+                _useNonce(operator),
+                deadline
+            )
+        );
+        address signer = ECDSA.recover(_hashTypedDataV4(structHash), signature);
+        if (!_staking.isAuthorizedSigner(operator, signer)) {
+            revert ForecastRegistryUnauthorizedSigner(operator, signer);
+        }
+        _commit(feedId, operator, firstEpoch, commitments);
+    }
+
+    function _commit(bytes32 feedId, address operator, uint64 firstEpoch, bytes32[] calldata commitments)
+        private
+        whenNotPaused
+    {
+        Feed storage f = _activeFeed(feedId);
+        FeedParams memory p = f.params;
+        uint256 n = commitments.length;
+        if (n == 0) revert ForecastRegistryEmptyBatch();
+        if (n > MAX_BATCH) revert ForecastRegistryBatchTooLarge(n, MAX_BATCH);
+        uint64 lastEpoch = firstEpoch + uint64(n) - 1;
+        if (firstEpoch / p.epochsPerRound != lastEpoch / p.epochsPerRound) {
+            revert ForecastRegistryBatchSpansRounds(firstEpoch, lastEpoch);
+        }
+        if (block.timestamp >= _commitDeadline(p, firstEpoch)) revert ForecastRegistryCommitClosed(feedId, firstEpoch);
+        if (firstEpoch < _nextEpoch[feedId][operator]) {
+            revert ForecastRegistryAlreadyCommitted(feedId, operator, firstEpoch);
+        }
+        uint256 stake_ = _staking.stakeOf(operator);
+        if (stake_ < p.minStake || stake_ == 0) revert ForecastRegistryInsufficientStake(operator, stake_, p.minStake);
+
+        _nextEpoch[feedId][operator] = lastEpoch + 1;
+        _bumpCounts(feedId, firstEpoch, n, 0, p.maxForecastsPerEpoch);
+        bytes32 root = keccak256(abi.encodePacked(commitments));
+        uint96 weight = SafeCast.toUint96(stake_);
+        _batches[feedId][operator][firstEpoch] = Batch(root, weight, uint32(n), false);
+        emit ForecastsCommitted(feedId, operator, firstEpoch, commitments, weight, msg.sender, root);
+    }
+
+    // ----------------------------------------------------------------------------------------- reveal
+
+    /// @notice Opens a committed batch. Anyone holding the openings may reveal.
+    /// @dev Requirements:
+    /// - the batch exists and is not revealed; the feed is not paused;
+    /// - now is after the round's commit deadline and before its reveal deadline;
+    /// - arrays match the batch length; lower <= value <= upper; values fit int40;
+    /// - every recomputed commitment matches the committed root.
+    function reveal(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata opening)
+        external
+        whenNotPaused
+    {
+        FeedParams memory p = _activeFeed(feedId).params;
+        Batch storage b = _batches[feedId][operator][firstEpoch];
+        uint256 n = b.count;
+        if (n == 0) revert ForecastRegistryUnknownBatch(feedId, operator, firstEpoch);
+        if (b.revealed) revert ForecastRegistryAlreadyRevealed(feedId, operator, firstEpoch);
+        if (opening.values.length != n || opening.lowers.length != n || opening.uppers.length != n) {
+            revert ForecastRegistryLengthMismatch();
+        }
+        if (block.timestamp < _commitDeadline(p, firstEpoch)) revert ForecastRegistryRevealNotOpen(feedId, firstEpoch);
+        if (block.timestamp >= _revealDeadline(p, firstEpoch)) revert ForecastRegistryRevealClosed(feedId, firstEpoch);
+        if (_storePoints(feedId, operator, firstEpoch, opening) != b.root) {
+            revert ForecastRegistryRevealMismatch(feedId, operator, firstEpoch);
+        }
+        b.revealed = true;
+        _bumpCounts(feedId, firstEpoch, n, 16, 0);
+        emit ForecastsRevealed(feedId, operator, firstEpoch, opening, msg.sender);
+    }
+
+    /// @dev Checks and packs the opened points into storage; returns the root of their commitments.
+    function _storePoints(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata o)
+        private
+        returns (bytes32)
+    {
+        uint256 n = o.values.length;
+        bytes32[] memory leaves = new bytes32[](n);
+        mapping(uint256 => uint256) storage slots = _points[feedId][operator][firstEpoch];
+        uint256 packed;
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 point;
+            (leaves[i], point) = _open(o, i, operator, feedId, firstEpoch + uint64(i));
+            if (i & 1 == 0) {
+                packed = point;
+            } else {
+                slots[i >> 1] = packed | (point << 120);
+            }
+        }
+        if (n & 1 == 1) slots[n >> 1] = packed;
+        return keccak256(abi.encodePacked(leaves));
+    }
+
+    function _open(Opening calldata o, uint256 i, address operator, bytes32 feedId, uint64 epoch)
+        private
+        pure
+        returns (bytes32 leaf, uint256 point)
+    {
+        point = _packPoint(epoch, o.values[i], o.lowers[i], o.uppers[i]);
+        leaf = keccak256(abi.encode(o.values[i], o.lowers[i], o.uppers[i], o.modelHash, o.salt, operator, feedId, epoch));
+    }
+
+    function _packPoint(uint64 epoch, int64 v, int64 lo, int64 hi) private pure returns (uint256) {
+        if (lo > v || v > hi) revert ForecastRegistryInvalidInterval(epoch, lo, v, hi);
+        if (lo < MIN_VALUE || hi > MAX_VALUE) revert ForecastRegistryValueOutOfRange(lo < MIN_VALUE ? lo : hi);
+        return uint256(uint40(int40(v))) | (uint256(uint40(int40(lo))) << 40) | (uint256(uint40(int40(hi))) << 80);
+    }
+
+    // ----------------------------------------------------------------------------------------- consensus
+
+    /// @notice Finalizes the stake-weighted median of an epoch's revealed forecasts (value and bounds).
+    /// @dev The caller passes every revealed batch covering the epoch as (operator, firstEpoch) pairs,
+    /// operators strictly increasing; the count must equal the epoch's reveal counter. Cost is
+    /// O(n log n)-ish in the capped number of forecasts per epoch.
+    /// Requirements:
+    /// - the epoch's reveal deadline has passed and consensus is not finalized yet;
+    /// - at least one forecast was revealed, and the given set is exactly the revealed set.
+    function finalizeConsensus(
+        bytes32 feedId,
+        uint64 epoch,
+        address[] calldata operators,
+        uint64[] calldata firstEpochs
+    ) external returns (Consensus memory c) {
+        FeedParams memory p = _feed(feedId).params;
+        if (block.timestamp < _revealDeadline(p, epoch)) revert ForecastRegistryConsensusNotOpen(feedId, epoch);
+        if (_consensus[feedId][epoch].finalizedAt != 0) revert ForecastRegistryConsensusFinalized(feedId, epoch);
+        uint256 n = operators.length;
+        if (n == 0) revert ForecastRegistryNoReveals(feedId, epoch);
+        ForecastSet memory set = revealedSet(feedId, epoch, operators, firstEpochs);
+        c = Consensus(
+            _weightedMedian(set.values, set.weights, set.totalWeight),
+            _weightedMedian(set.lowers, set.weights, set.totalWeight),
+            _weightedMedian(set.uppers, set.weights, set.totalWeight),
+            uint64(block.timestamp)
+        );
+        _consensus[feedId][epoch] = c;
+        if (!_hasConsensus[feedId] || epoch > _latestEpoch[feedId]) {
+            _latestEpoch[feedId] = epoch;
+            _hasConsensus[feedId] = true;
+        }
+        emit ConsensusFinalized(feedId, epoch, c.value, c.lower, c.upper, uint32(n), set.totalWeight);
+    }
+
+    /// @notice Reads and checks a complete set of revealed forecasts for one epoch.
+    /// @dev Reverts unless the set is exactly the epoch's revealed forecasts, operators strictly increasing.
+    function revealedSet(bytes32 feedId, uint64 epoch, address[] calldata operators, uint64[] calldata firstEpochs)
+        public
+        view
+        returns (ForecastSet memory set)
+    {
+        uint256 n = operators.length;
+        if (firstEpochs.length != n) revert ForecastRegistryLengthMismatch();
+        uint256 revealed = revealCount(feedId, epoch);
+        if (n != revealed) revert ForecastRegistryIncompleteForecastSet(n, revealed);
+        set.values = new int64[](n);
+        set.lowers = new int64[](n);
+        set.uppers = new int64[](n);
+        set.weights = new uint256[](n);
+        address prev;
+        for (uint256 i = 0; i < n; ++i) {
+            address op = operators[i];
+            if (op <= prev) revert ForecastRegistryUnsortedOperators();
+            prev = op;
+            Forecast memory fc = getForecast(feedId, op, firstEpochs[i], epoch);
+            if (!fc.revealed) revert ForecastRegistryNotRevealed(op, epoch);
+            set.values[i] = fc.value;
+            set.lowers[i] = fc.lower;
+            set.uppers[i] = fc.upper;
+            set.weights[i] = fc.weight;
+            set.totalWeight += fc.weight;
+        }
+    }
+
+    /// @notice The latest finalized consensus of a feed, refused when finalized more than `maxAge` ago.
+    /// @dev Requirements: a consensus exists and is fresh enough.
+    function latest(bytes32 feedId, uint64 maxAge) external view returns (uint64 epoch, Consensus memory c) {
+        if (!_hasConsensus[feedId]) revert ForecastRegistryNoConsensus(feedId);
+        epoch = _latestEpoch[feedId];
+        c = _consensus[feedId][epoch];
+        if (block.timestamp > uint256(c.finalizedAt) + maxAge) revert ForecastRegistryStale(feedId, epoch, c.finalizedAt);
+    }
+
+    // ----------------------------------------------------------------------------------------- views
+
+    function staking() external view returns (IOperatorStaking) {
+        return _staking;
+    }
+
+    function feedIds() external view returns (bytes32[] memory) {
+        return _feedIds;
+    }
+
+    function feedParams(bytes32 feedId) external view returns (FeedParams memory) {
+        return _feed(feedId).params;
+    }
+
+    function feedInfo(bytes32 feedId)
+        external
+        view
+        returns (string memory region, string memory metric, uint32 resolutionSeconds, bool paused)
+    {
+        Feed storage f = _feed(feedId);
+        return (f.region, f.metric, f.resolutionSeconds, f.paused);
+    }
+
+    function currentEpoch(bytes32 feedId) external view returns (uint64) {
+        FeedParams memory p = _feed(feedId).params;
+        if (block.timestamp < p.genesis) return 0;
+        return uint64((block.timestamp - p.genesis) / p.epochLength);
+    }
+
+    function epochStart(bytes32 feedId, uint64 epoch) external view returns (uint64) {
+        FeedParams memory p = _feed(feedId).params;
+        return p.genesis + epoch * p.epochLength;
+    }
+
+    function epochEnd(bytes32 feedId, uint64 epoch) external view returns (uint64) {
+        FeedParams memory p = _feed(feedId).params;
+        return p.genesis + (epoch + 1) * p.epochLength;
+    }
+
+    function commitDeadline(bytes32 feedId, uint64 epoch) external view returns (uint64) {
+        return _commitDeadline(_feed(feedId).params, epoch);
+    }
+
+    function revealDeadline(bytes32 feedId, uint64 epoch) external view returns (uint64) {
+        return _revealDeadline(_feed(feedId).params, epoch);
+    }
+
+    function nextCommittableEpoch(bytes32 feedId, address operator) external view returns (uint64) {
+        return _nextEpoch[feedId][operator];
+    }
+
+    function batch(bytes32 feedId, address operator, uint64 firstEpoch) external view returns (Batch memory) {
+        return _batches[feedId][operator][firstEpoch];
+    }
+
+    function commitCount(bytes32 feedId, uint64 epoch) public view returns (uint256) {
+        return (_counts[feedId][epoch >> 3] >> ((epoch & 7) * 32)) & 0xffff;
+    }
+
+    function revealCount(bytes32 feedId, uint64 epoch) public view returns (uint256) {
+        return (_counts[feedId][epoch >> 3] >> ((epoch & 7) * 32 + 16)) & 0xffff;
+    }
+
+    function consensusOf(bytes32 feedId, uint64 epoch) external view returns (Consensus memory) {
+        return _consensus[feedId][epoch];
+    }
+
+    function getForecast(bytes32 feedId, address operator, uint64 firstEpoch, uint64 epoch)
+        public
+        view
+        returns (Forecast memory fc)
+    {
+        Batch memory b = _batches[feedId][operator][firstEpoch];
+        if (b.count == 0 || epoch < firstEpoch || epoch >= firstEpoch + b.count) return fc;
+        fc.committed = true;
+        fc.weight = b.weight;
+        if (!b.revealed) return fc;
+        fc.revealed = true;
+        uint256 i = epoch - firstEpoch;
+        uint256 point = _points[feedId][operator][firstEpoch][i >> 1] >> ((i & 1) * 120);
+        fc.value = int64(int40(uint40(point)));
+        fc.lower = int64(int40(uint40(point >> 40)));
+        fc.upper = int64(int40(uint40(point >> 80)));
+    }
+
+    function commitmentOf(
+        int64 value,
+        int64 lower,
+        int64 upper,
+        bytes32 modelHash,
+        bytes32 salt,
+        address operator,
+        bytes32 feedId,
+        uint64 epoch
+    ) external pure returns (bytes32) {
+        return keccak256(abi.encode(value, lower, upper, modelHash, salt, operator, feedId, epoch));
+    }
+
+    /// @notice The EIP-712 digest an operator signs for `commitWithSignature`.
+    function commitDigest(
+        address operator,
+        bytes32 feedId,
+        uint64 firstEpoch,
+        bytes32[] calldata commitments,
+        uint256 nonce,
+        uint256 deadline
+    ) external view returns (bytes32) {
+        return _hashTypedDataV4(
+            keccak256(
+                abi.encode(
+                    COMMIT_TYPEHASH, operator, feedId, firstEpoch, keccak256(abi.encodePacked(commitments)), nonce, deadline
+                )
+            )
+        );
+    }
+
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    // ----------------------------------------------------------------------------------------- internal
+
+    function _feed(bytes32 feedId) private view returns (Feed storage f) {
+        f = _feeds[feedId];
+        if (!f.exists) revert ForecastRegistryUnknownFeed(feedId);
+    }
+
+    function _activeFeed(bytes32 feedId) private view returns (Feed storage f) {
+        f = _feed(feedId);
+        if (f.paused) revert ForecastRegistryFeedIsPaused(feedId);
+    }
+
+    function _checkParams(FeedParams calldata p) private pure {
+        if (
+            p.epochLength == 0 || p.epochsPerRound == 0 || p.revealWindow == 0 || p.maxForecastsPerEpoch == 0
+                || p.slashBps > 10_000 || p.nonRevealSlashBps > 10_000 || p.tolerance == 0
+                || p.genesis < uint64(p.leadTime) + p.revealWindow
+        ) revert ForecastRegistryInvalidParams();
+    }
+
+    function _roundStart(FeedParams memory p, uint64 epoch) private pure returns (uint64) {
+        return p.genesis + (epoch / p.epochsPerRound) * p.epochsPerRound * p.epochLength;
+    }
+
+    function _revealDeadline(FeedParams memory p, uint64 epoch) private pure returns (uint64) {
+        return _roundStart(p, epoch) - p.leadTime;
+    }
+
+    function _commitDeadline(FeedParams memory p, uint64 epoch) private pure returns (uint64) {
+        return _roundStart(p, epoch) - p.leadTime - p.revealWindow;
+    }
+
+    /// @dev Adds one to the commit (shift 0) or reveal (shift 16) counter of n consecutive epochs.
+    function _bumpCounts(bytes32 feedId, uint64 firstEpoch, uint256 n, uint256 shift, uint256 cap) private {
+        uint64 epoch = firstEpoch;
+        uint64 end = firstEpoch + uint64(n);
+        while (epoch < end) {
+            uint64 group = epoch >> 3;
+            uint256 word = _counts[feedId][group];
+            do {
+                uint256 bit = (epoch & 7) * 32 + shift;
+                uint256 count = ((word >> bit) & 0xffff) + 1;
+                if (cap != 0 && count > cap) revert ForecastRegistryEpochFull(feedId, epoch);
+                word = (word & ~(uint256(0xffff) << bit)) | (count << bit);
+                ++epoch;
+            } while (epoch < end && epoch & 7 != 0);
+            _counts[feedId][group] = word;
+        }
+    }
+
+    /// @dev Smallest value whose cumulative weight reaches half the total (insertion sort; n is capped).
+    function _weightedMedian(int64[] memory vals, uint256[] memory ws, uint256 total)
+        private
+        pure
+        returns (int64)
+    {
+        uint256 n = vals.length;
+        int64[] memory v = new int64[](n);
+        uint256[] memory w = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) {
+            int64 x = vals[i];
+            uint256 wx = ws[i];
+            uint256 j = i;
+            while (j > 0 && v[j - 1] > x) {
+                v[j] = v[j - 1];
+                w[j] = w[j - 1];
+                --j;
+            }
+            v[j] = x;
+            w[j] = wx;
+        }
+        uint256 acc;
+        for (uint256 i = 0; i < n; ++i) {
+            acc += w[i];
+            if (acc * 2 >= total) return v[i];
+        }
+        return v[n - 1];
+    }
+}

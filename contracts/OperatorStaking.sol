@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IOperatorStaking} from "./interfaces/IOperatorStaking.sol";
+
+/// @title OperatorStaking
+/// @notice Holds operator stakes. Unstaking is a request followed by an unbonding delay during which
+/// the stake can still be slashed. Only the settlement contract (SLASHER_ROLE) slashes, and at most
+/// `maxSlashPerEpochBps` of an operator's stake per epoch key.
+contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    uint16 internal constant BPS = 10_000;
+
+    struct Unbonding {
+        uint192 amount;
+        uint64 releaseAt;
+    }
+
+    IERC20 private immutable _token;
+    uint64 private _unbondingDelay;
+    uint16 private _maxSlashPerEpochBps;
+
+    mapping(address operator => uint256) private _stakes;
+    mapping(address operator => Unbonding) private _unbonding;
+    mapping(address operator => address) private _signers;
+    // Slashed amount and the stake it is capped against, per operator and epoch key.
+    mapping(address operator => mapping(bytes32 epochKey => uint256)) private _slashedIn;
+    mapping(address operator => mapping(bytes32 epochKey => uint256)) private _capBase;
+
+    constructor(IERC20 token_, address admin, uint64 unbondingDelay_, uint16 maxSlashPerEpochBps_) {
+        if (maxSlashPerEpochBps_ > BPS) revert OperatorStakingInvalidParameter();
+        _token = token_;
+        _unbondingDelay = unbondingDelay_;
+        _maxSlashPerEpochBps = maxSlashPerEpochBps_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ----------------------------------------------------------------------------------------- operator
+
+    /// @notice Adds `amount` tokens to the caller's stake.
+    /// @dev Requirements:
+    /// - `amount` > 0 and approved to this contract;
+    /// - the contract is not paused.
+    function stake(uint256 amount) external nonReentrant whenNotPaused {
+        if (amount == 0) revert OperatorStakingZeroAmount();
+        _stakes[msg.sender] += amount;
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        emit Staked(msg.sender, amount, _stakes[msg.sender]);
+    }
+
+    /// @notice Moves `amount` of the caller's stake into unbonding; it stays slashable until withdrawn.
+    /// @dev A new request adds to the pending amount and restarts the delay.
+    /// Requirements:
+    /// - 0 < `amount` <= the caller's active stake.
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert OperatorStakingZeroAmount();
+        uint256 current = _stakes[msg.sender];
+        if (amount > current) revert OperatorStakingInsufficientStake(msg.sender, amount, current);
+        _stakes[msg.sender] = current - amount;
+        Unbonding storage u = _unbonding[msg.sender];
+        u.amount += uint192(amount);
+        u.releaseAt = uint64(block.timestamp) + _unbondingDelay;
+        emit UnstakeRequested(msg.sender, amount, current - amount, u.amount, u.releaseAt);
+    }
+
+    /// @notice Withdraws the caller's unbonded tokens once the delay has passed.
+    /// @dev Requirements:
+    /// - something is unbonding and its release time has passed.
+    function withdraw() external nonReentrant {
+        Unbonding memory u = _unbonding[msg.sender];
+        if (u.amount == 0) revert OperatorStakingNothingUnbonding(msg.sender);
+        if (block.timestamp < u.releaseAt) revert OperatorStakingStillUnbonding(msg.sender, u.releaseAt);
+        delete _unbonding[msg.sender];
+        _token.safeTransfer(msg.sender, u.amount);
+        emit StakeWithdrawn(msg.sender, u.amount, 0);
+    }
+
+    /// @notice Names a separate key that may sign commitments for the caller; address(0) clears it.
+    /// @dev Requirements:
+    /// - `signer` is not the caller itself.
+    function setSigner(address signer) external {
+        if (signer == msg.sender) revert OperatorStakingInvalidSigner(signer);
+        _signers[msg.sender] = signer;
+        emit SignerSet(msg.sender, signer);
+    }
+
+    // ----------------------------------------------------------------------------------------- slashing
+
+    /// @notice Slashes up to `amount` of `operator`'s stake (active first, then unbonding) to `recipient`.
+    /// @dev The total slashed under one `epochKey` never exceeds `maxSlashPerEpochBps` of the stake the
+    /// operator held when first slashed under that key; the excess is ignored, not reverted, so that
+    /// settlement never blocks. Returns the amount actually slashed.
+    /// Requirements:
+    /// - the caller has SLASHER_ROLE (the settlement contract).
+    function slash(address operator, bytes32 epochKey, uint256 amount, address recipient)
+        external
+        onlyRole(SLASHER_ROLE)
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        slashed = _recordSlash(operator, epochKey, amount);
+        if (slashed == 0) return 0;
+        uint256 active = _stakes[operator];
+        uint256 fromActive = slashed <= active ? slashed : active;
+        _stakes[operator] = active - fromActive;
+        Unbonding storage u = _unbonding[operator];
+        u.amount -= uint192(slashed - fromActive);
+        _token.safeTransfer(recipient, slashed);
+        emit StakeSlashed(operator, epochKey, slashed, active - fromActive, u.amount, recipient);
+    }
+
+    /// @dev Clamps `amount` to what the per-epoch cap still allows and records it.
+    function _recordSlash(address operator, bytes32 epochKey, uint256 amount) private returns (uint256 slashed) {
+        uint256 total = _stakes[operator] + _unbonding[operator].amount;
+        uint256 base = _capBase[operator][epochKey];
+        if (base == 0) {
+            base = total;
+            _capBase[operator][epochKey] = base;
+        }
+        uint256 cap = (base * _maxSlashPerEpochBps) / BPS;
+        uint256 already = _slashedIn[operator][epochKey];
+        uint256 room = cap > already ? cap - already : 0;
+        slashed = amount < room ? amount : room;
+        if (slashed > total) slashed = total;
+        _slashedIn[operator][epochKey] = already + slashed;
+    }
+
+    // ----------------------------------------------------------------------------------------- admin
+
+    /// @notice Sets the unbonding delay for future unstake requests.
+    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    function setUnbondingDelay(uint64 delay) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _unbondingDelay = delay;
+        emit UnbondingDelaySet(delay);
+    }
+
+    /// @notice Sets the per-epoch slashing cap in basis points of stake.
+    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE; `bps` <= 10000.
+    function setMaxSlashPerEpoch(uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (bps > BPS) revert OperatorStakingInvalidParameter();
+        _maxSlashPerEpochBps = bps;
+        emit MaxSlashPerEpochSet(bps);
+    }
+
+    /// @notice Pauses new stakes. Unstaking and withdrawals stay open so that funds are never locked.
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @notice Resumes staking.
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ----------------------------------------------------------------------------------------- views
+
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    function stakeOf(address operator) external view returns (uint256) {
+        return _stakes[operator];
+    }
+
+    function unbondingOf(address operator) external view returns (uint256 amount, uint64 releaseAt) {
+        Unbonding memory u = _unbonding[operator];
+        return (u.amount, u.releaseAt);
+    }
+
+    function signerOf(address operator) external view returns (address) {
+        return _signers[operator];
+    }
+
+    function isAuthorizedSigner(address operator, address signer) external view returns (bool) {
+        return signer != address(0) && (signer == operator || signer == _signers[operator]);
+    }
+
+    function slashedIn(address operator, bytes32 epochKey) external view returns (uint256) {
+        return _slashedIn[operator][epochKey];
+    }
+
+    function unbondingDelay() external view returns (uint64) {
+        return _unbondingDelay;
+    }
+
+    function maxSlashPerEpochBps() external view returns (uint16) {
+        return _maxSlashPerEpochBps;
+    }
+}

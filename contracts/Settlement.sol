@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {IForecastRegistry} from "./interfaces/IForecastRegistry.sol";
+import {IOperatorStaking} from "./interfaces/IOperatorStaking.sol";
+import {ISettlement} from "./interfaces/ISettlement.sol";
+
+/// @title Settlement
+/// @notice Measured truth, disputes, scoring and rewards. Rewards are credited to balances that
+/// accounts withdraw themselves.
+/// @dev Gas stays bounded two ways: `settle` is O(n) in the epoch's revealed forecasts, which the
+/// feed caps (maxForecastsPerEpoch), and reads them without writing per-operator state; `claim`
+/// is O(1) per operator. Accounting counters make the conservation invariant checkable on-chain:
+/// token balance == pools + bonds held + credited balances + settled-but-unclaimed rewards.
+contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
+    using SafeERC20 for IERC20;
+
+    bytes32 public constant TRUTH_REPORTER_ROLE = keccak256("TRUTH_REPORTER_ROLE");
+    bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    uint256 internal constant WAD = 1e18;
+    uint256 internal constant BPS = 10_000;
+
+    IERC20 private immutable _token;
+    IForecastRegistry private immutable _registry;
+    IOperatorStaking private immutable _staking;
+
+    mapping(bytes32 feedId => uint256) private _pool;
+    mapping(bytes32 feedId => mapping(uint64 epoch => Truth)) private _truths;
+    mapping(bytes32 feedId => mapping(uint64 epoch => Dispute)) private _disputes;
+    mapping(bytes32 feedId => mapping(uint64 epoch => EpochResult)) private _results;
+    mapping(bytes32 feedId => mapping(uint64 epoch => mapping(address operator => bool))) private _claimed;
+    mapping(address account => uint256) private _balances;
+
+    uint256 private _totalPools;
+    uint256 private _totalBonds;
+    uint256 private _totalBalances;
+    uint256 private _totalUnclaimed;
+
+    constructor(IERC20 token_, IForecastRegistry registry_, IOperatorStaking staking_, address admin) {
+        _token = token_;
+        _registry = registry_;
+        _staking = staking_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PAUSER_ROLE, admin);
+    }
+
+    // ----------------------------------------------------------------------------------------- funding
+
+    /// @notice Adds `amount` tokens to a feed's reward pool.
+    /// @dev Requirements: `amount` > 0 and approved; the feed exists.
+    function fundRewards(bytes32 feedId, uint256 amount) external nonReentrant {
+        if (amount == 0) revert SettlementZeroAmount();
+        _registry.feedParams(feedId); // reverts for an unknown feed
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        _pool[feedId] += amount;
+        _totalPools += amount;
+        emit RewardsFunded(feedId, msg.sender, amount, _pool[feedId]);
+    }
+
+    // ----------------------------------------------------------------------------------------- truth
+
+    /// @notice Submits the measured value of an ended epoch with a hash of its evidence, posting the
+    /// feed's dispute bond.
+    /// @dev Requirements:
+    /// - the caller has TRUTH_REPORTER_ROLE; not paused;
+    /// - the epoch has ended and its truth timeout has not passed; no truth yet;
+    /// - the bond is approved.
+    function submitTruth(bytes32 feedId, uint64 epoch, int64 value, bytes32 evidenceHash)
+        external
+        onlyRole(TRUTH_REPORTER_ROLE)
+        whenNotPaused
+        nonReentrant
+    {
+        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        uint64 endsAt = p.genesis + (epoch + 1) * p.epochLength;
+        if (block.timestamp < endsAt) revert SettlementEpochNotEnded(feedId, epoch, endsAt);
+        if (block.timestamp >= endsAt + p.truthTimeout) {
+            revert SettlementTruthTooLate(feedId, epoch, endsAt + p.truthTimeout);
+        }
+        Truth storage t = _truths[feedId][epoch];
+        if (t.status != TruthStatus.None) revert SettlementTruthExists(feedId, epoch);
+        _truths[feedId][epoch] =
+            Truth(value, uint64(block.timestamp), TruthStatus.Submitted, false, msg.sender, evidenceHash);
+        _takeBond(p.disputeBond);
+        emit TruthSubmitted(feedId, epoch, value, evidenceHash, msg.sender, p.disputeBond);
+    }
+
+    /// @notice Disputes a submitted truth, posting the feed's dispute bond.
+    /// @dev One dispute per epoch. Requirements:
+    /// - a truth was submitted and its dispute window is open; no dispute yet; not paused;
+    /// - the bond is approved.
+    function dispute(bytes32 feedId, uint64 epoch, int64 proposedValue) external whenNotPaused nonReentrant {
+        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        Truth storage t = _truths[feedId][epoch];
+        if (t.status == TruthStatus.Disputed || t.disputeResolved) revert SettlementAlreadyDisputed(feedId, epoch);
+        if (t.status != TruthStatus.Submitted) revert SettlementNoTruth(feedId, epoch);
+        if (block.timestamp >= uint256(t.submittedAt) + p.disputeWindow) {
+            revert SettlementDisputeWindowClosed(feedId, epoch);
+        }
+        t.status = TruthStatus.Disputed;
+        _disputes[feedId][epoch] = Dispute(msg.sender, proposedValue);
+        _takeBond(p.disputeBond);
+        emit TruthDisputed(feedId, epoch, msg.sender, proposedValue, p.disputeBond);
+    }
+
+    /// @notice Decides an open dispute. Upheld: the truth becomes `correctedValue` and the disputer
+    /// receives both bonds; rejected: the reporter receives both bonds.
+    /// @dev Requirements: the caller has ARBITER_ROLE; the epoch has an open dispute.
+    function resolveDispute(bytes32 feedId, uint64 epoch, bool upheld, int64 correctedValue)
+        external
+        onlyRole(ARBITER_ROLE)
+    {
+        Truth storage t = _truths[feedId][epoch];
+        if (t.status != TruthStatus.Disputed) revert SettlementNoOpenDispute(feedId, epoch);
+        uint256 payout = 2 * _registry.feedParams(feedId).disputeBond;
+        address winner = upheld ? _disputes[feedId][epoch].disputer : t.reporter;
+        if (upheld) t.value = correctedValue;
+        t.status = TruthStatus.Submitted;
+        t.disputeResolved = true;
+        _totalBonds -= payout;
+        _credit(winner, payout);
+        emit DisputeResolved(feedId, epoch, upheld, t.value, winner, payout);
+    }
+
+    /// @notice Cancels an epoch whose truth never came: no scoring, no slashing, the reward rolls over.
+    /// @dev Requirements: no truth was submitted and the truth timeout has passed.
+    function cancelEpoch(bytes32 feedId, uint64 epoch) external {
+        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        Truth storage t = _truths[feedId][epoch];
+        uint256 deadline = uint256(p.genesis) + (uint256(epoch) + 1) * p.epochLength + p.truthTimeout;
+        if (t.status != TruthStatus.None || block.timestamp < deadline) revert SettlementNotCancellable(feedId, epoch);
+        t.status = TruthStatus.Cancelled;
+        emit EpochCancelled(feedId, epoch, p.rewardPerEpoch);
+    }
+
+    // ----------------------------------------------------------------------------------------- settlement
+
+    /// @notice Scores the epoch's revealed forecasts against the truth and sets aside its reward.
+    /// @dev The caller passes every revealed batch covering the epoch (operators strictly increasing);
+    /// the registry checks the set is complete. Returns the reporter's bond to its balance.
+    /// Requirements:
+    /// - a truth stands, its dispute window has passed and no dispute is open; not settled; not paused.
+    function settle(bytes32 feedId, uint64 epoch, address[] calldata operators, uint64[] calldata firstEpochs)
+        external
+        whenNotPaused
+    {
+        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        Truth storage t = _truths[feedId][epoch];
+        if (t.status == TruthStatus.Settled) revert SettlementAlreadySettled(feedId, epoch);
+        if (t.status == TruthStatus.Disputed) revert SettlementTruthPending(feedId, epoch);
+        if (t.status != TruthStatus.Submitted) revert SettlementNoTruth(feedId, epoch);
+        uint64 closesAt = t.submittedAt + p.disputeWindow;
+        if (!t.disputeResolved && block.timestamp < closesAt) {
+            revert SettlementDisputeWindowOpen(feedId, epoch, closesAt);
+        }
+        IForecastRegistry.ForecastSet memory set = _registry.revealedSet(feedId, epoch, operators, firstEpochs);
+        uint256 total = _totalScore(set, t.value, p.tolerance);
+        uint256 reward = total == 0 ? 0 : _min(_pool[feedId], p.rewardPerEpoch);
+        _pool[feedId] -= reward;
+        _totalPools -= reward;
+        _totalUnclaimed += reward;
+        _results[feedId][epoch] = EpochResult(uint128(reward), 0, total);
+        t.status = TruthStatus.Settled;
+        uint256 refund = t.disputeResolved ? 0 : p.disputeBond;
+        if (refund != 0) {
+            _totalBonds -= refund;
+            _credit(t.reporter, refund);
+        }
+        _emitSettled(feedId, epoch, t, uint32(set.values.length), refund);
+    }
+
+    function _totalScore(IForecastRegistry.ForecastSet memory set, int64 truth, uint64 tolerance)
+        private
+        pure
+        returns (uint256 total)
+    {
+        for (uint256 i = 0; i < set.values.length; ++i) {
+            (uint256 s,) = scoreOf(truth, set.values[i], set.lowers[i], set.uppers[i], tolerance);
+            total += set.weights[i] * s;
+        }
+    }
+
+    function _emitSettled(bytes32 feedId, uint64 epoch, Truth storage t, uint32 n, uint256 refund) private {
+        EpochResult storage r = _results[feedId][epoch];
+        emit EpochSettled(feedId, epoch, t.value, r.reward, r.totalScore, n, _pool[feedId], t.reporter, refund);
+    }
+
+    /// @notice Credits one operator's share of a settled epoch's reward (stake × score), and slashes
+    /// a forecast beyond the feed's threshold or a commitment that was never revealed. Anyone may call.
+    /// @dev O(1). Requirements:
+    /// - the epoch is settled; `operator` committed a batch from `firstEpoch` covering it; not claimed yet.
+    function claim(bytes32 feedId, uint64 epoch, address operator, uint64 firstEpoch)
+        external
+        whenNotPaused
+        nonReentrant
+    {
+        Truth storage t = _truths[feedId][epoch];
+        if (t.status != TruthStatus.Settled) revert SettlementNotSettled(feedId, epoch);
+        if (_claimed[feedId][epoch][operator]) revert SettlementAlreadyClaimed(feedId, epoch, operator);
+        IForecastRegistry.Forecast memory fc = _registry.getForecast(feedId, operator, firstEpoch, epoch);
+        if (!fc.committed) revert SettlementNothingToClaim(feedId, epoch, operator);
+        _claimed[feedId][epoch][operator] = true;
+        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        Outcome memory o;
+        uint256 penaltyBps = p.nonRevealSlashBps;
+        if (fc.revealed) {
+            (o.score, o.absError) = scoreOf(t.value, fc.value, fc.lower, fc.upper, p.tolerance);
+            o.reward = _payShare(feedId, epoch, operator, uint256(fc.weight) * o.score);
+            penaltyBps = o.absError > p.slashThreshold ? p.slashBps : 0;
+        }
+        if (penaltyBps != 0) {
+            bytes32 key = keccak256(abi.encode(feedId, epoch));
+            o.slashed = _staking.slash(operator, key, (uint256(fc.weight) * penaltyBps) / BPS, address(this));
+            _pool[feedId] += o.slashed;
+            _totalPools += o.slashed;
+        }
+        _emitScored(feedId, epoch, operator, fc, o);
+    }
+
+    function _emitScored(
+        bytes32 feedId,
+        uint64 epoch,
+        address operator,
+        IForecastRegistry.Forecast memory fc,
+        Outcome memory o
+    ) private {
+        emit ForecastScored(
+            feedId, epoch, operator, fc.revealed, fc.value, o.absError, o.score, o.reward, o.slashed, _pool[feedId]
+        );
+    }
+
+    struct Outcome {
+        uint256 absError;
+        uint256 score;
+        uint256 reward;
+        uint256 slashed;
+    }
+
+    function _payShare(bytes32 feedId, uint64 epoch, address operator, uint256 weightedScore)
+        private
+        returns (uint256 reward)
+    {
+        EpochResult storage r = _results[feedId][epoch];
+        if (r.totalScore == 0) return 0;
+        reward = (uint256(r.reward) * weightedScore) / r.totalScore;
+        if (reward == 0) return 0;
+        r.paidOut += uint128(reward);
+        _totalUnclaimed -= reward;
+        _credit(operator, reward);
+    }
+
+    /// @notice Withdraws the caller's credited rewards and bond payouts.
+    /// @dev Never paused, so funds can always leave. Requirements: a non-zero balance.
+    function withdraw() external nonReentrant {
+        uint256 amount = _balances[msg.sender];
+        if (amount == 0) revert SettlementNothingToWithdraw(msg.sender);
+        _balances[msg.sender] = 0;
+        _totalBalances -= amount;
+        _token.safeTransfer(msg.sender, amount);
+        emit RewardsWithdrawn(msg.sender, amount);
+    }
+
+    /// @notice Pauses truth, disputes, settlement and claims (withdrawals stay open).
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @notice Resumes.
+    /// @dev Requirements: the caller has PAUSER_ROLE.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    // ----------------------------------------------------------------------------------------- views
+
+    /// @notice Interval-aware score in [0, 1e18] and the absolute error.
+    /// @dev accuracy = max(0, 1 - |value - truth| / tolerance); an interval that contains the truth
+    /// multiplies it by 0.5..1 (narrower is better, full credit at zero width, half at >= 2×tolerance);
+    /// an interval that misses the truth multiplies it by 0.25.
+    function scoreOf(int64 truth, int64 value, int64 lower, int64 upper, uint64 tolerance)
+        public
+        pure
+        returns (uint256 score, uint256 absError)
+    {
+        int256 diff = int256(value) - int256(truth);
+        absError = uint256(diff < 0 ? -diff : diff);
+        if (absError >= tolerance) return (0, absError);
+        uint256 accuracy = (WAD * (tolerance - absError)) / tolerance;
+        uint256 factor = WAD / 4;
+        if (lower <= truth && truth <= upper) {
+            uint256 width = uint256(int256(upper) - int256(lower));
+            uint256 span = 2 * uint256(tolerance);
+            factor = WAD / 2 + (width >= span ? 0 : (WAD / 2) * (span - width) / span);
+        }
+        score = (accuracy * factor) / WAD;
+    }
+
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    function registry() external view returns (IForecastRegistry) {
+        return _registry;
+    }
+
+    function pool(bytes32 feedId) external view returns (uint256) {
+        return _pool[feedId];
+    }
+
+    function truthOf(bytes32 feedId, uint64 epoch) external view returns (Truth memory) {
+        return _truths[feedId][epoch];
+    }
+
+    function disputeOf(bytes32 feedId, uint64 epoch) external view returns (Dispute memory) {
+        return _disputes[feedId][epoch];
+    }
+
+    function resultOf(bytes32 feedId, uint64 epoch) external view returns (EpochResult memory) {
+        return _results[feedId][epoch];
+    }
+
+    function claimed(bytes32 feedId, uint64 epoch, address operator) external view returns (bool) {
+        return _claimed[feedId][epoch][operator];
+    }
+
+    function balanceOf(address account) external view returns (uint256) {
+        return _balances[account];
+    }
+
+    /// @notice The liabilities the token balance must cover: pools, bonds held, credited balances,
+    /// settled rewards not yet claimed (rounding dust of claims stays in the last).
+    function accounting()
+        external
+        view
+        returns (uint256 pools, uint256 bonds, uint256 balances, uint256 unclaimed)
+    {
+        return (_totalPools, _totalBonds, _totalBalances, _totalUnclaimed);
+    }
+
+    // ----------------------------------------------------------------------------------------- internal
+
+    function _takeBond(uint256 bond) private {
+        if (bond == 0) return;
+        _token.safeTransferFrom(msg.sender, address(this), bond);
+        _totalBonds += bond;
+    }
+
+    function _credit(address account, uint256 amount) private {
+        _balances[account] += amount;
+        _totalBalances += amount;
+    }
+
+    function _min(uint256 a, uint256 b) private pure returns (uint256) {
+        return a < b ? a : b;
+    }
+}
