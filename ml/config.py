@@ -1,0 +1,42 @@
+"""Model and training configuration, stored verbatim in each artifact's JSON metadata."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+QUANTILES = (0.1, 0.5, 0.9)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything that decides the network, the data split and the training run."""
+
+    lookback_days: int = 7
+    hidden_sizes: tuple[int, ...] = (128, 64, 32)
+    dropout: float = 0.2
+    head_size: int = 128
+    batch_size: int = 256
+    max_epochs: int = 40
+    patience: int = 6
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-5
+    seed: int = 0
+    # The last `test_days` are held out for evaluation; the `val_days` before them drive early
+    # stopping and interval calibration; training uses the `train_days` before those.
+    test_days: int = 30
+    val_days: int = 30
+    train_days: int = 365
+    origin_stride_hours: int = 1
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["hidden_sizes"] = list(self.hidden_sizes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        if "hidden_sizes" in kwargs:
+            kwargs["hidden_sizes"] = tuple(kwargs["hidden_sizes"])  # type: ignore[arg-type]
+        return cls(**kwargs)  # type: ignore[arg-type]

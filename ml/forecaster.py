@@ -1,0 +1,296 @@
+"""Forecasters with one small interface, used by evaluation and by the oracle bot.
+
+    fc = Forecaster.load(model_hash)           # the trained LSTM from the registry
+    fc = SeasonalNaiveForecaster()              # or a baseline, same interface
+    curve = fc.predict_curve(series, origin)   # origin: first forecast hour (timestamp or row)
+    curve.p10, curve.p50, curve.p90            # np.ndarray[24] in the feed's unit
+    fc.model_hash                              # "0x" + 64 hex: bytes32 for the commit
+
+``predict_curve`` only ever sees the hours before ``origin`` (plus known-ahead covariates:
+calendar flags and temperature), through :class:`ml.history.History`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ml.datasets import FeedSeries
+from ml.errors import HistoryError
+from ml.history import HORIZON, History
+
+if TYPE_CHECKING:
+    from ml.config import ModelConfig
+    from ml.networks.lstm import LSTMQuantileNet
+    from ml.scaling import Scaler
+    from ml.training import TrainResult
+
+
+@dataclass(frozen=True)
+class QuantileCurve:
+    """A day-ahead curve: ``HORIZON`` hourly values from ``index[0]`` on, three quantiles."""
+
+    index: pd.DatetimeIndex
+    p10: np.ndarray
+    p50: np.ndarray
+    p90: np.ndarray
+
+    def as_tuple(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.p10, self.p50, self.p90
+
+    def stacked(self) -> np.ndarray:
+        """[3, HORIZON] array of p10, p50, p90."""
+        return np.stack([self.p10, self.p50, self.p90])
+
+    def to_fixed_point(self, decimals: int) -> dict[str, list[int]]:
+        """Integers scaled by 10**decimals, as the contracts store them."""
+        scale = 10**decimals
+        return {
+            name: [int(round(float(v) * scale)) for v in arr]
+            for name, arr in (("p10", self.p10), ("p50", self.p50), ("p90", self.p90))
+        }
+
+
+def spec_hash(spec: dict[str, Any]) -> str:
+    """keccak256 of a canonical JSON spec, for forecasters that have no weights."""
+    from eth_utils import keccak
+
+    blob = json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()
+    return "0x" + keccak(blob).hex()
+
+
+class Forecaster(ABC):
+    """Day-ahead quantile forecaster. Subclasses implement :meth:`forecast`."""
+
+    name: str = "forecaster"
+    horizon: int = HORIZON
+
+    @property
+    @abstractmethod
+    def model_hash(self) -> str:
+        """0x-prefixed keccak256 identifying this model (fits a bytes32)."""
+
+    @abstractmethod
+    def forecast(self, history: History) -> np.ndarray:
+        """[3, HORIZON] p10/p50/p90 in the feed's unit, from ``history`` alone."""
+
+    def predict_curve(
+        self, series: FeedSeries | History, origin: pd.Timestamp | str | int | None = None
+    ) -> QuantileCurve:
+        """The 24-h curve starting at ``origin`` using only data before it."""
+        if isinstance(series, History):
+            history = series
+        else:
+            if origin is None:
+                raise HistoryError("an origin is needed when forecasting from a FeedSeries")
+            history = History.at(series, origin)
+        q = np.asarray(self.forecast(history), dtype="float64")
+        q = np.sort(q, axis=0)  # baselines may hand back crossed bounds at flat hours
+        if history.nonnegative:
+            q = np.maximum(q, 0.0)
+        return QuantileCurve(history.target_index, q[0], q[1], q[2])
+
+    @staticmethod
+    def load(model_hash: str) -> LSTMForecaster:
+        """The registered LSTM forecaster with this hash (checked against its bytes)."""
+        from ml.registry import load_model
+
+        return load_model(model_hash)
+
+
+class SeasonalNaiveForecaster(Forecaster):
+    """Tomorrow = the last ``season`` hours; the band from statsforecast's residual quantiles."""
+
+    def __init__(self, season: int = 24, input_days: int = 28) -> None:
+        self.season = season
+        self.input_days = input_days
+        self.name = f"SeasonalNaive({season})"
+
+    @property
+    def model_hash(self) -> str:
+        return spec_hash({"kind": "seasonal_naive", "season": self.season})
+
+    def forecast(self, history: History) -> np.ndarray:
+        from statsforecast.models import SeasonalNaive
+
+        y = history.filled()[-self.input_days * 24 :]
+        out = SeasonalNaive(season_length=self.season).forecast(y=y, h=self.horizon, level=[80])
+        return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
+
+
+class MSTLForecaster(Forecaster):
+    """statsforecast MSTL with daily and weekly seasons, fitted on a trailing window."""
+
+    def __init__(self, seasons: tuple[int, ...] = (24, 168), input_days: int = 56) -> None:
+        self.seasons = seasons
+        self.input_days = input_days
+        self.name = f"MSTL({','.join(map(str, seasons))})"
+
+    @property
+    def model_hash(self) -> str:
+        spec = {"kind": "mstl", "seasons": list(self.seasons), "input_days": self.input_days}
+        return spec_hash(spec)
+
+    def forecast(self, history: History) -> np.ndarray:
+        from statsforecast.models import MSTL
+
+        y = history.filled()[-self.input_days * 24 :]
+        out = MSTL(season_length=list(self.seasons)).forecast(y=y, h=self.horizon, level=[80])
+        return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
+
+
+class AutoETSForecaster(Forecaster):
+    """statsforecast AutoETS with a daily season, fitted on a trailing window."""
+
+    def __init__(self, season: int = 24, input_days: int = 28) -> None:
+        self.season = season
+        self.input_days = input_days
+        self.name = f"AutoETS({season})"
+
+    @property
+    def model_hash(self) -> str:
+        spec = {"kind": "auto_ets", "season": self.season, "input_days": self.input_days}
+        return spec_hash(spec)
+
+    def forecast(self, history: History) -> np.ndarray:
+        from statsforecast.models import AutoETS
+
+        y = history.filled()[-self.input_days * 24 :]
+        out = AutoETS(season_length=self.season).forecast(y=y, h=self.horizon, level=[80])
+        return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
+
+
+class ConstantForecaster(Forecaster):
+    """A deliberately bad operator: the mean of the last week, flat, with a narrow band."""
+
+    name = "Constant"
+
+    @property
+    def model_hash(self) -> str:
+        return spec_hash({"kind": "constant"})
+
+    def forecast(self, history: History) -> np.ndarray:
+        level = float(np.mean(history.filled()[-168:]))
+        flat = np.full(self.horizon, level)
+        return np.stack([flat * 0.95, flat, flat * 1.05])
+
+
+class ShiftedForecaster(Forecaster):
+    """A deliberately bad operator: yesterday's curve shifted by ``shift_hours``."""
+
+    def __init__(self, shift_hours: int = 6) -> None:
+        self.shift_hours = shift_hours
+        self.name = f"Shifted({shift_hours}h)"
+
+    @property
+    def model_hash(self) -> str:
+        return spec_hash({"kind": "shifted", "shift_hours": self.shift_hours})
+
+    def forecast(self, history: History) -> np.ndarray:
+        day = np.roll(history.filled()[-self.horizon :], self.shift_hours)
+        return np.stack([day * 0.9, day, day * 1.1])
+
+
+@dataclass
+class LSTMForecaster(Forecaster):
+    """The trained stacked-LSTM quantile model plus what it needs to read a history."""
+
+    net: LSTMQuantileNet
+    config: ModelConfig
+    scaler: Scaler
+    calibration: dict[str, float]
+    feed: str
+    exog_names: tuple[str, ...]
+    metadata: dict[str, Any] = field(default_factory=dict)
+    hash_: str | None = None
+    name: str = "LSTM"
+
+    @classmethod
+    def from_training(cls, result: TrainResult, series: FeedSeries) -> LSTMForecaster:
+        """Wrap a finished training run; its spec metadata is what the model hash covers."""
+        split = result.split
+        spec: dict[str, Any] = {
+            "feed": series.name,
+            "name": f"lstm-{series.name}",
+            "kind": "lstm_quantile",
+            "config": result.config.to_dict(),
+            "scaler": result.scaler.to_dict(),
+            "calibration": result.calibration,
+            "exog_names": list(series.exog.columns),
+            "quantiles": [0.1, 0.5, 0.9],
+            "horizon": HORIZON,
+            "unit": series.unit,
+            "decimals": series.decimals,
+            "dataset": {"source": series.source, "sha256": series.content_hash},
+            "span": {
+                "train_start": str(series.index[split.train_start]),
+                "val_start": str(series.index[split.val_start]),
+                "test_start": str(series.index[split.test_start]),
+                "end": str(series.index[split.end - 1]),
+            },
+        }
+        return cls(
+            net=result.net,
+            config=result.config,
+            scaler=result.scaler,
+            calibration=result.calibration,
+            feed=series.name,
+            exog_names=tuple(series.exog.columns),
+            metadata=spec,
+        )
+
+    @property
+    def model_hash(self) -> str:
+        if self.hash_ is None:
+            from ml.registry import artifact_hash, weights_bytes
+
+            self.hash_ = artifact_hash(weights_bytes(self.net), self.metadata)
+        return self.hash_
+
+    def forecast(self, history: History) -> np.ndarray:
+        return self.forecast_many([history])[0]
+
+    def forecast_many(self, histories: list[History]) -> np.ndarray:
+        """[n, 3, HORIZON] for several histories in one batch."""
+        from ml.training import apply_calibration, predict_windows
+        from ml.windowing import make_windows
+
+        lookback = self.config.lookback_days * HORIZON
+        pasts, futures = [], []
+        for h in histories:
+            if len(h.y) < lookback:
+                raise HistoryError(f"the LSTM needs at least {lookback} hours of history")
+            if h.exog_names != self.exog_names:
+                raise HistoryError(f"expected covariates {self.exog_names}, got {h.exog_names}")
+            y = np.concatenate([h.filled()[-lookback:], np.zeros(HORIZON)])
+            exog = np.concatenate([h.exog_past[-lookback:], h.exog_future])
+            index = pd.date_range(end=h.origin + pd.Timedelta(hours=HORIZON - 1),
+                                  periods=len(y), freq="h")
+            w = make_windows(
+                y, np.ones(len(y), bool), exog, index, np.array([lookback]),
+                self.config.lookback_days, self.scaler, with_target=False,
+            )
+            pasts.append(w.past)
+            futures.append(w.future)
+        from ml.windowing import Windows
+
+        batch = Windows(
+            past=np.concatenate(pasts), future=np.concatenate(futures),
+            target=np.zeros((len(histories), HORIZON), "float32"),
+            mask=np.zeros((len(histories), HORIZON), bool),
+        )
+        q = self.scaler.y_inverse(predict_windows(self.net, batch).astype("float64"))
+        nonneg = bool(histories[0].nonnegative) if histories else True
+        return apply_calibration(q, self.calibration, nonneg)
+
+
+BASELINES: tuple[type[Forecaster], ...] = (
+    SeasonalNaiveForecaster,
+    MSTLForecaster,
+    AutoETSForecaster,
+)

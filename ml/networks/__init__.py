@@ -1,0 +1,1 @@
+"""Neural networks: each file holds one ``nn.Module`` and nothing else."""
