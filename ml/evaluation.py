@@ -119,7 +119,10 @@ def write_report(
         "feed": series.name,
         "unit": series.unit,
         "dataset_sha256": series.content_hash,
-        "test_window": [str(series.index[split.test_start]), str(series.index[split.end - 1])],
+        "test_window": [
+            str(series.index[split.test_start]),
+            str(series.index[split.end - 1]),
+        ],
         "origins": len(origins),
         "horizon_hours": HORIZON,
         "models": [s.row() for s in scores],
@@ -138,13 +141,27 @@ def write_report(
     ax.plot(hours, actual, color="black", lw=1.4, label="actual")
     lstm = next(s for s in scores if s.name == "LSTM")
     q = lstm.quantiles[sel]
-    ax.fill_between(hours, q[:, 0, :].ravel(), q[:, 2, :].ravel(), color="tab:blue", alpha=0.25,
-                    label="LSTM p10-p90")
+    ax.fill_between(
+        hours,
+        q[:, 0, :].ravel(),
+        q[:, 2, :].ravel(),
+        color="tab:blue",
+        alpha=0.25,
+        label="LSTM p10-p90",
+    )
     ax.plot(hours, q[:, 1, :].ravel(), color="tab:blue", lw=1.2, label="LSTM p50")
     best = min((s for s in scores if s.name != "LSTM"), key=lambda s: s.mase)
-    ax.plot(hours, best.quantiles[sel][:, 1, :].ravel(), color="tab:orange", lw=1, ls="--",
-            label=f"{best.name} p50")
-    ax.set_title(f"{series.name}: day-ahead forecasts, last {days} days of the test window")
+    ax.plot(
+        hours,
+        best.quantiles[sel][:, 1, :].ravel(),
+        color="tab:orange",
+        lw=1,
+        ls="--",
+        label=f"{best.name} p50",
+    )
+    ax.set_title(
+        f"{series.name}: day-ahead forecasts, last {days} days of the test window"
+    )
     ax.set_ylabel(series.unit)
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()

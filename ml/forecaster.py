@@ -51,7 +51,7 @@ class QuantileCurve:
         """Integers scaled by 10**decimals, as the contracts store them."""
         scale = 10**decimals
         return {
-            name: [int(round(float(v) * scale)) for v in arr]
+            name: [round(float(v) * scale) for v in arr]
             for name, arr in (("p10", self.p10), ("p50", self.p50), ("p90", self.p90))
         }
 
@@ -80,14 +80,18 @@ class Forecaster(ABC):
         """[3, HORIZON] p10/p50/p90 in the feed's unit, from ``history`` alone."""
 
     def predict_curve(
-        self, series: FeedSeries | History, origin: pd.Timestamp | str | int | None = None
+        self,
+        series: FeedSeries | History,
+        origin: pd.Timestamp | str | int | None = None,
     ) -> QuantileCurve:
         """The 24-h curve starting at ``origin`` using only data before it."""
         if isinstance(series, History):
             history = series
         else:
             if origin is None:
-                raise HistoryError("an origin is needed when forecasting from a FeedSeries")
+                raise HistoryError(
+                    "an origin is needed when forecasting from a FeedSeries"
+                )
             history = History.at(series, origin)
         q = np.asarray(self.forecast(history), dtype="float64")
         q = np.sort(q, axis=0)  # baselines may hand back crossed bounds at flat hours
@@ -119,28 +123,38 @@ class SeasonalNaiveForecaster(Forecaster):
         from statsforecast.models import SeasonalNaive
 
         y = history.filled()[-self.input_days * 24 :]
-        out = SeasonalNaive(season_length=self.season).forecast(y=y, h=self.horizon, level=[80])
+        out = SeasonalNaive(season_length=self.season).forecast(
+            y=y, h=self.horizon, level=[80]
+        )
         return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
 
 
 class MSTLForecaster(Forecaster):
     """statsforecast MSTL with daily and weekly seasons, fitted on a trailing window."""
 
-    def __init__(self, seasons: tuple[int, ...] = (24, 168), input_days: int = 56) -> None:
+    def __init__(
+        self, seasons: tuple[int, ...] = (24, 168), input_days: int = 56
+    ) -> None:
         self.seasons = seasons
         self.input_days = input_days
         self.name = f"MSTL({','.join(map(str, seasons))})"
 
     @property
     def model_hash(self) -> str:
-        spec = {"kind": "mstl", "seasons": list(self.seasons), "input_days": self.input_days}
+        spec = {
+            "kind": "mstl",
+            "seasons": list(self.seasons),
+            "input_days": self.input_days,
+        }
         return spec_hash(spec)
 
     def forecast(self, history: History) -> np.ndarray:
         from statsforecast.models import MSTL
 
         y = history.filled()[-self.input_days * 24 :]
-        out = MSTL(season_length=list(self.seasons)).forecast(y=y, h=self.horizon, level=[80])
+        out = MSTL(season_length=list(self.seasons)).forecast(
+            y=y, h=self.horizon, level=[80]
+        )
         return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
 
 
@@ -154,14 +168,20 @@ class AutoETSForecaster(Forecaster):
 
     @property
     def model_hash(self) -> str:
-        spec = {"kind": "auto_ets", "season": self.season, "input_days": self.input_days}
+        spec = {
+            "kind": "auto_ets",
+            "season": self.season,
+            "input_days": self.input_days,
+        }
         return spec_hash(spec)
 
     def forecast(self, history: History) -> np.ndarray:
         from statsforecast.models import AutoETS
 
         y = history.filled()[-self.input_days * 24 :]
-        out = AutoETS(season_length=self.season).forecast(y=y, h=self.horizon, level=[80])
+        out = AutoETS(season_length=self.season).forecast(
+            y=y, h=self.horizon, level=[80]
+        )
         return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
 
 
@@ -264,23 +284,35 @@ class LSTMForecaster(Forecaster):
         pasts, futures = [], []
         for h in histories:
             if len(h.y) < lookback:
-                raise HistoryError(f"the LSTM needs at least {lookback} hours of history")
+                raise HistoryError(
+                    f"the LSTM needs at least {lookback} hours of history"
+                )
             if h.exog_names != self.exog_names:
-                raise HistoryError(f"expected covariates {self.exog_names}, got {h.exog_names}")
+                raise HistoryError(
+                    f"expected covariates {self.exog_names}, got {h.exog_names}"
+                )
             y = np.concatenate([h.filled()[-lookback:], np.zeros(HORIZON)])
             exog = np.concatenate([h.exog_past[-lookback:], h.exog_future])
-            index = pd.date_range(end=h.origin + pd.Timedelta(hours=HORIZON - 1),
-                                  periods=len(y), freq="h")
+            index = pd.date_range(
+                end=h.origin + pd.Timedelta(hours=HORIZON - 1), periods=len(y), freq="h"
+            )
             w = make_windows(
-                y, np.ones(len(y), bool), exog, index, np.array([lookback]),
-                self.config.lookback_days, self.scaler, with_target=False,
+                y,
+                np.ones(len(y), bool),
+                exog,
+                index,
+                np.array([lookback]),
+                self.config.lookback_days,
+                self.scaler,
+                with_target=False,
             )
             pasts.append(w.past)
             futures.append(w.future)
         from ml.windowing import Windows
 
         batch = Windows(
-            past=np.concatenate(pasts), future=np.concatenate(futures),
+            past=np.concatenate(pasts),
+            future=np.concatenate(futures),
             target=np.zeros((len(histories), HORIZON), "float32"),
             mask=np.zeros((len(histories), HORIZON), bool),
         )

@@ -82,8 +82,12 @@ def save_model(
     forecaster.hash_ = model_hash
     directory = (model_dir or default_model_dir()) / model_hash
     directory.mkdir(parents=True, exist_ok=True)
-    document = {"model_hash": model_hash, "hash_scheme": "keccak256(weights||json(spec))",
-                "spec": spec, "info": info or {}}
+    document = {
+        "model_hash": model_hash,
+        "hash_scheme": "keccak256(weights||json(spec))",
+        "spec": spec,
+        "info": info or {},
+    }
     (directory / WEIGHTS).write_bytes(weights)
     (directory / METADATA).write_text(json.dumps(document, indent=2, sort_keys=True))
     if register:
@@ -92,7 +96,10 @@ def save_model(
 
 
 def register_row(
-    model_hash: str, directory: Path, document: dict[str, Any], database_url: str | None = None
+    model_hash: str,
+    directory: Path,
+    document: dict[str, Any],
+    database_url: str | None = None,
 ) -> None:
     """Insert (or refresh the metadata of) the registry row of an artifact."""
     from sqlalchemy.dialects.postgresql import insert
@@ -172,7 +179,9 @@ def load_model(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster
     weights = (directory / WEIGHTS).read_bytes()
     spec = document["spec"]
     if artifact_hash(weights, spec) != h:
-        raise ArtifactIntegrityError(f"artifact {h} does not hash to its name; it was altered")
+        raise ArtifactIntegrityError(
+            f"artifact {h} does not hash to its name; it was altered"
+        )
     config = ModelConfig.from_dict(spec["config"])
     exog_names = tuple(spec["exog_names"])
     net = build_net(config, len(exog_names))
@@ -191,7 +200,9 @@ def load_model(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster
     )
 
 
-def list_models(database_url: str | None = None, feed: str | None = None) -> list[dict[str, Any]]:
+def list_models(
+    database_url: str | None = None, feed: str | None = None
+) -> list[dict[str, Any]]:
     """Registry rows, newest first."""
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
@@ -199,7 +210,9 @@ def list_models(database_url: str | None = None, feed: str | None = None) -> lis
 
     from indexer.models.ml_registry import ModelArtifact
 
-    query = select(ModelArtifact).order_by(ModelArtifact.created_at.desc(), ModelArtifact.id.desc())
+    query = select(ModelArtifact).order_by(
+        ModelArtifact.created_at.desc(), ModelArtifact.id.desc()
+    )
     if feed:
         query = query.where(ModelArtifact.feed == feed)
     try:

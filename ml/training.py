@@ -64,7 +64,9 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def pinball_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def pinball_loss(
+    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
+) -> torch.Tensor:
     """Mean pinball loss over the three quantiles, counting only measured target hours."""
     import torch
 
@@ -124,11 +126,16 @@ def apply_calibration(
     return out
 
 
-def calibrate(q: np.ndarray, y: np.ndarray, mask: np.ndarray, nonnegative: bool) -> dict[str, float]:
+def calibrate(
+    q: np.ndarray, y: np.ndarray, mask: np.ndarray, nonnegative: bool
+) -> dict[str, float]:
     """Pick the stretch factors whose p10 / p90 tails hold ~10 % each of validation truths."""
     grid = np.round(np.arange(0.5, 3.001, 0.05), 2)
     best: dict[str, float] = {}
-    for name, side, tail in (("lower", 0, QUANTILES[0]), ("upper", 2, 1 - QUANTILES[2])):
+    for name, side, tail in (
+        ("lower", 0, QUANTILES[0]),
+        ("upper", 2, 1 - QUANTILES[2]),
+    ):
         errors = []
         for k in grid:
             cal = {"lower": 1.0, "upper": 1.0, name: float(k)}
@@ -158,7 +165,9 @@ def train(
     lookback = config.lookback_days * 24
     args = (y_filled, series.mask, exog, series.index)
     train_w = make_windows(
-        *args, split.train_origins(lookback, config.origin_stride_hours), config.lookback_days,
+        *args,
+        split.train_origins(lookback, config.origin_stride_hours),
+        config.lookback_days,
         scaler,
     )
     val_w = make_windows(*args, split.val_origins(), config.lookback_days, scaler)
@@ -168,7 +177,8 @@ def train(
         for a in (train_w.past, train_w.future, train_w.target, train_w.mask)
     ]
     v_tensors = [
-        torch.from_numpy(a).to(dev) for a in (val_w.past, val_w.future, val_w.target, val_w.mask)
+        torch.from_numpy(a).to(dev)
+        for a in (val_w.past, val_w.future, val_w.target, val_w.mask)
     ]
 
     net = build_net(config, exog.shape[1]).to(dev)
@@ -179,7 +189,12 @@ def train(
     gen = torch.Generator().manual_seed(config.seed)
     n = tensors[0].shape[0]
     result = TrainResult(
-        net=net, config=config, scaler=scaler, split=split, calibration={}, device=str(dev)
+        net=net,
+        config=config,
+        scaler=scaler,
+        split=split,
+        calibration={},
+        device=str(dev),
     )
     best_state = copy.deepcopy(net.state_dict())
     best_val, bad_epochs = float("inf"), 0
@@ -199,7 +214,9 @@ def train(
             total += float(loss.detach()) * len(idx)
         net.eval()
         with torch.no_grad():
-            val_loss = float(pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:]))
+            val_loss = float(
+                pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:])
+            )
         sched.step(val_loss)
         if val_loss < best_val - 1e-5:
             best_val, bad_epochs, result.best_epoch = val_loss, 0, epoch

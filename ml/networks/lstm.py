@@ -28,7 +28,8 @@ class LSTMQuantileNet(nn.Module):
         self.horizon = horizon
         sizes = (n_past, *hidden_sizes)
         self.lstms = nn.ModuleList(
-            nn.LSTM(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden_sizes))
+            nn.LSTM(sizes[i], sizes[i + 1], batch_first=True)
+            for i in range(len(hidden_sizes))
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Sequential(
@@ -48,8 +49,12 @@ class LSTMQuantileNet(nn.Module):
         last = h[:, -1, :]  # [batch, hidden_last]
         out = self.head(torch.cat([last, future], dim=1))  # [batch, 3 * horizon]
         out = out.view(-1, 3, self.horizon)  # [batch, 3, horizon]
-        lags = past[:, :, : self.horizon].reshape(past.shape[0], -1)  # [batch, days * horizon]
+        lags = past[:, :, : self.horizon].reshape(
+            past.shape[0], -1
+        )  # [batch, days * horizon]
         median = out[:, 1, :] + self.highway(lags)  # [batch, horizon]
         lower = median - nn.functional.softplus(out[:, 0, :])  # [batch, horizon]
         upper = median + nn.functional.softplus(out[:, 2, :])  # [batch, horizon]
-        return torch.stack([lower, median, upper], dim=1)  # [batch, 3 (p10, p50, p90), horizon]
+        return torch.stack(
+            [lower, median, upper], dim=1
+        )  # [batch, 3 (p10, p50, p90), horizon]
