@@ -1,0 +1,1 @@
+"""Chain access shared by every package: ABIs, deployment file, typed data, the submitter."""
