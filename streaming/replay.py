@@ -7,9 +7,9 @@ seed, so a test can recompute the expected aggregates from exactly what was sent
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -19,7 +19,9 @@ from streaming.errors import NonRetryableError
 from streaming.mqtt import Publisher
 from streaming.sources import load_series
 
-FAULT_KINDS = ("gap", "duplicate", "late", "out_of_order", "spike", "stuck", "malformed")
+FAULT_KINDS = (
+    "gap", "duplicate", "late", "out_of_order", "spike", "stuck", "malformed", "negative",
+)
 MALFORMED_SAMPLES: tuple[tuple[str, bytes], ...] = (
     ("not_json", b"\x00\xffnot json"),
     ("no_readings", b'{"v":1,"feed":"solar","meter":"%s","sent_at":1.0,"readings":[]}'),
@@ -43,6 +45,7 @@ class FaultRates:
     spike: float = 0.0
     stuck: float = 0.0
     malformed: float = 0.0
+    negative: float = 0.0  # a solar reading below zero (a sign-flipped inverter value)
 
     @classmethod
     def every_kind(cls, rate: float = 0.05) -> FaultRates:
@@ -57,6 +60,7 @@ class PlannedMessage:
     fault: str = ""  # "" or one of FAULT_KINDS
     raw: bytes | None = None  # set for malformed messages: published verbatim
     topic: str = ""
+    offset: float = 0.0  # data seconds since the feed's replay start (drives pacing and order)
 
     def __post_init__(self) -> None:
         self.topic = self.topic or schema.topic_for(self.feed, self.meter)
@@ -66,7 +70,7 @@ class PlannedMessage:
 class ReplayPlan:
     main: list[PlannedMessage] = field(default_factory=list)
     late: list[PlannedMessage] = field(default_factory=list)  # published after `main`
-    data_start: float = 0.0
+    gaps: list[PlannedMessage] = field(default_factory=list)  # never published
 
     def all_messages(self) -> list[PlannedMessage]:
         return self.main + self.late
@@ -109,25 +113,38 @@ def meter_frame(series: pd.Series, feed: str, meters: int, seed: int) -> pd.Data
     )
 
 
+# Each feed replays its own real period (the datasets cover different years); the replay aligns
+# them by offset from these starts, and each feed keeps its true timestamps.
+DEFAULT_STARTS: dict[str, datetime] = {
+    "solar": datetime(2011, 6, 1, 16, tzinfo=UTC),  # 09:00 local (UTC-7)
+    "demand": datetime(2014, 1, 6, tzinfo=UTC),
+    "household": datetime(2006, 12, 17, tzinfo=UTC),
+}
+
+
 def build_plan(
     feeds: Sequence[str],
-    start: datetime,
     duration: timedelta,
+    starts: Mapping[str, datetime] | None = None,
     meters: int = 10,
     batch: int = 1,
     faults: FaultRates | None = None,
     seed: int = 7,
     load: Callable[..., pd.Series] = load_series,
 ) -> ReplayPlan:
-    """Messages for `duration` of data from `start`: each of `meters` meters per feed (the household
-    feed is one real meter), `batch` readings per message, faults drawn with `seed`."""
+    """Messages for `duration` of data from each feed's start: `meters` meters per feed (the
+    household feed is one real meter), `batch` readings per message, faults drawn with `seed`."""
     faults = faults or FaultRates()
     rng = np.random.default_rng(seed)
-    start_ts = pd.Timestamp(start)
-    start_ts = start_ts.tz_localize("UTC") if start_ts.tz is None else start_ts.tz_convert("UTC")
-    end_ts = start_ts + duration
     messages: list[PlannedMessage] = []
     for feed in feeds:
+        if feed not in schema.FEEDS:
+            raise NonRetryableError(f"unknown feed {feed!r}; known: {sorted(schema.FEEDS)}")
+        start_ts = pd.Timestamp({**DEFAULT_STARTS, **(starts or {})}[feed])
+        if start_ts.tz is None:
+            start_ts = start_ts.tz_localize("UTC")
+        start_ts = start_ts.tz_convert("UTC")
+        end_ts = start_ts + duration
         rows = int(duration.total_seconds() // 60) + 10 if feed == "household" else 1_000_000
         series = load(feed, start=start_ts.to_pydatetime(), rows=rows)
         series = series[(series.index >= start_ts) & (series.index < end_ts)]
@@ -145,30 +162,37 @@ def build_plan(
                 # A stuck meter repeats a non-zero reading; pick one so the rule can see it.
                 values[at : at + 6] = max(values[at], 0.5)
             readings = list(zip(group["ts"].tolist(), values.tolist(), strict=True))
+            t0 = start_ts.timestamp()
             for i in range(0, len(readings), batch):
-                messages.append(PlannedMessage(feed, str(meter), readings[i : i + batch]))
-    messages.sort(key=lambda m: (m.readings[0][0], m.feed, m.meter))
-    return _inject(messages, faults, rng, start_ts.timestamp(), end_ts.timestamp())
+                chunk = readings[i : i + batch]
+                messages.append(PlannedMessage(feed, str(meter), chunk, offset=chunk[0][0] - t0))
+    messages.sort(key=lambda m: (m.offset, m.feed, m.meter))
+    return _inject(messages, faults, rng, duration.total_seconds())
 
 
 def _inject(
-    messages: list[PlannedMessage], f: FaultRates, rng: np.random.Generator, t0: float, t1: float
+    messages: list[PlannedMessage], f: FaultRates, rng: np.random.Generator, span: float
 ) -> ReplayPlan:
-    plan = ReplayPlan(data_start=t0)
+    plan = ReplayPlan()
     # Late messages come from the first half only, so they are far behind any sane watermark.
-    midpoint = t0 + (t1 - t0) / 2
+    midpoint = span / 2
     held: list[PlannedMessage] = []
     i = 0
     while i < len(messages):
         m = messages[i]
         roll = rng.random()
-        edges = np.cumsum([f.gap, f.duplicate, f.late, f.out_of_order, f.spike, f.malformed])
+        edges = np.cumsum(
+            [f.gap, f.duplicate, f.late, f.out_of_order, f.spike, f.malformed, f.negative]
+        )
         if roll < edges[0]:
-            plan.main.append(PlannedMessage(m.feed, m.meter, m.readings, fault="gap", raw=b""))
+            m.fault = "gap"
+            plan.gaps.append(m)
         elif roll < edges[1]:
             plan.main.append(m)
-            plan.main.append(PlannedMessage(m.feed, m.meter, list(m.readings), "duplicate"))
-        elif roll < edges[2] and m.readings[-1][0] < midpoint:
+            plan.main.append(
+                PlannedMessage(m.feed, m.meter, list(m.readings), "duplicate", offset=m.offset)
+            )
+        elif roll < edges[2] and m.offset + (m.readings[-1][0] - m.readings[0][0]) < midpoint:
             m.fault = "late"
             held.append(m)
         elif roll < edges[3] and i + 1 < len(messages):
@@ -187,14 +211,17 @@ def _inject(
             reason, body = MALFORMED_SAMPLES[int(rng.integers(0, len(MALFORMED_SAMPLES)))]
             raw = body.replace(b"%s", m.meter.encode()) if b"%s" in body else body
             # Topic matches the claimed feed where there is one so the schema, not routing, rejects.
-            plan.main.append(
-                PlannedMessage(m.feed, m.meter, [], fault="malformed", raw=raw, topic=m.topic)
-            )
+            plan.main.append(PlannedMessage(
+                m.feed, m.meter, [], "malformed", raw=raw, topic=m.topic, offset=m.offset
+            ))
+        elif roll < edges[6] and m.feed == "solar":
+            ts, v = m.readings[0]
+            m.readings[0] = (ts, -round(abs(v) + 0.1, 6))
+            m.fault = "negative"
+            plan.main.append(m)
         else:
             plan.main.append(m)
         i += 1
-    # Gaps are never published: keep them in the plan (raw=b"") only for bookkeeping.
-    plan.main = [m for m in plan.main if m.fault != "gap"]
     plan.late = held
     return plan
 
@@ -213,7 +240,7 @@ def publish_plan(
     sent = 0
     for n, m in enumerate(msgs):
         if speedup > 0 and m.readings and m.fault != "late":
-            due = (m.readings[0][0] - plan.data_start) / speedup
+            due = m.offset / speedup
             delay = due - (time.monotonic() - t_wall0)
             if delay > 0:
                 time.sleep(delay)
