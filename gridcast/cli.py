@@ -8,6 +8,7 @@ import typer
 from api.cli import app as api_app
 from gridcast.db_cli import app as db_app
 from gridcast.demo_cli import app as demo_app
+from gridcast.deploy_cli import app as deploy_app
 from gridcast.node import app as node_app
 from gridcast.toolchain import app as toolchain_app
 from indexer.cli import app as indexer_app
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(node_app, name="node")
 app.add_typer(toolchain_app, name="toolchain")
 app.add_typer(db_app, name="db")
+app.add_typer(deploy_app, name="deploy")
 app.add_typer(indexer_app, name="index")
 app.add_typer(api_app, name="serve")
 app.add_typer(ml_app, name="ml")

@@ -107,12 +107,17 @@ class AnvilNode:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
 
-app = typer.Typer(help="Run a local anvil node.", no_args_is_help=False, invoke_without_command=True)
+app = typer.Typer(
+    help="Run a local anvil node.", no_args_is_help=False, invoke_without_command=True
+)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,4 +1,4 @@
-"""Offline toolchain glue: the solcjs wrapper registered with py-solc-x, and anvil from node_modules.
+"""Offline toolchain glue: the solcjs wrapper registered with py-solc-x, anvil from npm.
 
 py-solc-x cannot download a native solc here, so the npm ``solc`` package is fronted by
 ``scripts/solc/solc.js`` and installed as ``solc-v0.8.37`` in py-solc-x's binary folder.
@@ -48,7 +48,9 @@ def anvil_binary() -> Path:
     machine = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
     arch = machine.get(platform.machine().lower(), platform.machine().lower())
     system = {"linux": "linux", "darwin": "darwin"}.get(sys.platform, sys.platform)
-    path = PROJECT_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    path = (
+        PROJECT_ROOT / "node_modules" / "@foundry-rs" / f"anvil-{system}-{arch}" / "bin" / "anvil"
+    )
     if not path.exists():
         raise RuntimeError(f"anvil not found at {path}: run `npm ci` (scripts/setup.sh does)")
     return path

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from eth_utils import function_abi_to_4byte_selector, keccak
+from eth_utils import keccak
 
 from gridcast.settings import PROJECT_ROOT
 
@@ -70,5 +70,5 @@ def errors() -> dict[bytes, dict[str, Any]]:
     for name in CONTRACTS:
         for item in abi(name):
             if item["type"] == "error":
-                out[function_abi_to_4byte_selector(item)] = item
+                out[keccak(text=signature(item))[:4]] = item
     return out

@@ -66,7 +66,12 @@ def deploy_all(
 
 
 def register_feed(
-    admin: Submitter, registry: Contract, region: str, metric: str, resolution_s: int, params: FeedParams
+    admin: Submitter,
+    registry: Contract,
+    region: str,
+    metric: str,
+    resolution_s: int,
+    params: FeedParams,
 ) -> bytes:
     admin.transact(registry, "registerFeed", region, metric, resolution_s, params.as_tuple())
     return feed_id(region, metric, resolution_s)

@@ -77,7 +77,9 @@ class Deployment:
         return cls(**data)
 
     def contract(self, w3: Web3, name: str) -> Contract:
-        return w3.eth.contract(address=Web3.to_checksum_address(self.addresses[name]), abi=abis.abi(name))
+        return w3.eth.contract(
+            address=Web3.to_checksum_address(self.addresses[name]), abi=abis.abi(name)
+        )
 
 
 def role(name: str) -> bytes:

@@ -49,4 +49,6 @@ def decode_revert(data: str | bytes | None) -> ContractRevertError:
     except Exception:  # noqa: BLE001 - undecodable payload: keep the raw bytes for the message
         return ContractRevertError(item["name"], {}, "0x" + raw.hex())
     names = [i["name"] or f"arg{n}" for n, i in enumerate(item["inputs"])]
-    return ContractRevertError(item["name"], dict(zip(names, values, strict=True)), "0x" + raw.hex())
+    return ContractRevertError(
+        item["name"], dict(zip(names, values, strict=True)), "0x" + raw.hex()
+    )

@@ -7,7 +7,7 @@ from eth_account.signers.local import LocalAccount
 
 from gridcast.chain.errors import NonRetryableError
 
-# anvil's default mnemonic ("test test ... junk") accounts; public knowledge, worthless off local chains.
+# anvil's default mnemonic accounts: public knowledge, worthless off local chains.
 DEV_KEYS = [
     "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",

@@ -57,7 +57,9 @@ def classify(exc: Exception) -> GridcastError:
         return exc
     if isinstance(exc, ContractCustomError | ContractLogicError):
         return decode_revert(_revert_data(exc))
-    if isinstance(exc, requests.ConnectionError | requests.Timeout | TimeExhausted | ConnectionError):
+    if isinstance(
+        exc, requests.ConnectionError | requests.Timeout | TimeExhausted | ConnectionError
+    ):
         return RetryableError(str(exc))
     if isinstance(exc, requests.HTTPError):
         status = exc.response.status_code if exc.response is not None else 0
@@ -140,7 +142,8 @@ class Submitter:
     def call(self, contract: Contract, fn: str, *args: Any) -> Any:
         """eth_call with custom errors decoded."""
         return self._with_retries(
-            f"{fn} call", lambda: getattr(contract.functions, fn)(*args).call({"from": self.address})
+            f"{fn} call",
+            lambda: getattr(contract.functions, fn)(*args).call({"from": self.address}),
         )
 
     def transact(self, contract: Contract, fn: str, *args: Any, value: int = 0) -> TxReceipt | None:
@@ -183,12 +186,19 @@ class Submitter:
                 if self._nonce is None:
                     self._nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))
                 tx = ctor.build_transaction(
-                    {"from": self.address, "gas": gas, "nonce": self._nonce, "chainId": self.chain_id}
+                    {
+                        "from": self.address,
+                        "gas": gas,
+                        "nonce": self._nonce,
+                        "chainId": self.chain_id,
+                    }
                 )
                 signed = self.account.sign_transaction(tx)
                 tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
                 self._nonce += 1
-            receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.receipt_timeout_s)
+            receipt = self.w3.eth.wait_for_transaction_receipt(
+                tx_hash, timeout=self.receipt_timeout_s
+            )
             if receipt["status"] != 1 or not receipt["contractAddress"]:
                 raise TransactionFailedError(f"deployment {tx_hash.hex()} failed")
             return str(receipt["contractAddress"])

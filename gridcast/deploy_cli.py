@@ -1,0 +1,38 @@
+"""``gridcast deploy``: deploy and wire the contracts with web3 (Ape users: ``ape run deploy``)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Deploy and wire the Gridcast contracts.", invoke_without_command=True)
+
+
+@app.callback(invoke_without_command=True)
+def deploy(
+    account: str | None = typer.Option(None, help="Ape keystore alias of the admin key."),
+    dev_key: int | None = typer.Option(None, help="Index of an anvil dev key (local chains only)."),
+    reporter: list[str] = typer.Option([], help="Address(es) granted TRUTH_REPORTER_ROLE."),
+    arbiter: list[str] = typer.Option([], help="Address(es) granted ARBITER_ROLE."),
+) -> None:
+    """Deploy GridToken, OperatorStaking, ForecastRegistry and Settlement to GRIDCAST_RPC_URL and
+    write the deployment file (GRIDCAST_DEPLOYMENT_FILE)."""
+    from web3 import Web3
+
+    from gridcast.accounts import resolve_account
+    from gridcast.chain.deploy import deploy_all
+    from gridcast.chain.errors import GridcastError
+    from gridcast.chain.submitter import Submitter
+    from gridcast.settings import get_settings
+
+    s = get_settings()
+    try:
+        w3 = Web3(Web3.HTTPProvider(s.rpc_url))
+        admin = Submitter(w3, resolve_account(account, dev_key, int(w3.eth.chain_id)))
+        dep = deploy_all(admin, truth_reporters=reporter, arbiters=arbiter)
+    except (GridcastError, ValueError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    dep.save(s.deployment_file)
+    for name, addr in dep.addresses.items():
+        typer.echo(f"{name:17} {addr}")
+    typer.echo(f"deployment written to {s.deployment_file}")

@@ -1,0 +1,116 @@
+"""The keeper: permissionless upkeep that someone must do: finalize consensus after the reveal
+deadline, settle epochs after the dispute window, cancel epochs whose truth never came.
+
+The revealed set of an epoch comes from the registry's own `ForecastsRevealed` logs, so the
+keeper depends on nothing but the chain."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from web3 import Web3
+
+from gridcast.chain.deployment import Deployment
+from gridcast.chain.errors import ContractRevertError
+from gridcast.chain.submitter import Submitter
+from gridcast.operator.feeds import FeedView
+
+log = logging.getLogger(__name__)
+
+NONE, SUBMITTED, DISPUTED, CANCELLED, SETTLED = range(5)
+
+
+@dataclass
+class KeeperReport:
+    finalized: list[tuple[str, int]] = field(default_factory=list)
+    settled: list[tuple[str, int]] = field(default_factory=list)
+    cancelled: list[tuple[str, int]] = field(default_factory=list)
+
+
+class Keeper:
+    def __init__(self, submitter: Submitter, deployment: Deployment, feed_ids: list[bytes]) -> None:
+        self.sub = submitter
+        self.w3: Web3 = submitter.w3
+        self.dep = deployment
+        self.registry = deployment.contract(self.w3, "ForecastRegistry")
+        self.settlement = deployment.contract(self.w3, "Settlement")
+        self.feeds = [FeedView.read(self.registry, f) for f in feed_ids]
+        self._scanned_to = deployment.block - 1
+        # feed -> epoch -> {operator: firstEpoch}
+        self._revealed: dict[bytes, dict[int, dict[str, int]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        self._done: set[tuple[bytes, int, str]] = set()
+
+    def _scan(self) -> None:
+        head = int(self.w3.eth.block_number)
+        if head <= self._scanned_to:
+            return
+        logs = self.registry.events.ForecastsRevealed().get_logs(
+            from_block=self._scanned_to + 1, to_block=head
+        )
+        for ev in logs:
+            args = ev["args"]
+            first = int(args["firstEpoch"])
+            for i in range(len(args["opening"][0])):
+                self._revealed[bytes(args["feedId"])][first + i][args["operator"]] = first
+        self._scanned_to = head
+
+    def revealed_set(self, feed: bytes, epoch: int) -> tuple[list[str], list[int]]:
+        self._scan()
+        entries = sorted(self._revealed[feed][epoch].items(), key=lambda kv: int(kv[0], 16))
+        return [op for op, _ in entries], [first for _, first in entries]
+
+    def step(self, now: int | None = None) -> KeeperReport:
+        report = KeeperReport()
+        now = now if now is not None else int(self.w3.eth.get_block("latest")["timestamp"])
+        self._scan()
+        for feed in self.feeds:
+            epochs = sorted(self._revealed[feed.feed_id])
+            for epoch in epochs:
+                self._finalize(feed, epoch, now, report)
+                self._settle(feed, epoch, now, report)
+        return report
+
+    def _finalize(self, feed: FeedView, epoch: int, now: int, report: KeeperReport) -> None:
+        key = (feed.feed_id, epoch, "finalize")
+        if key in self._done or now < feed.reveal_deadline(epoch):
+            return
+        if int(self.registry.functions.consensusOf(feed.feed_id, epoch).call()[3]) != 0:
+            self._done.add(key)
+            return
+        ops, firsts = self.revealed_set(feed.feed_id, epoch)
+        try:
+            self.sub.transact(self.registry, "finalizeConsensus", feed.feed_id, epoch, ops, firsts)
+            report.finalized.append((feed.name, epoch))
+        except ContractRevertError as exc:
+            if exc.name != "ForecastRegistryConsensusFinalized":
+                log.warning("finalize %s/%d: %s", feed.name, epoch, exc)
+                return
+        self._done.add(key)
+
+    def _settle(self, feed: FeedView, epoch: int, now: int, report: KeeperReport) -> None:
+        key = (feed.feed_id, epoch, "settle")
+        if key in self._done or now < feed.epoch_end(epoch):
+            return
+        truth = self.settlement.functions.truthOf(feed.feed_id, epoch).call()
+        status, submitted_at, resolved = int(truth[2]), int(truth[1]), bool(truth[3])
+        if status in (SETTLED, CANCELLED):
+            self._done.add(key)
+            return
+        if status == NONE:
+            if now >= feed.truth_deadline(epoch):
+                self.sub.transact(self.settlement, "cancelEpoch", feed.feed_id, epoch)
+                report.cancelled.append((feed.name, epoch))
+                self._done.add(key)
+            return
+        if status != SUBMITTED or (
+            not resolved and now < submitted_at + feed.params.dispute_window
+        ):
+            return
+        ops, firsts = self.revealed_set(feed.feed_id, epoch)
+        self.sub.transact(self.settlement, "settle", feed.feed_id, epoch, ops, firsts)
+        report.settled.append((feed.name, epoch))
+        self._done.add(key)

@@ -1,0 +1,70 @@
+"""Adapts any :class:`ml.forecaster.Forecaster` to the operator bot's CurveSource: epochs are
+mapped onto data hours through the market's clock, and values scaled to the feed's decimals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gridcast.market import Market
+from gridcast.operator.feeds import FeedView
+from ml.datasets import FeedSeries, load_feed
+from ml.forecaster import Forecaster
+
+
+class ForecasterSource:
+    """Curves for consecutive epochs from a forecaster over the real series bound to each feed.
+
+    `bias` shifts every value by a fraction (a deliberately bad operator uses it)."""
+
+    def __init__(self, forecaster: Forecaster, market: Market, bias: float = 0.0) -> None:
+        self.forecaster = forecaster
+        self.market = market
+        self.bias = bias
+        self.name = forecaster.name + (f"+bias{bias:+.0%}" if bias else "")
+        self._series: dict[str, FeedSeries] = {}
+
+    def _series_for(self, dataset: str) -> FeedSeries:
+        if dataset not in self._series:
+            self._series[dataset] = load_feed(dataset)
+        return self._series[dataset]
+
+    def model_hash(self, feed: FeedView) -> bytes:
+        return bytes.fromhex(self.forecaster.model_hash[2:])
+
+    def curve(
+        self, feed: FeedView, first_epoch: int, count: int
+    ) -> tuple[list[int], list[int], list[int]]:
+        binding = self.market.binding(feed.feed_id)
+        series = self._series_for(binding.dataset)
+        origin = pd.Timestamp(binding.data_time(first_epoch))
+        q = self.forecaster.predict_curve(series, origin)
+        horizon = len(q.p50)
+        if count > horizon:
+            raise ValueError(f"a round of {count} epochs exceeds the {horizon}-step horizon")
+        factor = 1.0 + self.bias
+        p10, p50, p90 = (np.asarray(a[:count], dtype="float64") * factor for a in q.as_tuple())
+        lo = np.minimum(p10, p50)
+        hi = np.maximum(p90, p50)
+        return (
+            [feed.scale(v) for v in p50],
+            [feed.scale(v) for v in lo],
+            [feed.scale(v) for v in hi],
+        )
+
+
+def forecaster_by_name(spec: str) -> Forecaster:
+    """`lstm:<model hash>`, `seasonal-naive`, `mstl`, `auto-ets` or `constant`."""
+    from ml import forecaster as f
+
+    if spec.startswith("lstm:"):
+        return f.Forecaster.load(spec.split(":", 1)[1])
+    table = {
+        "seasonal-naive": f.SeasonalNaiveForecaster,
+        "mstl": f.MSTLForecaster,
+        "auto-ets": f.AutoETSForecaster,
+        "constant": f.ConstantForecaster,
+    }
+    if spec not in table:
+        raise ValueError(f"unknown model {spec!r}; choose lstm:<hash> or one of {sorted(table)}")
+    return table[spec]()
