@@ -54,7 +54,7 @@ class Keeper:
         for ev in logs:
             args = ev["args"]
             first = int(args["firstEpoch"])
-            for i in range(len(args["opening"][0])):
+            for i in range(len(args["opening"]["values"])):
                 self._revealed[bytes(args["feedId"])][first + i][args["operator"]] = first
         self._scanned_to = head
 

@@ -1,0 +1,205 @@
+"""The operator bot against anvil and the real contracts, with a real forecaster on real data."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from web3 import Web3
+
+from gridcast.chain.keys import dev_account
+from gridcast.chain.submitter import Submitter
+from gridcast.localnet import DEMAND, LocalMarket, bootstrap
+from gridcast.node import AnvilNode
+from gridcast.operator.bot import OperatorBot
+from gridcast.operator.feeds import FeedView
+from gridcast.operator.journal import COMMITTED, MISSED, REVEALED, Journal
+from gridcast.operator.keeper import Keeper
+from ml.forecaster import SeasonalNaiveForecaster
+from ml.oracle_source import ForecasterSource
+
+EPOCH = 60
+ROUND = 4
+
+
+def _warp(node: AnvilNode, t: int) -> None:
+    latest = int(node.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
+    node.rpc("evm_setNextBlockTimestamp", [max(t, latest + 1)])
+    node.rpc("evm_mine")
+
+
+def _market(node: AnvilNode, state: Path, keys: list[int]) -> LocalMarket:
+    now = int(node.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
+    return bootstrap(
+        node.url,
+        state,
+        operator_keys=keys,
+        genesis=now + 600,
+        epoch_length=EPOCH,
+        epochs_per_round=ROUND,
+        feeds=(DEMAND,),
+        reveal_window=120,
+        lead_time=60,
+        dispute_window=30,
+        truth_timeout=3600,
+    )
+
+
+@pytest.fixture()
+def market(anvil: AnvilNode, tmp_path: Path) -> LocalMarket:
+    return _market(anvil, tmp_path, [1, 2])
+
+
+def _truth_for(lm: LocalMarket, feed: FeedView, epoch: int) -> int:
+    """The measured value of the epoch's data hour, from the same real series the oracles use."""
+    from ml.datasets import load_feed
+
+    binding = lm.market.binding(feed.feed_id)
+    series = load_feed(binding.dataset)
+    pos = series.position(binding.data_time(epoch))
+    return feed.scale(float(series.target[pos]))
+
+
+def test_full_epoch_commit_reveal_truth_settle_withdraw(
+    anvil: AnvilNode, market: LocalMarket, tmp_path: Path
+) -> None:
+    lm = market
+    w3 = lm.admin.w3
+    source = ForecasterSource(SeasonalNaiveForecaster(), lm.market)
+    feed_id = lm.market.feeds[0].feed_bytes
+    op = lm.operators[0]
+    bot = OperatorBot(op, lm.deployment, [feed_id], source, Journal(tmp_path / "j.sqlite"))
+    report = bot.step()
+    assert report.committed == [(bot.feeds[0].name, 0, ROUND)]
+    assert not report.errors
+    # a second pass does not commit the same round again
+    assert bot.step().committed == [] or bot.step().committed[0][1] != 0
+
+    feed = bot.feeds[0]
+    _warp(anvil, feed.commit_deadline(0))
+    report = bot.step()
+    assert (feed.name, 0) in report.revealed
+
+    keeper = Keeper(lm.admin, lm.deployment, [feed_id])
+    _warp(anvil, feed.reveal_deadline(0))
+    assert (feed.name, 0) in keeper.step().finalized
+
+    settlement = lm.contract("Settlement")
+    _warp(anvil, feed.epoch_end(0))
+    truth = _truth_for(lm, feed, 0)
+    lm.admin.transact(settlement, "submitTruth", feed_id, 0, truth, b"\x01" * 32)
+    _warp(anvil, feed.epoch_end(0) + lm.params[feed.hex].dispute_window + 1)
+    assert (feed.name, 0) in keeper.step().settled
+
+    token = lm.contract("GridToken")
+    before = token.functions.balanceOf(op.address).call()
+    report = bot.step()
+    assert (feed.name, 0) in report.claimed
+    assert report.withdrawn > 0
+    assert token.functions.balanceOf(op.address).call() == before + report.withdrawn
+    assert settlement.functions.balanceOf(op.address).call() == 0
+    assert w3.eth.chain_id == 31337
+
+
+def test_missed_reveal_window_is_reported_once_not_retried(
+    anvil: AnvilNode, market: LocalMarket, tmp_path: Path
+) -> None:
+    lm = market
+    feed_id = lm.market.feeds[0].feed_bytes
+    journal = Journal(tmp_path / "j.sqlite")
+    bot = OperatorBot(
+        lm.operators[0],
+        lm.deployment,
+        [feed_id],
+        ForecasterSource(SeasonalNaiveForecaster(), lm.market),
+        journal,
+    )
+    bot.step()
+    _warp(anvil, bot.feeds[0].reveal_deadline(0) + 1)
+    first = bot.step()
+    assert [m[1] for m in first.missed] == [0]
+    assert [e.curve.first_epoch for e in journal.entries(MISSED)] == [0]
+    assert bot.step().missed == []  # reported once, not retried forever
+
+
+def test_wrong_key_is_refused_for_relayed_commit(
+    anvil: AnvilNode, market: LocalMarket, tmp_path: Path
+) -> None:
+    """A relayer carrying a signature of a key that is neither the operator nor its signer fails."""
+    from gridcast.chain.commitments import Curve, commit_typed_data, sign_commit
+    from gridcast.chain.errors import ContractRevertError
+
+    lm = market
+    registry = lm.contract("ForecastRegistry")
+    feed_id = lm.market.feeds[0].feed_bytes
+    operator = lm.operators[0].address
+    curve = Curve(feed_id, operator, 0, [1] * ROUND, [0] * ROUND, [2] * ROUND, b"\x00" * 32)
+    typed = commit_typed_data(
+        31337, registry.address, operator, feed_id, 0, curve.commitments(), 0, 2**40
+    )
+    stranger = dev_account(7, 31337)
+    with pytest.raises(ContractRevertError) as err:
+        lm.admin.transact(
+            registry,
+            "commitWithSignature",
+            operator,
+            feed_id,
+            0,
+            curve.commitments(),
+            2**40,
+            sign_commit(stranger.key, typed),
+        )
+    assert err.value.name == "ForecastRegistryUnauthorizedSigner"
+
+
+def test_kill_9_between_commit_and_reveal_still_reveals(anvil: AnvilNode, tmp_path: Path) -> None:
+    lm = _market(anvil, tmp_path, [3])
+    env = {
+        **os.environ,
+        "GRIDCAST_RPC_URL": anvil.url,
+        "GRIDCAST_STATE_DIR": str(tmp_path),
+        "GRIDCAST_DEPLOYMENT_FILE": str(tmp_path / "deployment.json"),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "gridcast.cli",
+        "oracle",
+        "run",
+        "--model",
+        "seasonal-naive",
+        "--dev-key",
+        "3",
+        "--interval",
+        "0.2",
+    ]
+    journal_path = tmp_path / f"journal-{lm.operators[0].address}.sqlite"
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            if journal_path.exists() and Journal(journal_path).entries(COMMITTED):
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the oracle never committed")
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    feed = FeedView.read(lm.contract("ForecastRegistry"), lm.market.feeds[0].feed_bytes)
+    _warp(anvil, feed.commit_deadline(0))
+    once = subprocess.run([*cmd, "--once"], env=env, capture_output=True, text=True, timeout=180)
+    assert once.returncode == 0, once.stdout + once.stderr
+    batch = (
+        lm.contract("ForecastRegistry")
+        .functions.batch(feed.feed_id, lm.operators[0].address, 0)
+        .call()
+    )
+    assert batch[3] is True  # revealed on-chain
+    assert [e.curve.first_epoch for e in Journal(journal_path).entries(REVEALED)] == [0]
+    assert Web3.is_address(lm.operators[0].address)
