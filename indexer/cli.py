@@ -1,10 +1,86 @@
-"""Placeholder sub-command group; filled in by its package's issue."""
+"""`gridcast index`: follow the chain from the deployment block into Postgres."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(no_args_is_help=False, invoke_without_command=True)
 
 
-@app.callback()
-def _group() -> None:
-    """Not built yet."""
+class _JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(
+            {
+                "ts": round(record.created, 3),
+                "level": record.levelname,
+                "logger": record.name,
+                "msg": record.getMessage(),
+            }  # fmt: skip
+        )
+
+
+@app.callback(invoke_without_command=True)
+def index(
+    from_block: int | None = typer.Option(None, help="Start here instead of the deployment block."),
+    deployment_file: Path | None = typer.Option(None, help="Deployment JSON (addresses, block)."),
+    rpc_url: str | None = typer.Option(None, help="JSON-RPC URL (default: settings.rpc_url)."),
+    ws_url: str | None = typer.Option(None, help="WebSocket URL for newHeads (default: derived)."),
+    follow: bool = typer.Option(True, help="Keep following new heads after catching up."),
+    finality_depth: int | None = typer.Option(None, help="Blocks below head treated as final."),
+    metrics: bool = typer.Option(True, help="Serve Prometheus metrics on settings.metrics_port."),
+    progress: bool = typer.Option(True, help="Show a progress bar during backfill."),
+) -> None:
+    """Backfill every Gridcast event into Postgres, then follow new heads (Ctrl-C stops)."""
+    from gridcast.chain.deployment import Deployment
+    from gridcast.services import database_url
+    from gridcast.settings import get_settings
+    from indexer.errors import NonRetryableError
+    from indexer.runner import Indexer, IndexerConfig
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_JsonFormatter())
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    s = get_settings()
+    try:
+        dep = Deployment.load(deployment_file or s.deployment_file)
+    except FileNotFoundError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(2) from exc
+    rpc = rpc_url or s.rpc_url
+    ws = ws_url or s.ws_url
+    if ws is None and rpc.startswith("http"):
+        ws = "ws" + rpc[4:]  # anvil and most nodes serve WebSocket on the same port
+    cfg = IndexerConfig(
+        rpc_url=rpc,
+        ws_url=ws,
+        database_url=database_url(s),
+        redis_url=s.redis_url,
+        deployment=dep,
+        start_block=from_block if from_block is not None else s.index_start_block,
+        finality_depth=finality_depth or s.finality_depth,
+        max_block_range=s.max_block_range,
+        poll_interval_s=s.poll_interval_s,
+        progress=progress and sys.stderr.isatty(),
+    )
+    if metrics:
+        from prometheus_client import start_http_server
+
+        start_http_server(s.metrics_port)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    indexer = Indexer(cfg)
+    try:
+        indexer.run(follow=follow, stop=stop)
+    except NonRetryableError as exc:
+        typer.secho(f"indexer stopped: {exc}", fg="red", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        indexer.close()

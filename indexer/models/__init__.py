@@ -1,4 +1,5 @@
 """Every table of the project, registered on one metadata. Each module is one group of tables."""
+
 from indexer.models import (
     indexer_entities,  # noqa: F401
     ml_registry,  # noqa: F401

@@ -109,7 +109,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for table in (
-        "stream_staging", "stream_batches", "stream_meters", "stream_nowcasts",
-        "epoch_actuals", "stream_alerts", "stream_aggregates", "stream_readings",
+        "stream_staging",
+        "stream_batches",
+        "stream_meters",
+        "stream_nowcasts",
+        "epoch_actuals",
+        "stream_alerts",
+        "stream_aggregates",
+        "stream_readings",
     ):
         op.drop_table(table)

@@ -33,9 +33,7 @@ def upgrade() -> None:
         sa.Column("path", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_model_artifacts"),
         sa.UniqueConstraint("model_hash", name="uq_model_artifacts_model_hash"),
-        sa.CheckConstraint(
-            "model_hash ~ '^0x[0-9a-f]{64}$'", name="ck_model_artifacts_hash_hex"
-        ),
+        sa.CheckConstraint("model_hash ~ '^0x[0-9a-f]{64}$'", name="ck_model_artifacts_hash_hex"),
     )
     op.create_index("ix_model_artifacts_feed", "model_artifacts", ["feed"])
 

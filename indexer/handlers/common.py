@@ -1,0 +1,118 @@
+"""Entity ids and get-or-create helpers shared by the handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from indexer.decoder import Event
+from indexer.store import Store
+
+
+def epoch_key(feed: str, epoch: int) -> str:
+    return f"{feed}-{epoch}"
+
+
+def forecast_key(feed: str, epoch: int, operator: str) -> str:
+    return f"{feed}-{epoch}-{operator}"
+
+
+def history_key(ev: Event) -> str:
+    return f"{ev.tx_hash}-{ev.log_index}"
+
+
+def operator(store: Store, address: str, block: int) -> dict[str, Any]:
+    row = store.get("operators", address)
+    if row is None:
+        row = {
+            "signer": None,
+            "reward_balance": 0,
+            "total_rewards": 0,
+            "total_withdrawn": 0,
+            "total_slashed": 0,
+            "forecasts_committed": 0,
+            "forecasts_revealed": 0,
+            "first_seen_block": block,
+        }
+        store.put("operators", address, row, block)
+    return row
+
+
+def stake(store: Store, address: str, block: int) -> dict[str, Any]:
+    row = store.get("stakes", address)
+    if row is None:
+        row = {"operator": address, "active": 0, "unbonding": 0, "release_at": None}
+        store.put("stakes", address, row, block)
+    return row
+
+
+def accuracy(store: Store, address: str, block: int) -> dict[str, Any]:
+    row = store.get("operator_accuracy", address)
+    if row is None:
+        row = {
+            "operator": address,
+            "scored": 0,
+            "revealed_scored": 0,
+            "sum_abs_error": 0,
+            "mean_abs_error": None,
+            "interval_hits": 0,
+            "interval_hit_rate": None,
+            "total_rewards": 0,
+            "total_slashed": 0,
+        }
+        store.put("operator_accuracy", address, row, block)
+    return row
+
+
+def epoch(store: Store, feed: str, number: int, block: int) -> dict[str, Any]:
+    key = epoch_key(feed, number)
+    row = store.get("epochs", key)
+    if row is None:
+        row = {
+            "feed_id": feed,
+            "epoch": number,
+            "status": "open",
+            "commit_count": 0,
+            "reveal_count": 0,
+            "scored_count": 0,
+            "total_committed_weight": 0,
+        }
+        store.put("epochs", key, row, block)
+    return row
+
+
+def credit(store: Store, ev: Event, account: str, kind: str, amount: int, **where: Any) -> None:
+    """A reward movement row and the account's balance/totals."""
+    block = ev.block_number
+    op = operator(store, account, block)
+    store.add(
+        "rewards",
+        history_key(ev),
+        {
+            "account": account,
+            "kind": kind,
+            "feed_id": where.get("feed_id"),
+            "epoch": where.get("epoch"),
+            "amount": amount,
+            "block_number": block,
+            "tx_hash": ev.tx_hash,
+            "log_index": ev.log_index,
+        },
+        block,
+    )
+    if kind == "withdrawal":
+        store.update(
+            "operators",
+            account,
+            block,
+            reward_balance=int(op["reward_balance"]) - amount,
+            total_withdrawn=int(op["total_withdrawn"]) + amount,
+        )
+    else:
+        store.update(
+            "operators",
+            account,
+            block,
+            reward_balance=int(op["reward_balance"]) + amount,
+            total_rewards=int(op["total_rewards"]) + amount,
+        )
+    store.notify("gridcast:rewardsChanged", {"account": account, "kind": kind, "block": block})

@@ -1,0 +1,417 @@
+"""The indexing loop: backfill from the checkpoint to the head, then follow new heads.
+
+Each batch (one adaptive block range) is one transaction: raw logs, entity versions, indexing
+errors, hashes of unfinalized blocks and the checkpoint. Blocks older than head − finality_depth
+are fetched ahead by a thread; younger blocks are fetched with their headers and checked for reorgs.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from gridcast.chain.deployment import Deployment
+from indexer import metrics, reorg
+from indexer.decoder import DecodeError, Event, LogDecoder
+from indexer.errors import NonRetryableError, RangeTooLargeError, RetryableError
+from indexer.handlers import HANDLERS
+from indexer.heads import HeadWatcher
+from indexer.notify import Notifier
+from indexer.rpc import RpcClient
+from indexer.store import Store
+
+log = logging.getLogger("gridcast.indexer")
+INDEXED_CONTRACTS = ("OperatorStaking", "ForecastRegistry", "Settlement")
+LOCK_KEY = 0x67726964  # one writer per database
+
+
+def pg_url(url: str) -> str:
+    """SQLAlchemy URL → libpq URL."""
+    for prefix in ("postgresql+psycopg://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql://" + url[len(prefix) :]
+    return url
+
+
+@dataclass
+class IndexerConfig:
+    rpc_url: str
+    database_url: str
+    deployment: Deployment
+    ws_url: str | None = None
+    redis_url: str | None = None
+    start_block: int | None = None
+    finality_depth: int = 64
+    max_block_range: int = 10_000
+    initial_block_range: int = 500
+    target_logs_per_batch: int = 20_000
+    poll_interval_s: float = 0.2
+    progress: bool = False
+    max_consecutive_failures: int = 20
+    rpc_timeout_s: float = 30.0
+
+
+@dataclass
+class Chunk:
+    start: int
+    end: int
+    raw: list[tuple[Any, ...]]
+    items: list[Event | tuple[dict[str, Any], str]] = field(default_factory=list)
+
+
+class Indexer:
+    def __init__(self, cfg: IndexerConfig) -> None:
+        self.cfg = cfg
+        self.rpc = RpcClient(cfg.rpc_url, timeout_s=cfg.rpc_timeout_s, on_error=metrics.rpc_error)
+        addresses = {cfg.deployment.addresses[c]: c for c in INDEXED_CONTRACTS}
+        self.addresses = [a.lower() for a in addresses]
+        self.decoder = LogDecoder(addresses)
+        self.store = Store()
+        self.notifier = Notifier(cfg.redis_url)
+        self.range_size = min(cfg.initial_block_range, cfg.max_block_range)
+        self.conn: psycopg.Connection[Any] | None = None
+        self.events_total = 0
+        self.head = 0
+
+    # ---- setup ----
+
+    def connect(self) -> psycopg.Connection[Any]:
+        if self.conn is None or self.conn.closed:
+            self.conn = psycopg.connect(pg_url(self.cfg.database_url))
+            self.conn.autocommit = True
+            got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
+            if not got or not got[0]:
+                raise NonRetryableError("another indexer holds this database's writer lock")
+            self.conn.autocommit = False
+            self.store.reset()
+            self.store.bind(self.conn)
+        return self.conn
+
+    def checkpoint(self) -> int:
+        conn = self.connect()
+        with conn.transaction():
+            row = conn.execute(
+                "SELECT block_number FROM indexer_checkpoint WHERE name = 'default'"
+            ).fetchone()
+            if row is not None:
+                return int(row[0])
+            start = self.cfg.start_block
+            if start is None:
+                start = self.cfg.deployment.block
+            conn.execute(
+                "INSERT INTO indexer_checkpoint (name, chain_id, block_number) "
+                "VALUES ('default', %s, %s)",
+                (self.cfg.deployment.chain_id, start - 1),
+            )
+            return start - 1
+
+    # ---- fetching ----
+
+    def _decode(self, start: int, end: int, logs: list[dict[str, Any]]) -> Chunk:
+        chunk = Chunk(start, end, [])
+        for lg in logs:
+            bn, li = int(lg["blockNumber"], 16), int(lg["logIndex"], 16)
+            try:
+                ev = self.decoder.decode(lg)
+                chunk.items.append(ev)
+                contract, name = ev.contract, ev.name
+            except DecodeError as exc:
+                chunk.items.append((lg, str(exc)))
+                contract = self.decoder.addresses.get(str(lg["address"]).lower())
+                name = None
+            chunk.raw.append(
+                (bn, li, lg["blockHash"], lg["transactionHash"], str(lg["address"]).lower(),
+                 lg["topics"], lg["data"], contract, name)
+            )  # fmt: skip
+        return chunk
+
+    def fetch(self, start: int, end: int) -> Iterator[Chunk]:
+        """Adaptive ranges: grow while results are small, halve on refusals; never skip."""
+        pos = start
+        failures = 0
+        while pos <= end:
+            stop = min(end, pos + self.range_size - 1)
+            try:
+                logs = self.rpc.get_logs(self.addresses, pos, stop)
+            except RangeTooLargeError:
+                if self.range_size > 1:
+                    self.range_size = max(1, self.range_size // 2)
+                else:
+                    failures += 1
+                    time.sleep(random.uniform(0, min(5.0, 0.05 * 2**failures)))
+                continue
+            failures = 0
+            yield self._decode(pos, stop, logs)
+            pos = stop + 1
+            if len(logs) < self.cfg.target_logs_per_batch // 2:
+                self.range_size = min(self.cfg.max_block_range, self.range_size * 2)
+            elif len(logs) > self.cfg.target_logs_per_batch:
+                self.range_size = max(1, self.range_size // 2)
+
+    def _prefetch(self, start: int, end: int) -> Iterator[Chunk]:
+        """Fetch and decode ahead on a thread while the main thread writes."""
+        q: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=4)
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                for chunk in self.fetch(start, end):
+                    while not stop.is_set():
+                        try:
+                            q.put(chunk, timeout=0.5)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
+                q.put(None)
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+                q.put(exc)
+
+        t = threading.Thread(target=work, name="fetch", daemon=True)
+        t.start()
+        try:
+            while True:
+                item = q.get()
+                if item is None:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+        finally:
+            stop.set()
+            t.join(timeout=5)
+
+    # ---- writing ----
+
+    def write(self, chunk: Chunk, headers: list[dict[str, Any]] | None) -> None:
+        conn = self.connect()
+        store = self.store
+        t0 = time.perf_counter()
+        errors: list[tuple[Any, ...]] = []
+        try:
+            with conn.transaction():
+                for item in chunk.items:
+                    if isinstance(item, Event):
+                        handler = HANDLERS.get((item.contract, item.name))
+                        if handler is not None:
+                            handler(item, store)
+                    else:
+                        lg, message = item
+                        errors.append(
+                            (int(lg["blockNumber"], 16), int(lg["logIndex"], 16),
+                             lg.get("transactionHash"), str(lg.get("address", "")).lower()[:42],
+                             "decode", message,
+                             Jsonb({"topics": lg.get("topics"), "data": lg.get("data")}))
+                        )  # fmt: skip
+                if chunk.raw:
+                    with conn.cursor().copy(
+                        "COPY raw_logs (block_number, log_index, block_hash, tx_hash, address, "
+                        "topics, data, contract, event) FROM STDIN"
+                    ) as copy:
+                        for row in chunk.raw:
+                            copy.write_row(row)
+                if errors:
+                    conn.cursor().executemany(
+                        "INSERT INTO indexing_errors (block_number, log_index, tx_hash, address, "
+                        "kind, message, detail) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                        "ON CONFLICT DO NOTHING",
+                        errors,
+                    )
+                end_hash = None
+                if headers:
+                    conn.cursor().executemany(
+                        "INSERT INTO indexed_blocks (number, hash, parent_hash, timestamp) "
+                        "VALUES (%s, %s, %s, %s) ON CONFLICT (number) DO UPDATE SET "
+                        "hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash, "
+                        "timestamp = EXCLUDED.timestamp",
+                        [
+                            (
+                                int(h["number"], 16),
+                                h["hash"],
+                                h["parentHash"],
+                                int(h["timestamp"], 16),
+                            )
+                            for h in headers
+                        ],  # fmt: skip
+                    )
+                    conn.execute(
+                        "DELETE FROM indexed_blocks WHERE number < %s",
+                        (self.head - self.cfg.finality_depth,),
+                    )
+                    if int(headers[-1]["number"], 16) == chunk.end:
+                        end_hash = headers[-1]["hash"]
+                store.flush(conn)
+                conn.execute(
+                    "UPDATE indexer_checkpoint SET block_number = %s, block_hash = %s, "
+                    "head_block = %s, updated_at = now() WHERE name = 'default'",
+                    (chunk.end, end_hash, self.head),
+                )
+                messages = self.notifier.messages(
+                    store.notifications, chunk.end, end_hash, len(chunk.raw)
+                )
+                self.notifier.in_transaction(conn, messages)
+        except BaseException:
+            store.reset()
+            raise
+        store.committed()
+        self.notifier.after_commit(messages)
+        n = len(chunk.raw)
+        self.events_total += n
+        metrics.EVENTS.inc(n)
+        metrics.INDEXING_ERRORS.inc(len(errors))
+        metrics.INDEXED_BLOCK.set(chunk.end)
+        metrics.LAG_BLOCKS.set(max(0, self.head - chunk.end))
+        dt = time.perf_counter() - t0
+        if dt > 0:
+            metrics.EVENTS_PER_S.set(n / dt)
+
+    # ---- the loop ----
+
+    def _tail(self, start: int, end: int) -> None:
+        """Unfinalized blocks: logs with headers, checked against stored hashes."""
+        for chunk in self.fetch(start, end):
+            numbers = list(range(chunk.start, chunk.end + 1))
+            headers = self.rpc.get_blocks(numbers)
+            if any(h is None for h in headers):
+                raise RetryableError(f"blocks {chunk.start}..{chunk.end} vanished (reorg?)")
+            reorg.check_headers(self.connect(), headers)
+            hashes = {int(h["number"], 16): h["hash"] for h in headers}
+            if any(hashes.get(r[0]) != r[2] for r in chunk.raw):
+                raise RetryableError("logs and headers disagree: the chain moved, re-reading")
+            self.write(chunk, headers)
+
+    def _verify_tip(self, checkpoint: int) -> None:
+        """With no new blocks, make sure the block we stopped at is still canonical."""
+        conn = self.connect()
+        with conn.transaction():
+            stored = reorg.stored_hash(conn, checkpoint)
+        if stored is None:
+            return
+        block = self.rpc.get_block(checkpoint)
+        if block is None or block["hash"] != stored:
+            raise reorg.ReorgDetected(checkpoint)
+
+    def _rollback(self) -> None:
+        conn = self.connect()
+        with conn.transaction():
+            ancestor = reorg.find_ancestor(conn, self.rpc, self.cfg.finality_depth)
+            depth = reorg.rollback(conn, ancestor)
+            messages = self.notifier.messages(
+                [("gridcast:reorg", {"ancestor": ancestor, "depth": depth, "block": ancestor})],
+                ancestor, None, 0,
+            )  # fmt: skip
+            self.notifier.in_transaction(conn, messages)
+        self.store.reset()
+        self.notifier.after_commit(messages)
+        metrics.REORGS.inc()
+        metrics.ROLLBACK_DEPTH.set(depth)
+        log.warning("reorg: rolled back %d blocks to ancestor %d", depth, ancestor)
+
+    def sync(self) -> int:
+        """Index everything up to the current head; returns the indexed block."""
+        checkpoint = self.checkpoint()
+        self.head = self.rpc.block_number()
+        metrics.HEAD_BLOCK.set(self.head)
+        if self.head <= checkpoint:
+            self._verify_tip(min(checkpoint, self.head))
+            return checkpoint
+        safe = self.head - self.cfg.finality_depth
+        if checkpoint < safe:
+            with self._progress(checkpoint + 1, safe) as advance:
+                for chunk in self._prefetch(checkpoint + 1, safe):
+                    self.write(chunk, None)
+                    advance(chunk)
+            checkpoint = safe
+        self._tail(checkpoint + 1, self.head)
+        return self.head
+
+    def run(self, *, follow: bool = True, stop: threading.Event | None = None) -> None:
+        """Backfill, then follow new heads until ``stop`` is set (or once when not following)."""
+        stop = stop or threading.Event()
+        watcher = HeadWatcher(self.cfg.ws_url if follow else None, self.cfg.poll_interval_s)
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    self.sync()
+                    failures = 0
+                    if not follow:
+                        return
+                    watcher.wait()
+                except reorg.ReorgDetected:
+                    self._rollback()
+                except RetryableError as exc:
+                    failures += 1
+                    log.warning("retrying after %s (%d in a row)", exc, failures)
+                    if failures >= self.cfg.max_consecutive_failures:
+                        raise NonRetryableError(
+                            f"halting after {failures} consecutive failures: {exc}"
+                        ) from exc
+                    time.sleep(random.uniform(0, min(5.0, 0.1 * 2**failures)))
+                except psycopg.OperationalError as exc:
+                    failures += 1
+                    log.warning("database error: %s", exc)
+                    if failures >= self.cfg.max_consecutive_failures:
+                        raise
+                    self.conn = None
+                    time.sleep(min(5.0, 0.1 * 2**failures))
+        finally:
+            watcher.close()
+
+    def close(self) -> None:
+        self.rpc.close()
+        if self.conn is not None:
+            self.conn.close()
+
+    # ---- progress ----
+
+    def _progress(self, start: int, end: int) -> Any:
+        from contextlib import contextmanager
+
+        @contextmanager
+        def plain() -> Iterator[Any]:
+            yield lambda chunk: None
+
+        if not self.cfg.progress:
+            return plain()
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        @contextmanager
+        def bar() -> Iterator[Any]:
+            t0 = time.perf_counter()
+            events0 = self.events_total
+            with Progress(
+                TextColumn("[bold]backfill"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[bps]:>9.0f} blocks/s {task.fields[eps]:>9.0f} events/s"),
+                TimeRemainingColumn(),
+            ) as progress:
+                task = progress.add_task("blocks", total=end - start + 1, bps=0.0, eps=0.0)
+
+                def advance(chunk: Chunk) -> None:
+                    dt = max(1e-9, time.perf_counter() - t0)
+                    done = chunk.end - start + 1
+                    progress.update(
+                        task, completed=done, bps=done / dt, eps=(self.events_total - events0) / dt
+                    )
+
+                yield advance
+
+        return bar()
