@@ -13,7 +13,6 @@ import pytest
 from web3 import Web3
 
 from gridcast.chain.keys import dev_account
-from gridcast.chain.submitter import Submitter
 from gridcast.localnet import DEMAND, LocalMarket, bootstrap
 from gridcast.node import AnvilNode
 from gridcast.operator.bot import OperatorBot
