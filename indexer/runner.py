@@ -91,7 +91,7 @@ class Indexer:
             got = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (LOCK_KEY,)).fetchone()
             if not got or not got[0]:
                 raise NonRetryableError("another indexer holds this database's writer lock")
-            self.conn.autocommit = False
+            # autocommit: every write goes through an explicit `with conn.transaction()` block
             self.store.reset()
             self.store.bind(self.conn)
         return self.conn
