@@ -1,0 +1,179 @@
+"""The truth oracle: closed per-epoch windows from the Spark job (``epoch_actuals``) become on-chain
+truths, at most once per (feed, epoch), through the shared Submitter. Also the dispute watch.
+
+An epoch with too little meter coverage is not submitted: an alert is raised instead and the
+contract's truth timeout cancels the epoch (no slashing, the reward rolls over)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+
+from gridcast.chain.deployment import Deployment
+from gridcast.chain.errors import ContractRevertError
+from gridcast.chain.submitter import Submitter
+from gridcast.market import FeedBinding, Market
+from gridcast.operator.feeds import FeedView
+from streaming.job import mark_submitted, pending_epoch_actuals
+from streaming.staging import libpq_url
+
+log = logging.getLogger(__name__)
+NONE, SUBMITTED, DISPUTED = 0, 1, 2
+ALERT_SQL = (
+    "INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)"
+    " VALUES (%s, %s, '*', %s, %s, %s, -1, now()) ON CONFLICT DO NOTHING"
+)
+
+
+@dataclass
+class TruthReport:
+    submitted: list[tuple[str, int, int]] = field(default_factory=list)
+    skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    disputed: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _alert(
+    url: str, feed: str, rule: str, ts: datetime, value: float | None, detail: dict[str, Any]
+) -> None:
+    with psycopg.connect(libpq_url(url)) as conn:
+        conn.execute(
+            ALERT_SQL,
+            (feed, rule, ts, value, json.dumps(detail)),
+        )
+
+
+class TruthOracle:
+    def __init__(
+        self,
+        submitter: Submitter,
+        deployment: Deployment,
+        market: Market,
+        database_url: str,
+        *,
+        min_coverage: float = 0.8,
+        dispute: bool = False,
+    ) -> None:
+        self.sub = submitter
+        self.w3 = submitter.w3
+        self.registry = deployment.contract(self.w3, "ForecastRegistry")
+        self.settlement = deployment.contract(self.w3, "Settlement")
+        self.token = deployment.contract(self.w3, "GridToken")
+        self.market = market
+        self.url = database_url
+        self.min_coverage = min_coverage
+        self.dispute = dispute
+        self.feeds = {
+            b.dataset: (b, FeedView.read(self.registry, b.feed_bytes)) for b in market.feeds
+        }
+        self._alerted: set[tuple[str, int]] = set()
+        self._own_values: dict[tuple[str, int], int] = {}
+        self._watched: set[tuple[str, int]] = set()
+
+    def _epoch(self, binding: FeedBinding, view: FeedView, data_start: datetime) -> int:
+        clock = binding.clock(view.params.genesis, view.params.epoch_length)
+        if data_start.tzinfo is None:
+            data_start = data_start.replace(tzinfo=UTC)
+        return clock.epoch_of_data_time(data_start)
+
+    def step(self) -> TruthReport:
+        report = TruthReport()
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        for row in pending_epoch_actuals(self.url):
+            if row["feed"] not in self.feeds:
+                continue
+            binding, view = self.feeds[row["feed"]]
+            epoch = self._epoch(binding, view, row["epoch_start"])
+            if epoch < 0 or now < view.epoch_end(epoch):
+                continue
+            key = (row["feed"], epoch)
+            status = int(self.settlement.functions.truthOf(view.feed_id, epoch).call()[2])
+            if status != NONE:  # already on-chain (ours before a crash, or another reporter's)
+                mark_submitted(self.url, row["feed"], row["epoch_start"], "0x" + "0" * 64)
+                continue
+            if now >= view.truth_deadline(epoch):
+                report.skipped.append((row["feed"], epoch, "truth timeout passed"))
+                mark_submitted(self.url, row["feed"], row["epoch_start"], "expired")
+                continue
+            if float(row["coverage"]) < self.min_coverage:
+                if key not in self._alerted:
+                    _alert(
+                        self.url,
+                        row["feed"],
+                        "insufficient_coverage",
+                        row["epoch_start"],
+                        float(row["coverage"]),
+                        {"epoch": epoch, "min_coverage": self.min_coverage},
+                    )
+                    self._alerted.add(key)
+                report.skipped.append((row["feed"], epoch, f"coverage {row['coverage']:.2f}"))
+                continue
+            value = view.scale(float(row["value"]))
+            evidence = bytes.fromhex(str(row["evidence_hash"])[2:])
+            self._approve_bond(view)
+            try:
+                receipt = self.sub.transact(
+                    self.settlement, "submitTruth", view.feed_id, epoch, value, evidence
+                )
+            except ContractRevertError as exc:
+                if exc.name == "SettlementTruthExists":
+                    mark_submitted(self.url, row["feed"], row["epoch_start"], "0x" + "0" * 64)
+                    continue
+                raise
+            if receipt is None:
+                continue
+            mark_submitted(
+                self.url, row["feed"], row["epoch_start"], receipt["transactionHash"].hex()
+            )
+            self._own_values[key] = value
+            report.submitted.append((row["feed"], epoch, value))
+        self._watch_disputes(now, report)
+        return report
+
+    def _approve_bond(self, view: FeedView) -> None:
+        bond = view.params.dispute_bond
+        if (
+            bond
+            and int(
+                self.token.functions.allowance(self.sub.address, self.settlement.address).call()
+            )
+            < bond
+        ):
+            self.sub.transact(self.token, "approve", self.settlement.address, 2**256 - 1)
+
+    def _watch_disputes(self, now: int, report: TruthReport) -> None:
+        """Compare on-chain truths with the pipeline's own values; dispute or alert on mismatch."""
+        with psycopg.connect(libpq_url(self.url)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT feed, epoch_start, value FROM epoch_actuals"
+                " WHERE submitted_at IS NOT NULL ORDER BY epoch_start DESC LIMIT 200"
+            )
+            rows = cur.fetchall()
+        for feed, start, value in rows:
+            if feed not in self.feeds:
+                continue
+            binding, view = self.feeds[feed]
+            epoch = self._epoch(binding, view, start)
+            key = (feed, epoch)
+            if key in self._watched or key in self._own_values:
+                continue
+            truth = self.settlement.functions.truthOf(view.feed_id, epoch).call()
+            status, chain_value, submitted_at = int(truth[2]), int(truth[0]), int(truth[1])
+            if status != SUBMITTED:
+                continue
+            self._watched.add(key)
+            own = view.scale(float(value))
+            if abs(own - chain_value) <= view.params.tolerance:
+                continue
+            detail = {"epoch": epoch, "onchain": chain_value, "pipeline": own}
+            if self.dispute and now < submitted_at + view.params.dispute_window:
+                self._approve_bond(view)
+                self.sub.transact(self.settlement, "dispute", view.feed_id, epoch, own)
+                report.disputed.append(key)
+                _alert(self.url, feed, "truth_disputed", start, float(value), detail)
+            else:
+                _alert(self.url, feed, "truth_mismatch", start, float(value), detail)
