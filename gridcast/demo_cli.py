@@ -1,10 +1,59 @@
-"""Placeholder sub-command group; filled in by its package's issue."""
+"""``gridcast demo``: the whole market on embedded defaults, then a summary."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+app = typer.Typer(help="Run a whole forecasting market locally.", invoke_without_command=True)
 
 
-@app.callback()
-def _group() -> None:
-    """Not built yet."""
+@app.callback(invoke_without_command=True)
+def demo(
+    epochs: int = typer.Option(3, min=1, max=24, help="Epochs to run (one day-ahead round)."),
+    epoch_seconds: int = typer.Option(10, min=4, help="Chain seconds per epoch (one data hour)."),
+    state_dir: Path = typer.Option(Path(".gridcast/demo"), help="Where each run keeps its state."),
+    train_epochs: int = typer.Option(
+        0, help="Cap LSTM training epochs when a model must be trained."
+    ),
+    timeout: float = typer.Option(900.0, help="Give up after this many seconds of running epochs."),
+    no_streaming: bool = typer.Option(
+        False, help="Skip telemetry/Spark; truths then never come and epochs are cancelled."
+    ),
+) -> None:
+    """Start anvil, Postgres, Redis and MQTT (embedded unless configured), deploy, register the
+    solar and demand feeds, stake five operators (LSTM, seasonal naive, MSTL, a bad one, the
+    streaming nowcast), run the epochs with indexer, API, telemetry and Spark, then print a
+    summary per operator and example GraphQL queries. Stops everything it started."""
+    from rich.console import Console
+
+    from gridcast.demo.run import Demo, DemoConfig, DemoError, print_result
+
+    console = Console()
+    cfg = DemoConfig(
+        epochs=epochs,
+        epoch_seconds=epoch_seconds,
+        state_dir=state_dir,
+        train_epochs=train_epochs,
+        timeout_s=timeout,
+        streaming=not no_streaming,
+    )
+    runner = Demo(cfg, console)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    code = 0
+    try:
+        result = runner.run()
+        print_result(console, result)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]")
+        code = 130
+    except DemoError as exc:
+        console.print(f"[red]demo failed:[/] {exc}")
+        code = 1
+    finally:
+        console.print("stopping every process the demo started…")
+        runner.stop()
+        console.print(f"logs and state: {runner.run_dir}")
+    raise typer.Exit(code)

@@ -22,7 +22,8 @@ def _group() -> None:
 @app.command()
 def run(
     model: str = typer.Option(
-        "seasonal-naive", help="lstm:<model hash> | seasonal-naive | mstl | auto-ets | constant"
+        "seasonal-naive",
+        help="lstm | lstm:<hash> | seasonal-naive | mstl | auto-ets | constant | nowcast",
     ),
     bias: float = typer.Option(0.0, help="Shift every forecast by this fraction (a bad operator)."),
     feed: list[str] = typer.Option(
@@ -47,7 +48,7 @@ def run(
     from gridcast.chain.errors import GridcastError
     from gridcast.chain.submitter import CircuitOpenError, Submitter
     from gridcast.market import Market
-    from gridcast.operator.bot import OperatorBot
+    from gridcast.operator.bot import CurveSource, OperatorBot
     from gridcast.operator.journal import Journal
     from gridcast.settings import get_settings
     from ml.oracle_source import ForecasterSource, forecaster_by_name
@@ -67,7 +68,14 @@ def run(
         dep = Deployment.load(s.deployment_file)
         market = Market.load(s.deployment_file.with_name("market.json"))
         feeds = [bytes.fromhex(f[2:]) for f in feed] or [b.feed_bytes for b in market.feeds]
-        source = ForecasterSource(forecaster_by_name(model), market, bias=bias)
+        source: CurveSource
+        if model == "nowcast":
+            from gridcast.services import database_url
+            from streaming.nowcast_source import NowcastSource
+
+            source = NowcastSource(market, database_url())
+        else:
+            source = ForecasterSource(forecaster_by_name(model, market), market, bias=bias)
         jpath = journal or s.state_dir / f"journal-{acct.address}.sqlite"
         bot = OperatorBot(sub, dep, feeds, source, Journal(jpath), relayer=relayer)
     except (GridcastError, ValueError, FileNotFoundError, KeyError) as exc:

@@ -15,14 +15,28 @@ from ml.forecaster import Forecaster
 class ForecasterSource:
     """Curves for consecutive epochs from a forecaster over the real series bound to each feed.
 
-    `bias` shifts every value by a fraction (a deliberately bad operator uses it)."""
+    `forecaster` is one model for every feed, or one per dataset name (an LSTM is trained per
+    feed). `bias` shifts every value by a fraction (a deliberately bad operator uses it)."""
 
-    def __init__(self, forecaster: Forecaster, market: Market, bias: float = 0.0) -> None:
-        self.forecaster = forecaster
+    def __init__(
+        self, forecaster: Forecaster | dict[str, Forecaster], market: Market, bias: float = 0.0
+    ) -> None:
+        self.forecasters = forecaster if isinstance(forecaster, dict) else None
+        self.default = None if isinstance(forecaster, dict) else forecaster
         self.market = market
         self.bias = bias
-        self.name = forecaster.name + (f"+bias{bias:+.0%}" if bias else "")
+        first = self.default or next(iter(self.forecasters.values()))  # type: ignore[union-attr]
+        self.name = first.name + (f"+bias{bias:+.0%}" if bias else "")
         self._series: dict[str, FeedSeries] = {}
+
+    def forecaster_for(self, feed: FeedView) -> Forecaster:
+        if self.default is not None:
+            return self.default
+        assert self.forecasters is not None
+        dataset = self.market.binding(feed.feed_id).dataset
+        if dataset not in self.forecasters:
+            raise ValueError(f"no model for dataset {dataset!r}")
+        return self.forecasters[dataset]
 
     def _series_for(self, dataset: str) -> FeedSeries:
         if dataset not in self._series:
@@ -30,7 +44,7 @@ class ForecasterSource:
         return self._series[dataset]
 
     def model_hash(self, feed: FeedView) -> bytes:
-        return bytes.fromhex(self.forecaster.model_hash[2:])
+        return bytes.fromhex(self.forecaster_for(feed).model_hash[2:])
 
     def curve(
         self, feed: FeedView, first_epoch: int, count: int
@@ -38,7 +52,7 @@ class ForecasterSource:
         binding = self.market.binding(feed.feed_id)
         series = self._series_for(binding.dataset)
         origin = pd.Timestamp(binding.data_time(first_epoch))
-        q = self.forecaster.predict_curve(series, origin)
+        q = self.forecaster_for(feed).predict_curve(series, origin)
         horizon = len(q.p50)
         if count > horizon:
             raise ValueError(f"a round of {count} epochs exceeds the {horizon}-step horizon")
@@ -53,10 +67,28 @@ class ForecasterSource:
         )
 
 
-def forecaster_by_name(spec: str) -> Forecaster:
-    """`lstm:<model hash>`, `seasonal-naive`, `mstl`, `auto-ets` or `constant`."""
+def newest_lstms(market: Market) -> dict[str, Forecaster]:
+    """The newest registered LSTM of each dataset the market uses."""
+    from ml.registry import list_models
+
+    out: dict[str, Forecaster] = {}
+    for b in market.feeds:
+        rows = list_models(feed=b.dataset)  # newest first
+        if not rows:
+            raise ValueError(
+                f"no LSTM registered for {b.dataset}: run `gridcast ml train --feed {b.dataset}`"
+            )
+        out[b.dataset] = Forecaster.load(rows[0]["model_hash"])
+    return out
+
+
+def forecaster_by_name(spec: str, market: Market) -> Forecaster | dict[str, Forecaster]:
+    """`lstm` (newest per feed), `lstm:<model hash>`, `seasonal-naive`, `mstl`, `auto-ets`,
+    `constant`."""
     from ml import forecaster as f
 
+    if spec == "lstm":
+        return newest_lstms(market)
     if spec.startswith("lstm:"):
         return f.Forecaster.load(spec.split(":", 1)[1])
     table = {

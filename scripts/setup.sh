@@ -31,6 +31,23 @@ else
   step "npm parts up to date"
 fi
 
+# System packages from Debian: an MQTT broker for telemetry (started by the demo and tests when
+# none runs) and docker-compose to validate docker-compose.yml. Installed only where we may.
+missing=()
+command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
+  missing+=(docker-compose)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    step "installing Debian packages: ${missing[*]}"
+    apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+  else
+    step "please install with your package manager: ${missing[*]} (not root: skipped)"
+  fi
+fi
+
 step "registering the solcjs wrapper with py-solc-x"
 "$VENV/bin/python" -m gridcast.toolchain register-solc
 

@@ -164,7 +164,12 @@ class OperatorBot:
             if first is None or self.journal.get(feed.feed_id, self.operator, first):
                 continue
             count = feed.params.epochs_per_round
-            values, lowers, uppers = self.source.curve(feed, first, count)
+            try:
+                values, lowers, uppers = self.source.curve(feed, first, count)
+            except Exception as exc:  # noqa: BLE001 - a model failure skips this round, not the bot
+                log.error("no curve for %s epochs %d+: %s", feed.name, first, exc)
+                report.errors.append(f"forecast {feed.name} epoch {first}: {exc}")
+                continue
             curve = Curve(
                 feed=feed.feed_id,
                 operator=self.operator,

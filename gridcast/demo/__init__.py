@@ -1,0 +1,1 @@
+"""`gridcast demo`: a whole forecasting market on embedded defaults."""

