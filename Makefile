@@ -1,4 +1,4 @@
-.PHONY: setup demo test lint format
+.PHONY: setup demo test lint format bench
 
 setup:
 	./scripts/setup.sh
@@ -6,10 +6,14 @@ setup:
 demo: setup
 	.venv/bin/gridcast demo
 
-test:
+test: setup
 	.venv/bin/pytest
 
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
+
+format:
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
