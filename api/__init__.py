@@ -1,0 +1,1 @@
+"""Gridcast GraphQL API: FastAPI + Strawberry over the indexer's Postgres."""

@@ -1,0 +1,1 @@
+"""The Strawberry schema: entity types derived from the SQLAlchemy models."""

@@ -1,0 +1,1 @@
+"""One module per GraphQL type; columns come from the models, relations are declared here."""
