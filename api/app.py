@@ -1,0 +1,229 @@
+"""The FastAPI application: GraphQL (HTTP + graphql-ws), SIWE auth, health, readiness, metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import AddValidationRules, MaskErrors, QueryDepthLimiter
+from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+
+from api.auth import new_nonce, verify_siwe
+from api.errors import ApiError
+from api.graphql.context import Context
+from api.graphql.schema import build_schema
+from api.limits import MAX_BODY_BYTES, RateLimiter, cost_rule
+from api.metrics import ApiMetrics
+from api.pubsub import Hub
+from api.records import MongoMirror, reverify
+from gridcast.settings import Settings, get_settings
+
+log = logging.getLogger("gridcast.api")
+
+
+def _gql_error(status: int, message: str, code: str) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+    )
+
+
+class BodyLimit:
+    """Rejects request bodies over the limit before the GraphQL layer parses them."""
+
+    def __init__(self, app: ASGIApp, limit: int, metrics: ApiMetrics) -> None:
+        self.app, self.limit, self.metrics = app, limit, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = False
+        if length is not None:
+            try:
+                too_big = int(length) > self.limit
+            except ValueError:
+                too_big = True
+        if too_big:
+            self.metrics.rejections.labels("body_size").inc()
+            await _gql_error(413, f"request body exceeds {self.limit} bytes", "PAYLOAD_TOO_LARGE")(
+                scope, receive, send
+            )
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.limit:
+                    raise _TooLarge
+            return msg
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            self.metrics.rejections.labels("body_size").inc()
+            await _gql_error(413, f"request body exceeds {self.limit} bytes", "PAYLOAD_TOO_LARGE")(
+                scope, receive, send
+            )
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def deployment_id(settings: Settings) -> str:
+    try:
+        from gridcast.chain.deployment import Deployment
+
+        dep = Deployment.load(settings.deployment_file)
+        return f"{dep.chain_id}:{dep.addresses['ForecastRegistry'].lower()}"
+    except Exception:  # noqa: BLE001 - no deployment file yet: name the chain only
+        return f"{settings.chain_id}:unknown"
+
+
+def create_app(settings: Settings | None = None, *, deployment: str | None = None) -> FastAPI:
+    s = settings or get_settings()
+    from gridcast.services import database_url
+
+    db_url = database_url(s)
+    engine = create_async_engine(db_url, pool_size=20, max_overflow=30, pool_pre_ping=True)
+    metrics = ApiMetrics()
+    hub = Hub(s.redis_url, db_url)
+    limiter = RateLimiter(s.rate_limit_per_minute, s.redis_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        hub.start()
+
+        async def hook(channel: str, payload: dict[str, Any]) -> None:
+            await reverify(app.state, channel, payload)
+
+        hub.on_message.append(hook)
+        try:
+            yield
+        finally:
+            await hub.stop()
+            await limiter.close()
+            if app.state.mongo is not None:
+                app.state.mongo.close()
+            await engine.dispose()
+
+    app = FastAPI(title="Gridcast API", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.engine = engine
+    app.state.settings = s
+    app.state.hub = hub
+    app.state.metrics = metrics
+    app.state.deployment_id = deployment or deployment_id(s)
+    app.state.mongo = MongoMirror(s.mongo_url) if s.mongo_url else None
+
+    extensions: list[Any] = [
+        QueryDepthLimiter(max_depth=s.max_query_depth),
+        AddValidationRules([cost_rule(s.max_query_cost, s.max_first)]),
+        metrics.extension(),
+    ]
+    if s.is_production:
+        extensions.append(MaskErrors(should_mask_error=lambda e: not isinstance(e.original_error, ApiError) and e.original_error is not None))  # noqa: E501
+    schema = build_schema(extensions)
+
+    async def get_context() -> Context:
+        return Context(engine, s, app.state)
+
+    router: GraphQLRouter[Any, Any] = GraphQLRouter(
+        schema,
+        context_getter=get_context,
+        graphql_ide="graphiql" if not s.is_production else None,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL],
+        multipart_uploads_enabled=False,
+    )
+    app.include_router(router, prefix="/graphql")
+
+    @app.middleware("http")
+    async def rate_limit(request: Request, call_next: Any) -> Response:
+        if request.url.path.startswith(("/graphql", "/auth")) and request.method != "OPTIONS":
+            ip = request.client.host if request.client else "unknown"
+            try:
+                ok = await limiter.allow(ip)
+            except Exception:  # noqa: BLE001 - a Redis outage must not take the API down
+                log.warning("rate limiter unavailable", exc_info=True)
+                ok = True
+            if not ok:
+                metrics.rejections.labels("rate_limit").inc()
+                return _gql_error(
+                    429, f"rate limit exceeded: at most {s.rate_limit_per_minute} requests per "
+                    "minute per client", "RATE_LIMITED",
+                )  # fmt: skip
+        return await call_next(request)  # type: ignore[no-any-return]
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        try:
+            async with engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        text("SELECT block_number FROM indexer_checkpoint WHERE name = 'default'")
+                    )
+                ).first()
+            indexed = int(row[0]) if row else None
+        except Exception as exc:  # noqa: BLE001 - not ready, with the reason
+            return JSONResponse({"ready": False, "reason": f"database: {exc}"}, 503)
+        try:
+            async with httpx.AsyncClient(timeout=3.0) as client:
+                r = await client.post(
+                    s.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"}
+                )
+                head = int(r.json()["result"], 16)
+        except Exception as exc:  # noqa: BLE001
+            return JSONResponse({"ready": False, "reason": f"rpc: {exc}", "indexed": indexed}, 503)
+        body = {"indexed": indexed, "head": head, "maxLag": s.ready_lag_blocks}
+        if indexed is None or head - indexed > s.ready_lag_blocks:
+            return JSONResponse({"ready": False, **body}, 503)
+        return JSONResponse({"ready": True, **body})
+
+    @app.get("/metrics")
+    async def prom() -> Response:
+        metrics.subscriptions.set(hub.subscribers)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/auth/nonce")
+    async def nonce() -> dict[str, str]:
+        return {"nonce": await new_nonce(engine)}
+
+    @app.post("/auth/verify")
+    async def verify(request: Request) -> JSONResponse:
+        try:
+            body = json.loads(await request.body())
+            message, signature = str(body["message"]), str(body["signature"])
+        except (ValueError, KeyError, TypeError):
+            return _gql_error(400, "send JSON {message, signature}", "BAD_REQUEST")
+        try:
+            out = await verify_siwe(engine, s.session_secret, s.chain_id, message, signature)
+        except ApiError as exc:
+            return _gql_error(401, exc.message, exc.code)
+        return JSONResponse(out)
+
+    app.add_middleware(
+        CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+    )  # fmt: skip
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, metrics=metrics)
+    return app
