@@ -26,7 +26,7 @@ def _telemetry_dir() -> Path:
 def _parse_faults(spec: str, every: float) -> object:
     from streaming.replay import FAULT_KINDS, FaultRates
 
-    rates = {k: every for k in FAULT_KINDS}
+    rates = dict.fromkeys(FAULT_KINDS, every)
     for part in filter(None, (p.strip() for p in spec.split(","))):
         name, _, value = part.partition("=")
         if name not in FAULT_KINDS:

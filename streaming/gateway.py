@@ -112,7 +112,8 @@ class Gateway:
     def start(self, client_id: str = "gridcast-gateway", host: str | None = None,
               port: int | None = None, auto_flush: bool = True) -> None:
         """Subscribe to every telemetry topic and run the MQTT loop in the background."""
-        self._subscriber = Subscriber(f"{schema.TOPIC_PREFIX}/#", self.handle, client_id, host, port)
+        topic = f"{schema.TOPIC_PREFIX}/#"
+        self._subscriber = Subscriber(topic, self.handle, client_id, host, port)
         self._subscriber.start()
         if not self._subscriber.subscribed.wait(10):
             raise RetryableError("MQTT broker did not acknowledge the subscription")

@@ -1,4 +1,5 @@
-"""The pandas computation the Spark job's windows must agree with."""
+"""The same windows computed in pandas over a replay plan: the batch reference the streaming
+job must agree with (tests, benchmarks, audits of an epoch actual)."""
 
 from __future__ import annotations
 

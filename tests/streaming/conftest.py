@@ -36,8 +36,3 @@ def mqtt_broker() -> tuple[str, int]:
         pass
     return s.mqtt_host, s.mqtt_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])

@@ -1,0 +1,71 @@
+"""Test and benchmark support: land a replay through a real gateway, run the job as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from gridcast.settings import PROJECT_ROOT
+from streaming.gateway import Gateway
+from streaming.mqtt import Publisher
+from streaming.replay import ReplayPlan, publish_plan
+from streaming.staging import libpq_url
+
+
+def land(plan: ReplayPlan, landing: Path, dead: Path, max_readings: int) -> int:
+    """Replay `plan` over MQTT through a gateway landing a file every `max_readings` readings;
+    returns the number of landed files."""
+    gw = Gateway(landing, dead, max_readings=max_readings, max_delay_s=3600)
+    gw.start(client_id=f"test-gw-{uuid.uuid4().hex[:8]}", auto_flush=False)
+    try:
+        with Publisher() as pub:
+            publish_plan(plan, pub)
+        while gw.received_messages < len(plan.all_messages()):
+            time.sleep(0.02)
+    finally:
+        gw.stop()
+    return len(list(landing.glob("part-*.jsonl")))
+
+
+def stream_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "gridcast.cli", "stream", "run", *args]
+
+
+def job_env(db: str, redis_url: str) -> dict[str, str]:
+    return {**os.environ, "GRIDCAST_DATABASE_URL": db, "GRIDCAST_REDIS_URL": redis_url,
+            "PYTHONPATH": str(PROJECT_ROOT)}
+
+
+def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    # A new session so the Spark JVM that the driver starts dies with it on killpg.
+    return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=log.open("wb"),
+                            stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def batches(db: str, job: str) -> int:
+    with psycopg.connect(libpq_url(db)) as conn:
+        row = conn.execute("SELECT count(*) FROM stream_batches WHERE job = %s", (job,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,65 @@
+"""Kill -9 the Spark job mid-stream and restart it from its checkpoint: no window counts twice."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+import pytest
+
+from indexer.db.engine import upgrade
+from streaming.reference import accepted, window_aggregates
+from streaming.replay import FaultRates, build_plan
+from streaming.staging import libpq_url
+from streaming.testing import batches, job_env, kill_group, land, spawn, stream_command
+
+JOB = "test-restart"
+
+
+def test_killed_job_restarts_from_checkpoint_without_double_counting(
+    mqtt_broker: tuple[str, int], fresh_database: Any, redis_url: str, tmp_path: Path
+) -> None:
+    db = fresh_database("stream_restart")
+    upgrade(db)
+    plan = build_plan(["solar", "household"], timedelta(hours=1), meters=8, batch=1,
+                      faults=FaultRates(duplicate=0.05, out_of_order=0.05, gap=0.02), seed=11)
+    files = land(plan, tmp_path / "landing", tmp_path / "dead", max_readings=16)
+    assert files >= 5
+    args = ["--landing-dir", str(tmp_path / "landing"), "--checkpoint-dir",
+            str(tmp_path / "checkpoint"), "--job", JOB, "--max-files-per-trigger", "1",
+            "--trigger", "0.1"]
+    env = job_env(db, redis_url)
+    proc = spawn(stream_command(*args), env, tmp_path / "first.log")
+    try:
+        # Poll the job's own batch log; the deadline only guards against a hung job.
+        deadline = time.monotonic() + 180
+        while batches(db, JOB) < 2:
+            assert proc.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "job made no progress"
+            time.sleep(0.05)
+    finally:
+        kill_group(proc)
+    killed_at = batches(db, JOB)
+    assert killed_at < files, "job finished before it could be killed mid-stream"
+
+    second = spawn(stream_command(*args, "--until-idle"), env, tmp_path / "second.log")
+    assert second.wait(timeout=300) == 0, (tmp_path / "second.log").read_text()[-3000:]
+    assert batches(db, JOB) == files  # one batch per file, each applied once
+
+    expected = window_aggregates(accepted(plan.sent_readings()), 300)
+    with psycopg.connect(libpq_url(db)) as conn:
+        rows = conn.execute(
+            "SELECT feed, extract(epoch FROM window_start)::float8, value, reading_count"
+            " FROM stream_aggregates WHERE window_kind = '5m'"
+        ).fetchall()
+        [(stored,)] = conn.execute("SELECT count(*) FROM stream_readings").fetchall()
+    got = pd.DataFrame(rows, columns=["feed", "ws", "value_job", "n_job"])
+    merged = expected.merge(got, on=["feed", "ws"], how="outer")
+    assert not merged.isna().any().any()
+    assert (merged["n_job"] == merged["reading_count"]).all()
+    assert merged["value_job"].to_numpy() == pytest.approx(merged["value"].to_numpy(), rel=1e-9)
+    assert stored == len(accepted(plan.sent_readings()))

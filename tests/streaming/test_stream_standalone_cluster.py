@@ -1,0 +1,79 @@
+"""The same job against a real standalone Spark master and worker started from the pyspark
+install (spark-class), instead of local mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from indexer.db.engine import upgrade
+from streaming.reference import accepted, window_aggregates
+from streaming.replay import FaultRates, build_plan
+from streaming.staging import libpq_url
+from streaming.testing import free_port, job_env, kill_group, land, spawn, stream_command
+
+pytestmark = pytest.mark.spark_cluster
+
+
+def _spark_class() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).parent / "bin" / "spark-class"
+
+
+@pytest.fixture(scope="module")
+def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    logs = tmp_path_factory.mktemp("spark-cluster")
+    port = free_port()
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
+    master = spawn([str(_spark_class()), "org.apache.spark.deploy.master.Master", "--host",
+                    "127.0.0.1", "--port", str(port), "--webui-port", str(free_port())],
+                   env, logs / "master.log")
+    url = f"spark://127.0.0.1:{port}"
+    worker = spawn([str(_spark_class()), "org.apache.spark.deploy.worker.Worker", url,
+                    "--cores", "1", "--memory", "1g", "--webui-port", str(free_port()),
+                    "--work-dir", str(logs / "work")], env, logs / "worker.log")
+    try:
+        yield url, logs / "work"
+    finally:
+        kill_group(worker)
+        kill_group(master)
+
+
+def test_job_runs_on_standalone_master_and_worker(
+    standalone_master: tuple[str, Path], mqtt_broker: tuple[str, int], fresh_database: Any,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    master_url, work_dir = standalone_master
+    db = fresh_database("stream_cluster")
+    upgrade(db)
+    plan = build_plan(["demand"], timedelta(hours=2), meters=6, batch=2,
+                      faults=FaultRates(duplicate=0.05), seed=5)
+    land(plan, tmp_path / "landing", tmp_path / "dead", max_readings=10**6)
+    cmd = stream_command("--landing-dir", str(tmp_path / "landing"), "--checkpoint-dir",
+                         str(tmp_path / "checkpoint"), "--job", "test-cluster", "--master",
+                         master_url, "--until-idle")
+    env = {**job_env(db, redis_url), "SPARK_LOCAL_IP": "127.0.0.1"}
+    done = subprocess.run(cmd, env=env, capture_output=True, timeout=400, check=False)
+    assert done.returncode == 0, done.stdout.decode()[-3000:] + done.stderr.decode()[-3000:]
+
+    expected = window_aggregates(accepted(plan.sent_readings()), 3600)
+    with psycopg.connect(libpq_url(db)) as conn:
+        rows = conn.execute(
+            "SELECT extract(epoch FROM window_start)::float8, value, reading_count"
+            " FROM stream_aggregates WHERE window_kind = 'epoch' ORDER BY window_start"
+        ).fetchall()
+    assert [r[0] for r in rows] == expected["ws"].tolist()
+    assert [r[1] for r in rows] == pytest.approx(expected["value"].tolist(), rel=1e-9)
+    assert [r[2] for r in rows] == expected["reading_count"].tolist()
+    # The worker ran executors for the application: the cluster, not local mode, did the work.
+    assert list(work_dir.glob("app-*/*/stderr"))
