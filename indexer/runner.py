@@ -327,6 +327,8 @@ class Indexer:
             return checkpoint
         safe = self.head - self.cfg.finality_depth
         if checkpoint < safe:
+            # the backfill path reads no headers: first make sure our tip is still canonical
+            self._verify_tip(checkpoint)
             with self._progress(checkpoint + 1, safe) as advance:
                 for chunk in self._prefetch(checkpoint + 1, safe):
                     self.write(chunk, None)

@@ -43,6 +43,9 @@ def play_round(
     fid = bytes.fromhex(feed[2:])
     ops = sorted(m.operators, key=lambda o: o.address.lower())
     first = int(reg.functions.nextCommittableEpoch(fid, ops[0].address).call())
+    now = int(node.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
+    while int(reg.functions.commitDeadline(fid, first).call()) <= now + 30:
+        first += EPOCHS_PER_ROUND
     curves = []
     for i, op in enumerate(ops):
         base = 1000 + seed * 10 + i * 7
@@ -78,3 +81,10 @@ def play_round(
             if int(settlement.functions.balanceOf(op.address).call()) > 0:
                 op.transact(settlement, "withdraw")
     return {"first": first, "curves": curves}
+
+
+def revert(node: AnvilNode, m: LocalMarket, snapshot: object) -> None:
+    """evm_revert, and make every submitter re-read its nonce from the node."""
+    node.rpc("evm_revert", [snapshot])
+    for sub in [m.admin, *m.operators]:
+        sub._nonce = None
