@@ -120,6 +120,8 @@ class Indexer:
         chunk = Chunk(start, end, [])
         for lg in logs:
             bn, li = int(lg["blockNumber"], 16), int(lg["logIndex"], 16)
+            contract: str | None
+            name: str | None
             try:
                 ev = self.decoder.decode(lg)
                 chunk.items.append(ev)
