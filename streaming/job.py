@@ -245,18 +245,23 @@ def write_alerts_to_mongo(pg_url: str, mongo_url: str, batch_id: int) -> int:
         alerts = cur.fetchall()
     if not alerts:
         return 0
+    # Keyed on a natural `key` field (unique index) rather than `_id`, so any server that speaks
+    # the wire protocol upserts it the same way.
     ops = [
         ReplaceOne(
-            {"_id": f"{feed}|{rule}|{meter}|{ts}"},
-            {"feed": feed, "rule": rule, "meter": meter, "event_ts": float(ts),
-             "value": value, "detail": detail, "batch_id": batch_id},
+            {"key": f"{feed}|{rule}|{meter}|{float(ts):.3f}"},
+            {"key": f"{feed}|{rule}|{meter}|{float(ts):.3f}", "feed": feed, "rule": rule,
+             "meter": meter, "event_ts": float(ts), "value": value, "detail": detail,
+             "batch_id": batch_id},
             upsert=True,
         )
         for feed, rule, meter, ts, value, detail in alerts
     ]
     client: Any = MongoClient(mongo_url, serverSelectionTimeoutMS=5000)
     try:
-        client.get_default_database("gridcast").stream_alerts.bulk_write(ops, ordered=False)
+        collection = client.get_default_database("gridcast").stream_alerts
+        collection.create_index("key", unique=True)
+        collection.bulk_write(ops, ordered=False)
     finally:
         client.close()
     return len(ops)
