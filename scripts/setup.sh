@@ -26,7 +26,9 @@ fi
 
 if [ ! -d node_modules/solc ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   step "installing npm parts (solc, anvil, OpenZeppelin)"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm ci` rejects this lock file: npm 11 leaves anvil's other-platform optional packages out of
+  # it; `npm install` honours the same pinned versions.
+  npm install --no-audit --no-fund --loglevel=error
 else
   step "npm parts up to date"
 fi
