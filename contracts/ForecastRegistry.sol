@@ -28,6 +28,10 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     uint256 public constant MAX_BATCH = 256;
     int64 internal constant MAX_VALUE = int64(type(int40).max);
     int64 internal constant MIN_VALUE = int64(type(int40).min);
+    /// @dev Batches of at least this many points store them as contract code (cheaper from here on).
+    uint256 internal constant SSTORE2_MIN = 8;
+    uint256 internal constant POINT_BYTES = 15;
+    uint256 internal constant INIT_HEADER = 11;
 
     struct Feed {
         FeedParams params;
@@ -56,6 +60,8 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         private _points;
     // Eight epochs per slot, 32 bits each: commit count (low 16) and reveal count (high 16).
     mapping(bytes32 feedId => mapping(uint64 epochGroup => uint256)) private _counts;
+    // Data contract holding the points of a revealed batch of SSTORE2_MIN points or more.
+    mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => address))) private _pointers;
     mapping(bytes32 feedId => mapping(uint64 epoch => Consensus)) private _consensus;
     mapping(bytes32 feedId => uint64) private _latestEpoch;
     mapping(bytes32 feedId => bool) private _hasConsensus;
@@ -93,7 +99,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (_feeds[feedId].exists) revert ForecastRegistryFeedExists(feedId);
         _checkParams(params);
         Feed storage f = _feeds[feedId];
-        f.params = params;
+        _storeParams(f, params);
         f.region = region;
         f.metric = metric;
         f.resolutionSeconds = resolutionSeconds;
@@ -113,7 +119,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
                 || params.epochsPerRound != f.params.epochsPerRound
         ) revert ForecastRegistryImmutableParam();
         _checkParams(params);
-        f.params = params;
+        _storeParams(f, params);
         emit FeedParamsUpdated(feedId, params);
     }
 
@@ -190,7 +196,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         whenNotPaused
     {
         Feed storage f = _activeFeed(feedId);
-        FeedParams memory p = f.params;
+        FeedParams storage p = f.params;
         uint256 n = commitments.length;
         if (n == 0) revert ForecastRegistryEmptyBatch();
         if (n > MAX_BATCH) revert ForecastRegistryBatchTooLarge(n, MAX_BATCH);
@@ -225,53 +231,143 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         external
         whenNotPaused
     {
-        FeedParams memory p = _activeFeed(feedId).params;
         Batch storage b = _batches[feedId][operator][firstEpoch];
         uint256 n = b.count;
+        _checkRevealOpen(feedId, firstEpoch);
         if (n == 0) revert ForecastRegistryUnknownBatch(feedId, operator, firstEpoch);
         if (b.revealed) revert ForecastRegistryAlreadyRevealed(feedId, operator, firstEpoch);
         if (opening.values.length != n || opening.lowers.length != n || opening.uppers.length != n) {
             revert ForecastRegistryLengthMismatch();
         }
-        if (block.timestamp < _commitDeadline(p, firstEpoch)) revert ForecastRegistryRevealNotOpen(feedId, firstEpoch);
-        if (block.timestamp >= _revealDeadline(p, firstEpoch)) revert ForecastRegistryRevealClosed(feedId, firstEpoch);
         if (_storePoints(feedId, operator, firstEpoch, opening) != b.root) {
             revert ForecastRegistryRevealMismatch(feedId, operator, firstEpoch);
         }
         b.revealed = true;
         _bumpCounts(feedId, firstEpoch, n, 16, 0);
+        _emitRevealed(feedId, operator, firstEpoch, opening);
+    }
+
+    function _emitRevealed(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata opening) private {
         emit ForecastsRevealed(feedId, operator, firstEpoch, opening, msg.sender);
     }
 
-    /// @dev Checks and packs the opened points into storage; returns the root of their commitments.
+    function _checkRevealOpen(bytes32 feedId, uint64 firstEpoch) private view {
+        FeedParams storage p = _activeFeed(feedId).params;
+        if (block.timestamp < _commitDeadline(p, firstEpoch)) revert ForecastRegistryRevealNotOpen(feedId, firstEpoch);
+        if (block.timestamp >= _revealDeadline(p, firstEpoch)) revert ForecastRegistryRevealClosed(feedId, firstEpoch);
+    }
+
+    /// @dev Checks and stores the opened points; returns the root of their commitments.
+    /// Each leaf is hashed in one reused 256-byte scratch buffer (no allocation per point) and each
+    /// calldata value is read once. Batches of SSTORE2_MIN points or more are written as the code of
+    /// a data contract (SSTORE2: 200 gas a byte instead of 22.1k a slot), smaller ones to storage.
     function _storePoints(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata o)
         private
-        returns (bytes32)
+        returns (bytes32 root)
+    {
+        uint256 n = o.values.length;
+        // Data-contract init code: PUSH2 len, DUP1, PUSH1 0x0a, RETURNDATASIZE, CODECOPY,
+        // RETURNDATASIZE, RETURN; then a STOP byte so the data can never run; then 15 bytes a point.
+        bytes memory init = new bytes(INIT_HEADER + POINT_BYTES * n + 32);
+        root = _openAll(o, operator, feedId, firstEpoch, init);
+        if (n >= SSTORE2_MIN) {
+            _pointers[feedId][operator][firstEpoch] = _deployData(init, n);
+        } else {
+            mapping(uint256 => uint256) storage slots = _points[feedId][operator][firstEpoch];
+            for (uint256 i = 0; i < n; i += 2) {
+                uint256 word = _bufferedPoint(init, i);
+                if (i + 1 < n) word |= _bufferedPoint(init, i + 1) << 120;
+                slots[i >> 1] = word;
+            }
+        }
+    }
+
+    /// @dev Opens every point into `init` (after its header) and returns the root of the leaves.
+    function _openAll(Opening calldata o, address operator, bytes32 feedId, uint64 firstEpoch, bytes memory init)
+        private
+        pure
+        returns (bytes32 root)
     {
         uint256 n = o.values.length;
         bytes32[] memory leaves = new bytes32[](n);
-        mapping(uint256 => uint256) storage slots = _points[feedId][operator][firstEpoch];
-        uint256 packed;
-        for (uint256 i = 0; i < n; ++i) {
-            uint256 point;
-            (leaves[i], point) = _open(o, i, operator, feedId, firstEpoch + uint64(i));
-            if (i & 1 == 0) {
-                packed = point;
-            } else {
-                slots[i >> 1] = packed | (point << 120);
+        uint256 scratch;
+        {
+            bytes32 modelHash = o.modelHash;
+            bytes32 salt = o.salt;
+            assembly ("memory-safe") {
+                // The words shared by every leaf are written once.
+                scratch := mload(0x40)
+                mstore(0x40, add(scratch, 0x100))
+                mstore(add(scratch, 0x60), modelHash)
+                mstore(add(scratch, 0x80), salt)
+                mstore(add(scratch, 0xa0), and(operator, 0xffffffffffffffffffffffffffffffffffffffff))
+                mstore(add(scratch, 0xc0), feedId)
             }
         }
-        if (n & 1 == 1) slots[n >> 1] = packed;
-        return keccak256(abi.encodePacked(leaves));
+        for (uint256 i = 0; i < n; ++i) {
+            uint256 point = _openPoint(o, i, firstEpoch + uint64(i), scratch, leaves);
+            assembly ("memory-safe") {
+                // Points are written in order, so each 32-byte store's spill is overwritten next.
+                mstore(add(add(init, 0x20), add(INIT_HEADER, mul(POINT_BYTES, i))), shl(136, point))
+            }
+        }
+        assembly ("memory-safe") {
+            root := keccak256(add(leaves, 0x20), shl(5, n))
+        }
     }
 
-    function _open(Opening calldata o, uint256 i, address operator, bytes32 feedId, uint64 epoch)
+    function _bufferedPoint(bytes memory init, uint256 i) private pure returns (uint256 point) {
+        assembly ("memory-safe") {
+            point := shr(136, mload(add(add(init, 0x20), add(INIT_HEADER, mul(POINT_BYTES, i)))))
+        }
+    }
+
+    /// @dev Reads point i once from calldata, checks it, hashes its leaf into `leaves[i]`.
+    function _openPoint(Opening calldata o, uint256 i, uint64 epoch, uint256 scratch, bytes32[] memory leaves)
         private
         pure
-        returns (bytes32 leaf, uint256 point)
+        returns (uint256 point)
     {
-        point = _packPoint(epoch, o.values[i], o.lowers[i], o.uppers[i]);
-        leaf = keccak256(abi.encode(o.values[i], o.lowers[i], o.uppers[i], o.modelHash, o.salt, operator, feedId, epoch));
+        int64 v = o.values[i];
+        int64 lo = o.lowers[i];
+        int64 hi = o.uppers[i];
+        point = _packPoint(epoch, v, lo, hi);
+        assembly ("memory-safe") {
+            mstore(scratch, signextend(7, v))
+            mstore(add(scratch, 0x20), signextend(7, lo))
+            mstore(add(scratch, 0x40), signextend(7, hi))
+            mstore(add(scratch, 0xe0), and(epoch, 0xffffffffffffffff))
+            mstore(add(add(leaves, 0x20), shl(5, i)), keccak256(scratch, 0x100))
+        }
+    }
+
+    function _deployData(bytes memory init, uint256 n) private returns (address data) {
+        uint256 codeLength = 1 + POINT_BYTES * n; // STOP byte + points
+        uint256 initLength = INIT_HEADER + POINT_BYTES * n;
+        assembly ("memory-safe") {
+            let p := add(init, 0x20)
+            // 0x61 LLLL 80 60 0b 3d 39 3d f3 00 (11 bytes) left-aligned over the first word's header.
+            let header := or(shl(248, 0x61), or(shl(232, codeLength), shl(168, 0x80600a3d393df300)))
+            mstore(p, or(header, and(mload(p), sub(shl(168, 1), 1))))
+            data := create(0, p, initLength)
+        }
+        if (data == address(0)) revert ForecastRegistryDataWriteFailed();
+    }
+
+    function _loadPoint(bytes32 feedId, address operator, uint64 firstEpoch, uint256 count, uint256 i)
+        private
+        view
+        returns (uint256 point)
+    {
+        if (count >= SSTORE2_MIN) {
+            address data = _pointers[feedId][operator][firstEpoch];
+            assembly ("memory-safe") {
+                extcodecopy(data, 0, add(1, mul(POINT_BYTES, i)), POINT_BYTES)
+                point := shr(136, mload(0))
+            }
+        } else {
+            point = _points[feedId][operator][firstEpoch][i >> 1] >> ((i & 1) * 120);
+        }
     }
 
     function _packPoint(uint64 epoch, int64 v, int64 lo, int64 hi) private pure returns (uint256) {
@@ -295,7 +391,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         address[] calldata operators,
         uint64[] calldata firstEpochs
     ) external returns (Consensus memory c) {
-        FeedParams memory p = _feed(feedId).params;
+        FeedParams storage p = _feed(feedId).params;
         if (block.timestamp < _revealDeadline(p, epoch)) revert ForecastRegistryConsensusNotOpen(feedId, epoch);
         if (_consensus[feedId][epoch].finalizedAt != 0) revert ForecastRegistryConsensusFinalized(feedId, epoch);
         uint256 n = operators.length;
@@ -378,18 +474,18 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     }
 
     function currentEpoch(bytes32 feedId) external view returns (uint64) {
-        FeedParams memory p = _feed(feedId).params;
+        FeedParams storage p = _feed(feedId).params;
         if (block.timestamp < p.genesis) return 0;
         return uint64((block.timestamp - p.genesis) / p.epochLength);
     }
 
     function epochStart(bytes32 feedId, uint64 epoch) external view returns (uint64) {
-        FeedParams memory p = _feed(feedId).params;
+        FeedParams storage p = _feed(feedId).params;
         return p.genesis + epoch * p.epochLength;
     }
 
     function epochEnd(bytes32 feedId, uint64 epoch) external view returns (uint64) {
-        FeedParams memory p = _feed(feedId).params;
+        FeedParams storage p = _feed(feedId).params;
         return p.genesis + (epoch + 1) * p.epochLength;
     }
 
@@ -432,8 +528,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         fc.weight = b.weight;
         if (!b.revealed) return fc;
         fc.revealed = true;
-        uint256 i = epoch - firstEpoch;
-        uint256 point = _points[feedId][operator][firstEpoch][i >> 1] >> ((i & 1) * 120);
+        uint256 point = _loadPoint(feedId, operator, firstEpoch, b.count, epoch - firstEpoch);
         fc.value = int64(int40(uint40(point)));
         fc.lower = int64(int40(uint40(point >> 40)));
         fc.upper = int64(int40(uint40(point >> 80)));
@@ -486,6 +581,12 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (f.paused) revert ForecastRegistryFeedIsPaused(feedId);
     }
 
+    /// @dev One place (and one stack frame) for the 16-field calldata → storage copy.
+    function _storeParams(Feed storage f, FeedParams calldata params) private {
+        FeedParams memory m = params;
+        f.params = m;
+    }
+
     function _checkParams(FeedParams calldata p) private pure {
         if (
             p.epochLength == 0 || p.epochsPerRound == 0 || p.revealWindow == 0 || p.maxForecastsPerEpoch == 0
@@ -494,15 +595,15 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         ) revert ForecastRegistryInvalidParams();
     }
 
-    function _roundStart(FeedParams memory p, uint64 epoch) private pure returns (uint64) {
+    function _roundStart(FeedParams storage p, uint64 epoch) private view returns (uint64) {
         return p.genesis + (epoch / p.epochsPerRound) * p.epochsPerRound * p.epochLength;
     }
 
-    function _revealDeadline(FeedParams memory p, uint64 epoch) private pure returns (uint64) {
+    function _revealDeadline(FeedParams storage p, uint64 epoch) private view returns (uint64) {
         return _roundStart(p, epoch) - p.leadTime;
     }
 
-    function _commitDeadline(FeedParams memory p, uint64 epoch) private pure returns (uint64) {
+    function _commitDeadline(FeedParams storage p, uint64 epoch) private view returns (uint64) {
         return _roundStart(p, epoch) - p.leadTime - p.revealWindow;
     }
 

@@ -36,6 +36,9 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     mapping(bytes32 feedId => mapping(uint64 epoch => EpochResult)) private _results;
     mapping(bytes32 feedId => mapping(uint64 epoch => mapping(address operator => bool))) private _claimed;
     mapping(address account => uint256) private _balances;
+    // The bond each side of an epoch's truth posts, fixed when the truth is submitted so that a later
+    // change of the feed's disputeBond cannot unbalance the accounting.
+    mapping(bytes32 feedId => mapping(uint64 epoch => uint256)) private _bonds;
 
     uint256 private _totalPools;
     uint256 private _totalBonds;
@@ -87,6 +90,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         if (t.status != TruthStatus.None) revert SettlementTruthExists(feedId, epoch);
         _truths[feedId][epoch] =
             Truth(value, uint64(block.timestamp), TruthStatus.Submitted, false, msg.sender, evidenceHash);
+        _bonds[feedId][epoch] = p.disputeBond;
         _takeBond(p.disputeBond);
         emit TruthSubmitted(feedId, epoch, value, evidenceHash, msg.sender, p.disputeBond);
     }
@@ -105,8 +109,9 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         }
         t.status = TruthStatus.Disputed;
         _disputes[feedId][epoch] = Dispute(msg.sender, proposedValue);
-        _takeBond(p.disputeBond);
-        emit TruthDisputed(feedId, epoch, msg.sender, proposedValue, p.disputeBond);
+        uint256 bond = _bonds[feedId][epoch];
+        _takeBond(bond);
+        emit TruthDisputed(feedId, epoch, msg.sender, proposedValue, bond);
     }
 
     /// @notice Decides an open dispute. Upheld: the truth becomes `correctedValue` and the disputer
@@ -118,13 +123,13 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     {
         Truth storage t = _truths[feedId][epoch];
         if (t.status != TruthStatus.Disputed) revert SettlementNoOpenDispute(feedId, epoch);
-        uint256 payout = 2 * _registry.feedParams(feedId).disputeBond;
+        uint256 payout = 2 * _bonds[feedId][epoch];
         address winner = upheld ? _disputes[feedId][epoch].disputer : t.reporter;
         if (upheld) t.value = correctedValue;
         t.status = TruthStatus.Submitted;
         t.disputeResolved = true;
         _totalBonds -= payout;
-        _credit(winner, payout);
+        if (payout != 0) _credit(winner, payout);
         emit DisputeResolved(feedId, epoch, upheld, t.value, winner, payout);
     }
 
@@ -167,7 +172,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         _totalUnclaimed += reward;
         _results[feedId][epoch] = EpochResult(uint128(reward), 0, total);
         t.status = TruthStatus.Settled;
-        uint256 refund = t.disputeResolved ? 0 : p.disputeBond;
+        uint256 refund = t.disputeResolved ? 0 : _bonds[feedId][epoch];
         if (refund != 0) {
             _totalBonds -= refund;
             _credit(t.reporter, refund);

@@ -84,6 +84,7 @@ interface IForecastRegistry {
     error ForecastRegistryLengthMismatch();
     error ForecastRegistryInvalidInterval(uint64 epoch, int64 lower, int64 value, int64 upper);
     error ForecastRegistryValueOutOfRange(int64 value);
+    error ForecastRegistryDataWriteFailed();
     error ForecastRegistryRevealMismatch(bytes32 feedId, address operator, uint64 firstEpoch);
     error ForecastRegistryConsensusNotOpen(bytes32 feedId, uint64 epoch);
     error ForecastRegistryConsensusFinalized(bytes32 feedId, uint64 epoch);
