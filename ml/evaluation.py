@@ -40,9 +40,7 @@ class ModelScore:
         }
 
 
-def forecast_origins(
-    fc: Forecaster, series: FeedSeries, origins: np.ndarray
-) -> np.ndarray:
+def forecast_origins(fc: Forecaster, series: FeedSeries, origins: np.ndarray) -> np.ndarray:
     histories = [History.at(series, int(o)) for o in origins]
     if isinstance(fc, LSTMForecaster):
         return fc.forecast_many(histories)
@@ -133,9 +131,7 @@ def write_report(
 
     days = min(7, len(origins))
     sel = slice(len(origins) - days, len(origins))
-    hours = np.concatenate(
-        [series.index[o : o + HORIZON].to_numpy() for o in origins[sel]]
-    )
+    hours = np.concatenate([series.index[o : o + HORIZON].to_numpy() for o in origins[sel]])
     actual = np.where(mask[sel], y[sel], np.nan).ravel()
     fig, ax = plt.subplots(figsize=(12, 4.5))
     ax.plot(hours, actual, color="black", lw=1.4, label="actual")
@@ -159,9 +155,7 @@ def write_report(
         ls="--",
         label=f"{best.name} p50",
     )
-    ax.set_title(
-        f"{series.name}: day-ahead forecasts, last {days} days of the test window"
-    )
+    ax.set_title(f"{series.name}: day-ahead forecasts, last {days} days of the test window")
     ax.set_ylabel(series.unit)
     ax.legend(loc="upper left", fontsize=8)
     fig.autofmt_xdate()

@@ -89,9 +89,7 @@ class Forecaster(ABC):
             history = series
         else:
             if origin is None:
-                raise HistoryError(
-                    "an origin is needed when forecasting from a FeedSeries"
-                )
+                raise HistoryError("an origin is needed when forecasting from a FeedSeries")
             history = History.at(series, origin)
         q = np.asarray(self.forecast(history), dtype="float64")
         q = np.sort(q, axis=0)  # baselines may hand back crossed bounds at flat hours
@@ -123,18 +121,14 @@ class SeasonalNaiveForecaster(Forecaster):
         from statsforecast.models import SeasonalNaive
 
         y = history.filled()[-self.input_days * 24 :]
-        out = SeasonalNaive(season_length=self.season).forecast(
-            y=y, h=self.horizon, level=[80]
-        )
+        out = SeasonalNaive(season_length=self.season).forecast(y=y, h=self.horizon, level=[80])
         return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
 
 
 class MSTLForecaster(Forecaster):
     """statsforecast MSTL with daily and weekly seasons, fitted on a trailing window."""
 
-    def __init__(
-        self, seasons: tuple[int, ...] = (24, 168), input_days: int = 56
-    ) -> None:
+    def __init__(self, seasons: tuple[int, ...] = (24, 168), input_days: int = 56) -> None:
         self.seasons = seasons
         self.input_days = input_days
         self.name = f"MSTL({','.join(map(str, seasons))})"
@@ -152,9 +146,7 @@ class MSTLForecaster(Forecaster):
         from statsforecast.models import MSTL
 
         y = history.filled()[-self.input_days * 24 :]
-        out = MSTL(season_length=list(self.seasons)).forecast(
-            y=y, h=self.horizon, level=[80]
-        )
+        out = MSTL(season_length=list(self.seasons)).forecast(y=y, h=self.horizon, level=[80])
         return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
 
 
@@ -179,9 +171,7 @@ class AutoETSForecaster(Forecaster):
         from statsforecast.models import AutoETS
 
         y = history.filled()[-self.input_days * 24 :]
-        out = AutoETS(season_length=self.season).forecast(
-            y=y, h=self.horizon, level=[80]
-        )
+        out = AutoETS(season_length=self.season).forecast(y=y, h=self.horizon, level=[80])
         return np.stack([out["lo-80"], out["mean"], out["hi-80"]])
 
 
@@ -284,13 +274,9 @@ class LSTMForecaster(Forecaster):
         pasts, futures = [], []
         for h in histories:
             if len(h.y) < lookback:
-                raise HistoryError(
-                    f"the LSTM needs at least {lookback} hours of history"
-                )
+                raise HistoryError(f"the LSTM needs at least {lookback} hours of history")
             if h.exog_names != self.exog_names:
-                raise HistoryError(
-                    f"expected covariates {self.exog_names}, got {h.exog_names}"
-                )
+                raise HistoryError(f"expected covariates {self.exog_names}, got {h.exog_names}")
             y = np.concatenate([h.filled()[-lookback:], np.zeros(HORIZON)])
             exog = np.concatenate([h.exog_past[-lookback:], h.exog_future])
             index = pd.date_range(

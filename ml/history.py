@@ -35,9 +35,7 @@ class History:
         if len(self.y) != len(self.mask) or len(self.y) != len(self.exog_past):
             raise HistoryError("y, mask and exog_past must have the same length")
         if self.exog_future.shape != (HORIZON, len(self.exog_names)):
-            raise HistoryError(
-                f"exog_future must be [{HORIZON}, {len(self.exog_names)}]"
-            )
+            raise HistoryError(f"exog_future must be [{HORIZON}, {len(self.exog_names)}]")
 
     @property
     def target_index(self) -> pd.DatetimeIndex:
@@ -50,15 +48,11 @@ class History:
     @classmethod
     def at(cls, series: FeedSeries, origin: pd.Timestamp | str | int) -> History:
         """The history of ``series`` before ``origin`` (a timestamp on its grid or a row number)."""
-        pos = (
-            origin if isinstance(origin, int) else series.position(pd.Timestamp(origin))
-        )
+        pos = origin if isinstance(origin, int) else series.position(pd.Timestamp(origin))
         if pos <= 0:
             raise HistoryError("no history before the first hour of the feed")
         if pos + HORIZON > len(series):
-            raise HistoryError(
-                "the feed has no known-ahead covariates past its last hour"
-            )
+            raise HistoryError("the feed has no known-ahead covariates past its last hour")
         exog = series.exog.to_numpy(dtype="float64")
         if exog.shape[1] == 0:
             exog = np.zeros((len(series), 0))

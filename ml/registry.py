@@ -179,9 +179,7 @@ def load_model(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster
     weights = (directory / WEIGHTS).read_bytes()
     spec = document["spec"]
     if artifact_hash(weights, spec) != h:
-        raise ArtifactIntegrityError(
-            f"artifact {h} does not hash to its name; it was altered"
-        )
+        raise ArtifactIntegrityError(f"artifact {h} does not hash to its name; it was altered")
     config = ModelConfig.from_dict(spec["config"])
     exog_names = tuple(spec["exog_names"])
     net = build_net(config, len(exog_names))
@@ -200,9 +198,7 @@ def load_model(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster
     )
 
 
-def list_models(
-    database_url: str | None = None, feed: str | None = None
-) -> list[dict[str, Any]]:
+def list_models(database_url: str | None = None, feed: str | None = None) -> list[dict[str, Any]]:
     """Registry rows, newest first."""
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError
@@ -210,9 +206,7 @@ def list_models(
 
     from indexer.models.ml_registry import ModelArtifact
 
-    query = select(ModelArtifact).order_by(
-        ModelArtifact.created_at.desc(), ModelArtifact.id.desc()
-    )
+    query = select(ModelArtifact).order_by(ModelArtifact.created_at.desc(), ModelArtifact.id.desc())
     if feed:
         query = query.where(ModelArtifact.feed == feed)
     try:

@@ -43,6 +43,4 @@ def split_feed(series: FeedSeries, config: ModelConfig) -> Split:
     train_start = max(0, val_start - config.train_days * HORIZON)
     if val_start - max(train_start, lookback) < 14 * HORIZON:
         raise NonRetryableError(f"feed {series.name!r} is too short for this split")
-    return Split(
-        train_start=train_start, val_start=val_start, test_start=test_start, end=end
-    )
+    return Split(train_start=train_start, val_start=val_start, test_start=test_start, end=end)

@@ -64,9 +64,7 @@ def pick_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def pinball_loss(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor
-) -> torch.Tensor:
+def pinball_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """Mean pinball loss over the three quantiles, counting only measured target hours."""
     import torch
 
@@ -177,8 +175,7 @@ def train(
         for a in (train_w.past, train_w.future, train_w.target, train_w.mask)
     ]
     v_tensors = [
-        torch.from_numpy(a).to(dev)
-        for a in (val_w.past, val_w.future, val_w.target, val_w.mask)
+        torch.from_numpy(a).to(dev) for a in (val_w.past, val_w.future, val_w.target, val_w.mask)
     ]
 
     net = build_net(config, exog.shape[1]).to(dev)
@@ -197,7 +194,11 @@ def train(
         device=str(dev),
     )
     best_state = copy.deepcopy(net.state_dict())
-    best_val, bad_epochs = float("inf"), 0
+    # The untrained net is the seasonal-naive forecast: training must beat it on validation.
+    net.eval()
+    with torch.no_grad():
+        best_val = float(pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:]))
+    bad_epochs = 0
     start = time.perf_counter()
     for epoch in range(1, config.max_epochs + 1):
         net.train()
@@ -214,9 +215,7 @@ def train(
             total += float(loss.detach()) * len(idx)
         net.eval()
         with torch.no_grad():
-            val_loss = float(
-                pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:])
-            )
+            val_loss = float(pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:]))
         sched.step(val_loss)
         if val_loss < best_val - 1e-5:
             best_val, bad_epochs, result.best_epoch = val_loss, 0, epoch

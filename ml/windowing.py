@@ -69,13 +69,9 @@ def make_windows(
     y_win = sliding_window_view(ys, lookback)[origins - lookback]  # [n, lookback]
     blocks = [y_win.reshape(len(origins), lookback_days, HORIZON)]
     if n_exog:
-        e_win = sliding_window_view(es, lookback, axis=0)[
-            origins - lookback
-        ]  # [n, n_exog, lb]
+        e_win = sliding_window_view(es, lookback, axis=0)[origins - lookback]  # [n, n_exog, lb]
         e_win = e_win.reshape(len(origins), n_exog, lookback_days, HORIZON)
-        blocks.append(
-            e_win.transpose(0, 2, 1, 3).reshape(len(origins), lookback_days, -1)
-        )
+        blocks.append(e_win.transpose(0, 2, 1, 3).reshape(len(origins), lookback_days, -1))
     past = np.concatenate(blocks, axis=2)
     cal = calendar_features(index[origins])
     if n_exog:

@@ -28,8 +28,7 @@ class LSTMQuantileNet(nn.Module):
         self.horizon = horizon
         sizes = (n_past, *hidden_sizes)
         self.lstms = nn.ModuleList(
-            nn.LSTM(sizes[i], sizes[i + 1], batch_first=True)
-            for i in range(len(hidden_sizes))
+            nn.LSTM(sizes[i], sizes[i + 1], batch_first=True) for i in range(len(hidden_sizes))
         )
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Sequential(
@@ -39,6 +38,16 @@ class LSTMQuantileNet(nn.Module):
             nn.Linear(head_size, 3 * horizon),
         )
         self.highway = nn.Linear(lookback_days * horizon, horizon)
+        # Start exactly at the seasonal-naive forecast (tomorrow = the last day; the head adds
+        # nothing yet), so training only has to learn what improves on it.
+        with torch.no_grad():
+            last = self.head[-1]
+            assert isinstance(last, nn.Linear)
+            last.weight.zero_()
+            last.bias.zero_()
+            self.highway.weight.zero_()
+            self.highway.bias.zero_()
+            self.highway.weight[:, -horizon:] = torch.eye(horizon)
 
     def forward(self, past: torch.Tensor, future: torch.Tensor) -> torch.Tensor:
         # past: [batch, lookback_days, n_past]; future: [batch, n_future]
@@ -49,12 +58,8 @@ class LSTMQuantileNet(nn.Module):
         last = h[:, -1, :]  # [batch, hidden_last]
         out = self.head(torch.cat([last, future], dim=1))  # [batch, 3 * horizon]
         out = out.view(-1, 3, self.horizon)  # [batch, 3, horizon]
-        lags = past[:, :, : self.horizon].reshape(
-            past.shape[0], -1
-        )  # [batch, days * horizon]
+        lags = past[:, :, : self.horizon].reshape(past.shape[0], -1)  # [batch, days * horizon]
         median = out[:, 1, :] + self.highway(lags)  # [batch, horizon]
         lower = median - nn.functional.softplus(out[:, 0, :])  # [batch, horizon]
         upper = median + nn.functional.softplus(out[:, 2, :])  # [batch, horizon]
-        return torch.stack(
-            [lower, median, upper], dim=1
-        )  # [batch, 3 (p10, p50, p90), horizon]
+        return torch.stack([lower, median, upper], dim=1)  # [batch, 3 (p10, p50, p90), horizon]

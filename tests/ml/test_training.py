@@ -1,0 +1,38 @@
+"""Training reduces the loss, is deterministic, and beats seasonal naive on a seasonal series."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ml.datasets import FeedSeries
+from ml.evaluation import backtest
+from ml.forecaster import LSTMForecaster, SeasonalNaiveForecaster
+from ml.training import TrainResult, train
+
+from .conftest import SMALL
+
+
+def test_training_reduces_the_validation_loss(trained: TrainResult) -> None:
+    first = trained.history[0]
+    assert min(r.val_loss for r in trained.history) < 0.7 * first.val_loss
+    assert trained.history[-1].train_loss < first.train_loss
+    assert 1 <= trained.best_epoch <= len(trained.history)
+
+
+def test_lstm_beats_seasonal_naive_on_a_seasonal_series(
+    lstm: LSTMForecaster, trained: TrainResult, synthetic: FeedSeries
+) -> None:
+    scores, _, _, _ = backtest(synthetic, trained.split, [lstm, SeasonalNaiveForecaster()])
+    by_name = {s.name: s for s in scores}
+    assert by_name["LSTM"].mase < 0.9 * by_name["SeasonalNaive(24)"].mase
+    assert 0.5 < by_name["LSTM"].coverage <= 1.0
+
+
+def test_training_is_deterministic_for_a_seed(synthetic: FeedSeries, trained: TrainResult) -> None:
+    from dataclasses import replace
+
+    config = replace(SMALL, max_epochs=2)
+    a = train(synthetic, config, device="cpu")
+    b = train(synthetic, config, device="cpu")
+    for key, value in a.net.state_dict().items():
+        assert np.array_equal(value.numpy(), b.net.state_dict()[key].numpy())
