@@ -102,7 +102,8 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
     from gridcast.services import database_url
 
     db_url = database_url(s)
-    engine = create_async_engine(db_url, pool_size=20, max_overflow=30, pool_pre_ping=True)
+    # no pre-ping: it would add a round trip to every statement's checkout
+    engine = create_async_engine(db_url, pool_size=20, max_overflow=30, pool_recycle=1800)
     metrics = ApiMetrics()
     hub = Hub(s.redis_url, db_url)
     limiter = RateLimiter(s.rate_limit_per_minute, s.redis_url)
@@ -138,7 +139,13 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
         metrics.extension(),
     ]
     if s.is_production:
-        extensions.append(MaskErrors(should_mask_error=lambda e: not isinstance(e.original_error, ApiError) and e.original_error is not None))  # noqa: E501
+        extensions.append(
+            MaskErrors(
+                should_mask_error=lambda e: (
+                    not isinstance(e.original_error, ApiError) and e.original_error is not None
+                )
+            )
+        )  # noqa: E501
     schema = build_schema(extensions)
 
     async def get_context() -> Context:

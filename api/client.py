@@ -49,7 +49,9 @@ def login(api_url: str, account: Any, chain_id: int, client: httpx.Client | None
     nonce = c.get(f"{base}/auth/nonce").json()["nonce"]
     message = siwe_message(base, account.address, nonce, chain_id)
     sig = account.sign_message(encode_defunct(text=message)).signature.hex()
-    r = c.post(f"{base}/auth/verify", json={"message": message, "signature": "0x" + sig.removeprefix("0x")})
+    r = c.post(
+        f"{base}/auth/verify", json={"message": message, "signature": "0x" + sig.removeprefix("0x")}
+    )
     if r.status_code != 200:
         raise UploadError(f"login refused: {r.text}")
     return str(r.json()["token"])

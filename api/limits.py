@@ -64,8 +64,11 @@ def cost_rule(max_cost: int, max_first: int) -> type[ValidationRule]:
                         mult = DEFAULT_FIRST
                         for a in s.arguments or ():
                             if a.name.value == "first":
-                                mult = int(a.value.value) if isinstance(a.value, IntValueNode) \
+                                mult = (
+                                    int(a.value.value)
+                                    if isinstance(a.value, IntValueNode)
                                     else max_first
+                                )
                         mult = max(1, mult)
                     sub = self._cost(s.selection_set, get_named_type(fdef.type), frags, depth + 1)
                     total += mult * (1 + sub)

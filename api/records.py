@@ -32,7 +32,9 @@ def _hex32(name: str, value: str) -> bytes:
         raise InvalidArgumentError(f"`{name}` must be 0x + 64 hex digits, got {value!r}") from exc
 
 
-async def upload(ctx: Any, inp: Any, values: list[int], lowers: list[int], uppers: list[int]) -> Any:
+async def upload(
+    ctx: Any, inp: Any, values: list[int], lowers: list[int], uppers: list[int]
+) -> Any:
     engine: AsyncEngine = ctx.engine
     caller = await session_address(
         engine, ctx.settings.session_secret, ctx.request.headers.get("authorization")
@@ -75,12 +77,21 @@ async def upload(ctx: Any, inp: Any, values: list[int], lowers: list[int], upper
                     "CAST(:q AS jsonb), :m, :mid, :fs, :s, :r, CAST(:c AS jsonb), :u) RETURNING id"
                 ),
                 {
-                    "f": inp.feed_id.lower(), "o": operator, "e": inp.first_epoch,
-                    "n": len(values), "v": json.dumps(values), "lo": json.dumps(lowers),
-                    "hi": json.dumps(uppers), "q": json.dumps(inp.quantiles or {}),
-                    "m": inp.model_hash.lower(), "mid": inp.model_id,
-                    "fs": inp.feature_snapshot_id, "s": inp.salt.lower(),
-                    "r": "0x" + curve.root().hex(), "c": json.dumps(commitments), "u": caller,
+                    "f": inp.feed_id.lower(),
+                    "o": operator,
+                    "e": inp.first_epoch,
+                    "n": len(values),
+                    "v": json.dumps(values),
+                    "lo": json.dumps(lowers),
+                    "hi": json.dumps(uppers),
+                    "q": json.dumps(inp.quantiles or {}),
+                    "m": inp.model_hash.lower(),
+                    "mid": inp.model_id,
+                    "fs": inp.feature_snapshot_id,
+                    "s": inp.salt.lower(),
+                    "r": "0x" + curve.root().hex(),
+                    "c": json.dumps(commitments),
+                    "u": caller,
                 },  # fmt: skip
             )
         ).first()
@@ -110,7 +121,13 @@ def _check(rec: dict[str, Any], onchain: list[dict[str, Any]]) -> tuple[Any, Any
     rproblems = []
     for i in range(int(rec["epochs"])):
         r = by_epoch[int(rec["first_epoch"]) + i]
-        want = (rec["values"][i], rec["lowers"][i], rec["uppers"][i], rec["model_hash"], rec["salt"])
+        want = (
+            rec["values"][i],
+            rec["lowers"][i],
+            rec["uppers"][i],
+            rec["model_hash"],
+            rec["salt"],
+        )
         got = (r["value"], r["lower"], r["upper"], r["model_hash"], r["salt"])
         if tuple(str(x) for x in want) != tuple(str(x) for x in got):
             rproblems.append(f"epoch {int(rec['first_epoch']) + i}: revealed {got} != {want}")
@@ -128,7 +145,9 @@ async def verify(state: Any, record_id: int) -> dict[str, Any]:
                     text(f"SELECT {COLUMNS} FROM api_forecast_records WHERE id = :i FOR UPDATE"),
                     {"i": record_id},
                 )
-            ).mappings().one()
+            )
+            .mappings()
+            .one()
         )
         onchain = [
             dict(r)
@@ -140,7 +159,9 @@ async def verify(state: Any, record_id: int) -> dict[str, Any]:
                         "feed_id = :f AND operator = :o AND epoch >= :a AND epoch < :b"
                     ),
                     {
-                        "f": rec["feed_id"], "o": rec["operator"], "a": rec["first_epoch"],
+                        "f": rec["feed_id"],
+                        "o": rec["operator"],
+                        "a": rec["first_epoch"],
                         "b": int(rec["first_epoch"]) + int(rec["epochs"]),
                     },  # fmt: skip
                 )
@@ -148,7 +169,9 @@ async def verify(state: Any, record_id: int) -> dict[str, Any]:
         ]
         verified, reveal_verified, reason = _check(rec, onchain)
         if (verified, reveal_verified, reason) != (
-            rec["verified"], rec["reveal_verified"], rec["reason"]
+            rec["verified"],
+            rec["reveal_verified"],
+            rec["reason"],
         ):
             rec.update(verified=verified, reveal_verified=reveal_verified, reason=reason)
             await conn.execute(

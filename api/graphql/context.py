@@ -50,7 +50,9 @@ class Context(BaseContext):
                 )
             )
             self._indexed = (
-                Indexed(int(rows[0]["block_number"]), rows[0]["hash"]) if rows else Indexed(-1, None)
+                Indexed(int(rows[0]["block_number"]), rows[0]["hash"])
+                if rows
+                else Indexed(-1, None)
             )
         return self._indexed
 

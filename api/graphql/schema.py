@@ -130,7 +130,9 @@ class Mutation:
         "`Authorization: Bearer <token>` from /auth/verify, as the operator or its signer)."
     )
     async def upload_forecast_record(
-        self, info: Info, input: ForecastRecordInput  # noqa: A002
+        self,
+        info: Info,
+        input: ForecastRecordInput,  # noqa: A002
     ) -> Optional[ALL[-1].type]:  # type: ignore[name-defined]  # noqa: UP045
         from api.records import upload
 

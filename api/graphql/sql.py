@@ -7,7 +7,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
 from api.errors import InvalidArgumentError
 from api.graphql.derive import SCALAR_OPS, STRING_OPS, Entity, OrderDirection, normalize, to_python
@@ -192,8 +192,10 @@ def children_select(
     check_paging(first, skip, max_first)
     key, desc = order_columns(ent, order_by, direction)
     fkcol = ent.key_expr(fk)
-    rn = func.row_number().over(partition_by=fkcol, order_by=order_clause(ent, key, desc)).label(
-        "_rn"
+    rn = (
+        func.row_number()
+        .over(partition_by=fkcol, order_by=order_clause(ent, key, desc))
+        .label("_rn")
     )
     stmt0 = base_select(ent, block).add_columns(rn)
     if fk in ent.virtual:
@@ -201,12 +203,7 @@ def children_select(
         # let the planner use the feed_id index before evaluating the computed key
         if "feed_id" in ent.columns:
             stmt0 = stmt0.where(ent.columns["feed_id"].in_({k.split("-")[0] for k in keys}))
-    inner = (
-        stmt0
-        .where(fkcol.in_(keys))
-        .where(where_clause(ent, where))
-        .subquery()
-    )
+    inner = stmt0.where(fkcol.in_(keys)).where(where_clause(ent, where)).subquery()
     stmt = (
         select(inner)
         .where(inner.c._rn > skip, inner.c._rn <= skip + first)

@@ -57,7 +57,10 @@ def index(node: AnvilNode, m: LocalMarket, db_url: str, redis_url: str | None) -
 
     ix = Indexer(
         IndexerConfig(
-            rpc_url=node.url, database_url=db_url, deployment=m.deployment, redis_url=redis_url,
+            rpc_url=node.url,
+            database_url=db_url,
+            deployment=m.deployment,
+            redis_url=redis_url,
             finality_depth=1000,
         )  # fmt: skip
     )

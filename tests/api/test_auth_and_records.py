@@ -17,7 +17,9 @@ from gridcast.chain.commitments import Curve
 def _signed(world: Any, account: Any, chain_id: int = 31337) -> tuple[str, str]:
     nonce = httpx.get(f"{world.api_url}/auth/nonce").json()["nonce"]
     msg = siwe_message(world.api_url, account.address, nonce, chain_id)
-    return msg, "0x" + account.sign_message(encode_defunct(text=msg)).signature.hex().removeprefix("0x")
+    return msg, "0x" + account.sign_message(encode_defunct(text=msg)).signature.hex().removeprefix(
+        "0x"
+    )
 
 
 def _verify(world: Any, msg: str, sig: str) -> httpx.Response:

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import event
 
 
-
 def data(w: Any, query: str, variables: dict[str, Any] | None = None) -> Any:
     r = w.gql(query, variables)
     assert r.status_code == 200, r.text
@@ -67,11 +66,14 @@ def test_cursor_paging_agrees_with_skip(world: Any) -> None:
            skip: $skip, after: $after, orderBy: value, orderDirection: desc,
            block: {number: $b}) { id cursor } }"""
     by_skip = [
-        data(world, q, {"first": 2, "skip": s, "b": world.block})["forecasts"] for s in (0, 2, 4, 6, 8)
+        data(world, q, {"first": 2, "skip": s, "b": world.block})["forecasts"]
+        for s in (0, 2, 4, 6, 8)
     ]
     pages, after = [], None
     for _ in range(5):
-        page = data(world, q, {"first": 2, "skip": 0, "after": after, "b": world.block})["forecasts"]
+        page = data(world, q, {"first": 2, "skip": 0, "after": after, "b": world.block})[
+            "forecasts"
+        ]
         pages.append(page)
         after = page[-1]["cursor"] if page else None
     assert [[f["id"] for f in p] for p in pages] == [[f["id"] for f in p] for p in by_skip]
@@ -79,8 +81,11 @@ def test_cursor_paging_agrees_with_skip(world: Any) -> None:
 
 
 def test_time_travel_answers_from_versions_as_of_the_block(world: Any) -> None:
-    q = """query($b: Int) { forecasts(where: {feedId: "%s"}, block: {number: $b}) {
-           revealed value } }""" % world.feed
+    q = (
+        """query($b: Int) { forecasts(where: {feedId: "%s"}, block: {number: $b}) {
+           revealed value } }"""
+        % world.feed
+    )
     before = data(world, q, {"b": world.reveal_block - 1})["forecasts"]
     after = data(world, q, {"b": world.reveal_block + 5})["forecasts"]
     assert before and not any(f["revealed"] for f in before)
@@ -103,12 +108,15 @@ def test_meta_reports_block_deployment_and_errors(world: Any) -> None:
 
 
 def test_relations_resolve_feed_epochs_forecasts_and_operator_history(world: Any) -> None:
-    d = data(world, f"""{{ feed(id: "{world.feed}", block: {{number: {world.block}}}) {{
+    d = data(
+        world,
+        f"""{{ feed(id: "{world.feed}", block: {{number: {world.block}}}) {{
         epochs(orderBy: epoch, first: 10) {{ id status consensus {{ value }} settlement {{ cancelled }}
           forecasts(orderBy: operator, first: 5) {{ operator revealed operatorEntity {{ id
             stake {{ active }} stakes(first: 5) {{ kind amount }}
             rewards(first: 5) {{ kind amount }}
-            accuracy {{ scored }} }} }} }} }} }}""")
+            accuracy {{ scored }} }} }} }} }} }}""",
+    )
     epochs = d["feed"]["epochs"]
     played = [e for e in epochs if e["forecasts"]]
     assert len(played) == 3
@@ -146,9 +154,10 @@ def test_invalid_input_is_a_validation_error_not_a_5xx(world: Any) -> None:
     assert "Cannot query field" in errors(world, "{ feeds { nope } }")[0]
     assert errors(world, '{ feeds(first: "ten") { id } }')
     assert "between 0 and 1000" in errors(world, "{ feeds(first: 1001) { id } }")[0]
-    assert "exceeds the limit" in errors(
-        world, "{ feeds(first: 1000) { epochs(first: 1000) { id } } }"
-    )[0]
+    assert (
+        "exceeds the limit"
+        in errors(world, "{ feeds(first: 1000) { epochs(first: 1000) { id } } }")[0]
+    )
     deep = "{ feeds(first: 1) { id " + "epochs(first: 1) { feed { " * 6 + "id" + " } }" * 6 + " } }"
     assert any("exceeds maximum operation depth" in m for m in errors(world, deep))
     assert "malformed cursor" in errors(world, '{ feeds(after: "!!") { id } }')[0]

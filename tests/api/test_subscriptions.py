@@ -14,8 +14,11 @@ def _follow(world: Any, stop: threading.Event) -> threading.Thread:
 
     ix = Indexer(
         IndexerConfig(
-            rpc_url=world.node.url, database_url=world.db_url,
-            deployment=world.market.deployment, redis_url=world.redis_url, finality_depth=1000,
+            rpc_url=world.node.url,
+            database_url=world.db_url,
+            deployment=world.market.deployment,
+            redis_url=world.redis_url,
+            finality_depth=1000,
             poll_interval_s=0.05,
         )  # fmt: skip
     )

@@ -34,7 +34,9 @@ class EpochEvent:
 
     @strawberry.field(description="The consensus of this epoch as of the event's block.")
     async def consensus(self, info: Info) -> Optional[lazy("Consensus")]:  # type: ignore[valid-type]  # noqa: UP045
-        return await one(info, Node({}, self.block), "Consensus", "id", f"{self.feed_id}-{self.epoch}")
+        return await one(
+            info, Node({}, self.block), "Consensus", "id", f"{self.feed_id}-{self.epoch}"
+        )
 
     @strawberry.field(description="The settlement of this epoch as of the event's block.")
     async def settlement(self, info: Info) -> Optional[lazy("Settlement")]:  # type: ignore[valid-type]  # noqa: UP045

@@ -11,8 +11,13 @@ class Forecast:
     epoch_entity = one_field(
         "Epoch", "id", lambda f: f"{f.feed_id}-{f.epoch}", description="The epoch forecast."
     )
-    operator_entity = one_field("Operator", "id", "operator", description="The forecasting operator.")
+    operator_entity = one_field(
+        "Operator", "id", "operator", description="The forecasting operator."
+    )
     model = one_field("ModelArtifact", "model_hash", "model_hash", description="Registry entry.")
     records = list_field(
-        "ForecastRecord", "root", key="root", description="Off-chain records uploaded for the batch."
+        "ForecastRecord",
+        "root",
+        key="root",
+        description="Off-chain records uploaded for the batch.",
     )
