@@ -133,7 +133,7 @@ def _where_input(ent: Entity) -> Any:
 
 def _order_enum(ent: Entity) -> Any:
     members = {camel(k): k for k, py in ent.py_types.items() if py is not JSON}
-    return strawberry.enum(enum.Enum(f"{ent.name}_orderBy", members), name=f"{ent.name}_orderBy")  # type: ignore[misc]
+    return strawberry.enum(enum.Enum(f"{ent.name}_orderBy", members), name=f"{ent.name}_orderBy")  # type: ignore[misc,call-overload]
 
 
 def register(

@@ -133,7 +133,7 @@ class Mutation:
         self,
         info: Info,
         input: ForecastRecordInput,  # noqa: A002
-    ) -> Optional[ALL[-1].type]:  # type: ignore[name-defined]  # noqa: UP045
+    ) -> Optional[ALL[-1].type]:  # type: ignore[name-defined,valid-type]  # noqa: UP045
         from api.records import upload
 
         try:

@@ -129,7 +129,7 @@ def make_cursor(key: str, row: dict[str, Any]) -> str:
 
 
 def after_clause(ent: Entity, key: str, desc: bool, cursor: str) -> ColumnElement[bool]:
-    """Rows strictly after the cursor in (key, id) order, NULLs last ascending / first descending."""
+    """Rows strictly after the cursor in (key, id) order, NULLs last ascending / first descending."""  # noqa: E501
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         ckey, value, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))

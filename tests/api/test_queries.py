@@ -82,9 +82,8 @@ def test_cursor_paging_agrees_with_skip(world: Any) -> None:
 
 def test_time_travel_answers_from_versions_as_of_the_block(world: Any) -> None:
     q = (
-        """query($b: Int) { forecasts(where: {feedId: "%s"}, block: {number: $b}) {
-           revealed value } }"""
-        % world.feed
+        """query($b: Int) { forecasts(where: {feedId: "FEED"}, block: {number: $b}) {
+           revealed value } }""".replace("FEED", world.feed)
     )
     before = data(world, q, {"b": world.reveal_block - 1})["forecasts"]
     after = data(world, q, {"b": world.reveal_block + 5})["forecasts"]
@@ -111,7 +110,8 @@ def test_relations_resolve_feed_epochs_forecasts_and_operator_history(world: Any
     d = data(
         world,
         f"""{{ feed(id: "{world.feed}", block: {{number: {world.block}}}) {{
-        epochs(orderBy: epoch, first: 10) {{ id status consensus {{ value }} settlement {{ cancelled }}
+        epochs(orderBy: epoch, first: 10) {{ id status consensus {{ value }}
+          settlement {{ cancelled }}
           forecasts(orderBy: operator, first: 5) {{ operator revealed operatorEntity {{ id
             stake {{ active }} stakes(first: 5) {{ kind amount }}
             rewards(first: 5) {{ kind amount }}

@@ -9,7 +9,7 @@ from api.graphql.scalars import BigInt
 class MetaBlock:
     number: int
     hash: str | None
-    timestamp: BigInt | None
+    timestamp: BigInt | None  # type: ignore[valid-type]
 
 
 @strawberry.type(name="_Meta_")
