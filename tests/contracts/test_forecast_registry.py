@@ -183,7 +183,7 @@ def test_weighted_median_consensus_and_latest(proto, operators):
     assert epoch == 0 and latest[0] == 2_000
     with ape.reverts(proto.registry.ForecastRegistryConsensusFinalized):
         proto.registry.finalizeConsensus(proto.feed, 0, addrs, firsts, sender=proto.admin)
-    proto.goto(proto.chain.blocks[tx.block_number].timestamp + 3601)
+    proto.goto(proto.chain.blocks[tx.block_number].timestamp + 3700)
     with ape.reverts(proto.registry.ForecastRegistryStale):
         proto.registry.latest(proto.feed, 3600)
 
