@@ -1,0 +1,252 @@
+"""Fast event generation on anvil for the indexer's crash/fault tests and its benchmark.
+
+Full protocol rounds (stake top-ups, commit → reveal → consensus → truth → settle → claim →
+withdraw) by many operators on both feeds. Speed comes from anvil's unlocked accounts
+(``eth_sendTransaction`` in JSON-RPC batches: no local signing, no gas estimation) with automine
+off: each chunk of ``txs_per_block`` transactions is mined with one ``evm_mine`` and its receipts
+are checked with one ``eth_getBlockReceipts``, so a failed transaction stops the run at once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_abi import encode
+from eth_utils import function_signature_to_4byte_selector
+
+from gridcast.chain.commitments import Curve
+from gridcast.localnet import TOKEN, LocalMarket, bootstrap
+from gridcast.node import AnvilNode
+
+EPOCH_LENGTH = 3600  # wide windows: a phase may span hundreds of one-second blocks
+EPOCHS_PER_ROUND = 6
+
+SIGS = {
+    "mint": "mint(address,uint256)",
+    "approve": "approve(address,uint256)",
+    "stake": "stake(uint256)",
+    "commit": "commit(bytes32,uint64,bytes32[])",
+    "reveal": "reveal(bytes32,address,uint64,(int64[],int64[],int64[],bytes32,bytes32))",
+    "finalizeConsensus": "finalizeConsensus(bytes32,uint64,address[],uint64[])",
+    "submitTruth": "submitTruth(bytes32,uint64,int64,bytes32)",
+    "settle": "settle(bytes32,uint64,address[],uint64[])",
+    "claim": "claim(bytes32,uint64,address,uint64)",
+    "withdraw": "withdraw()",
+}
+GAS = {
+    "mint": 200_000, "approve": 100_000, "stake": 200_000, "commit": 1_500_000,
+    "reveal": 2_000_000, "finalizeConsensus": 8_000_000, "submitTruth": 300_000,
+    "settle": 1_000_000, "claim": 400_000, "withdraw": 200_000,
+}  # fmt: skip
+
+
+class LoadGenError(RuntimeError):
+    """A generated transaction failed or was not mined."""
+
+
+def calldata(fn: str, *args: Any) -> str:
+    sig = SIGS[fn]
+    types = sig[sig.index("(") + 1 : -1]
+    # split the top-level argument list (the reveal tuple has commas inside parentheses)
+    parts, depth, cur = [], 0, ""
+    for ch in types:
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    if cur:
+        parts.append(cur)
+    return "0x" + (function_signature_to_4byte_selector(sig) + encode(parts, list(args))).hex()
+
+
+@dataclass
+class Load:
+    """What was generated: event count by transaction kind, blocks mined."""
+
+    txs: dict[str, int] = field(default_factory=dict)
+    blocks: int = 0
+    rounds: int = 0
+    logs: int = 0  # logs of the indexed contracts
+
+
+class Generator:
+    def __init__(self, node: AnvilNode, m: LocalMarket, operators: list[str]) -> None:
+        self.node = node
+        self.m = m
+        self.ops = sorted(operators, key=str.lower)
+        self.admin = m.admin.address
+        self.http = httpx.Client(timeout=120, headers={"Content-Type": "application/json"})
+        self.load = Load()
+        self.a = m.deployment.addresses
+        self.feeds = list(m.params)
+        self.indexed = {
+            m.deployment.addresses[c].lower()
+            for c in ("OperatorStaking", "ForecastRegistry", "Settlement")
+        }
+
+    def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        r = self.http.post(self.node.url, json={"jsonrpc": "2.0", "id": 1, "method": method,
+                                                "params": params or []})  # fmt: skip
+        reply = r.json()
+        if "error" in reply:
+            raise LoadGenError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def now(self) -> int:
+        return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+
+    def warp(self, t: int) -> None:
+        if t > self.now():
+            self.rpc("evm_setNextBlockTimestamp", [t])
+
+    def send(self, txs: list[tuple[str, str, str, str]], per_block: int) -> None:
+        """txs: (sender, contract name, fn, calldata); mined `per_block` at a time, all checked."""
+        for i in range(0, len(txs), per_block):
+            chunk = txs[i : i + per_block]
+            batch = [
+                {"jsonrpc": "2.0", "id": j, "method": "eth_sendTransaction",
+                 "params": [{"from": s, "to": self.a[c], "data": d, "gas": hex(GAS[fn])}]}
+                for j, (s, c, fn, d) in enumerate(chunk)
+            ]  # fmt: skip
+            replies = self.http.post(self.node.url, content=json.dumps(batch)).json()
+            bad = [r for r in replies if "error" in r]
+            if bad:
+                raise LoadGenError(f"send failed: {bad[0]['error']}")
+            self.rpc("evm_mine")
+            receipts = self.rpc("eth_getBlockReceipts", ["latest"])
+            failed = [r for r in receipts if r["status"] != "0x1"]
+            if len(receipts) != len(chunk) or failed:
+                raise LoadGenError(
+                    f"{len(receipts)}/{len(chunk)} mined, {len(failed)} failed "
+                    f"(first kinds: {[c[2] for c in chunk[:3]]})"
+                )
+            self.load.blocks += 1
+            self.load.logs += sum(
+                1 for r in receipts for lg in r["logs"] if lg["address"].lower() in self.indexed
+            )
+            for _, _, fn, _ in chunk:
+                self.load.txs[fn] = self.load.txs.get(fn, 0) + 1
+
+    def onboard(self, per_block: int) -> None:
+        amount = 1_000 * TOKEN
+        self.send([(self.admin, "GridToken", "mint", calldata("mint", o, amount * 10))
+                   for o in self.ops], per_block)  # fmt: skip
+        self.send([(o, "GridToken", "approve", calldata("approve", self.a["OperatorStaking"],
+                                                        2**256 - 1)) for o in self.ops],
+                  per_block)  # fmt: skip
+        self.send([(o, "OperatorStaking", "stake", calldata("stake", amount)) for o in self.ops],
+                  per_block)  # fmt: skip
+
+    def _deadline(self, feed: str, first: int) -> tuple[int, int, int]:
+        p = self.m.params[feed]
+        start = p.genesis + first * p.epoch_length
+        return (start - p.lead_time - p.reveal_window, start - p.lead_time,
+                start + p.epoch_length * p.epochs_per_round)  # fmt: skip
+
+    def round(self, per_block: int, seed: int) -> None:
+        p = self.m.params[self.feeds[0]]
+        e_n = p.epochs_per_round
+        now = self.now()
+        first = 0
+        while self._deadline(self.feeds[0], first)[0] <= now + 10 * per_block + 600:
+            first += e_n
+        commit_dl, reveal_dl, end = self._deadline(self.feeds[0], first)
+        epochs = list(range(first, first + e_n))
+        # a few stake top-ups, then commits
+        tops = [(o, "OperatorStaking", "stake", calldata("stake", TOKEN))
+                for o in self.ops[seed % 4 :: 4]]  # fmt: skip
+        curves: dict[tuple[str, str], Curve] = {}
+        commits = []
+        for f in self.feeds:
+            fid = bytes.fromhex(f[2:])
+            for i, o in enumerate(self.ops):
+                base = 1000 + (seed * 13 + i * 7) % 200
+                vals = [base + k for k in range(e_n)]
+                c = Curve(fid, o, first, vals, [v - 60 for v in vals], [v + 60 for v in vals],
+                          secrets.token_bytes(32))  # fmt: skip
+                curves[(f, o)] = c
+                commits.append((o, "ForecastRegistry", "commit",
+                                calldata("commit", fid, first, c.commitments())))  # fmt: skip
+        self.send(tops + commits, per_block)
+        self.warp(commit_dl)
+        self.send([(o, "ForecastRegistry", "reveal",
+                    calldata("reveal", bytes.fromhex(f[2:]), o, first, curves[(f, o)].opening()))
+                   for f in self.feeds for o in self.ops], per_block)  # fmt: skip
+        self.warp(reveal_dl)
+        firsts = [first] * len(self.ops)
+        self.send([(self.admin, "ForecastRegistry", "finalizeConsensus",
+                    calldata("finalizeConsensus", bytes.fromhex(f[2:]), e, self.ops, firsts))
+                   for f in self.feeds for e in epochs], per_block)  # fmt: skip
+        self.warp(end)
+        self.send([(self.admin, "Settlement", "submitTruth",
+                    calldata("submitTruth", bytes.fromhex(f[2:]), e, 1000 + (seed + e) % 150,
+                             secrets.token_bytes(32)))
+                   for f in self.feeds for e in epochs], per_block)  # fmt: skip
+        self.warp(self.now() + p.dispute_window + 1)
+        self.send([(self.admin, "Settlement", "settle",
+                    calldata("settle", bytes.fromhex(f[2:]), e, self.ops, firsts))
+                   for f in self.feeds for e in epochs], per_block)  # fmt: skip
+        self.send([(o, "Settlement", "claim",
+                    calldata("claim", bytes.fromhex(f[2:]), e, o, first))
+                   for f in self.feeds for e in epochs for o in self.ops], per_block)  # fmt: skip
+        self.send([(o, "Settlement", "withdraw", calldata("withdraw")) for o in self.ops],
+                  per_block)  # fmt: skip
+        self.load.rounds += 1
+
+
+def start_node(operators: int, **kw: Any) -> AnvilNode:
+    """An anvil with one unlocked account per operator (+ the admin) and a large block gas limit."""
+    node = AnvilNode(accounts=operators + 1, gas_limit=2_000_000_000, **kw).start()
+    return node
+
+
+def build(
+    node: AnvilNode,
+    state_dir: Path,
+    *,
+    operators: int,
+    events: int,
+    txs_per_block: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[LocalMarket, Load]:
+    """Deploy a market and play rounds until at least ``events`` logs exist; automine is left on
+    again at the end."""
+    now = int(node.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
+    m = bootstrap(node.url, state_dir, operator_keys=[], genesis=now + 4 * EPOCH_LENGTH,
+                  epoch_length=EPOCH_LENGTH, epochs_per_round=EPOCHS_PER_ROUND)  # fmt: skip
+    accounts = node.rpc("eth_accounts")
+    assert isinstance(accounts, list)
+    node.rpc("evm_setAutomine", [False])
+    node.rpc("anvil_setBlockTimestampInterval", [1])
+    try:
+        g = Generator(node, m, accounts[1 : 1 + operators])
+        g.onboard(txs_per_block)
+        seed = 0
+        while g.load.logs < events:
+            g.round(txs_per_block, seed)
+            seed += 1
+            if progress is not None:
+                progress(sum(g.load.txs.values()))
+    finally:
+        node.rpc("anvil_removeBlockTimestampInterval")
+        node.rpc("evm_setAutomine", [True])
+    return m, g.load
+
+
+def count_logs(node: AnvilNode, m: LocalMarket) -> int:
+    from indexer.runner import INDEXED_CONTRACTS
+
+    addrs = [m.deployment.addresses[c] for c in INDEXED_CONTRACTS]
+    logs = node.rpc("eth_getLogs", [{"address": addrs, "fromBlock": hex(m.deployment.block),
+                                     "toBlock": "latest"}])  # fmt: skip
+    assert isinstance(logs, list)
+    return len(logs)

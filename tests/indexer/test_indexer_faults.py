@@ -1,0 +1,167 @@
+"""The indexer under faults, against real anvil, Postgres and HTTP: a `gridcast index` process
+SIGKILLed again and again during a backfill loses and duplicates nothing; a JSON-RPC endpoint
+that rate-limits, fails, times out, truncates and refuses wide ranges still yields the same
+database, and every injected fault shows up in the Prometheus metrics."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from prometheus_client import REGISTRY
+
+from gridcast.localnet import LocalMarket
+from gridcast.node import AnvilNode
+from indexer.db.engine import upgrade
+from indexer.models.indexer_entities import ENTITY_TABLES
+from indexer.runner import Indexer, IndexerConfig, pg_url
+from tests.indexer.faultproxy import FaultProxy
+from tests.indexer.loadgen import build, start_node
+from tests.indexer.test_indexer import _assert_db_matches_chain
+
+ROOT = Path(__file__).resolve().parents[2]
+KILLS = 10
+
+
+@pytest.fixture(scope="module")
+def busy_chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AnvilNode, LocalMarket]]:
+    """~3,000 events in ~400 blocks: 16 operators, both feeds, full rounds, 8 txs per block."""
+    node = start_node(16)
+    try:
+        m, load = build(node, tmp_path_factory.mktemp("busy"), operators=16, events=3_000,
+                        txs_per_block=8)  # fmt: skip
+        assert load.logs >= 3_000
+        yield node, m
+    finally:
+        node.stop()
+
+
+@pytest.fixture(scope="module")
+def reference_db(busy_chain: Any, fresh_database: Any) -> str:
+    """The same chain indexed once by an undisturbed in-process indexer."""
+    node, m = busy_chain
+    url: str = fresh_database("indexer_ref")
+    upgrade(url)
+    ix = Indexer(IndexerConfig(rpc_url=node.url, database_url=url, deployment=m.deployment,
+                               finality_depth=8))  # fmt: skip
+    ix.run(follow=False)
+    ix.close()
+    return url
+
+
+def _dump(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every version of every entity, plus raw logs: what two correct runs must agree on."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    with psycopg.connect(pg_url(url)) as conn:
+        for table in (*ENTITY_TABLES, "raw_logs"):
+            cols = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                    "AND column_name NOT IN ('updated_at', 'created_at', 'indexed_at') "
+                    "ORDER BY ordinal_position",
+                    (table,),
+                )
+            ]
+            out[table] = conn.execute(
+                f"SELECT {', '.join(cols)} FROM {table} "
+                f"ORDER BY {', '.join(str(i + 1) for i in range(len(cols)))}"
+            ).fetchall()
+    return out
+
+
+def _checkpoint(url: str) -> int:
+    with psycopg.connect(pg_url(url)) as conn:
+        row = conn.execute(
+            "SELECT block_number FROM indexer_checkpoint WHERE name = 'default'"
+        ).fetchone()
+    return -1 if row is None else int(row[0])
+
+
+def test_sigkill_during_backfill_loses_and_duplicates_nothing(
+    busy_chain: Any, reference_db: str, fresh_database: Any, tmp_path: Path
+) -> None:
+    node, m = busy_chain
+    url: str = fresh_database("indexer_crash")
+    upgrade(url)
+    dep_file = tmp_path / "deployment.json"
+    m.deployment.save(dep_file)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "GRIDCAST_RPC_URL": node.url,
+        "GRIDCAST_DEPLOYMENT_FILE": str(dep_file),
+        "GRIDCAST_MAX_BLOCK_RANGE": "2",  # many small batches to die between
+        "GRIDCAST_FINALITY_DEPTH": "8",
+    }
+    env.pop("GRIDCAST_REDIS_URL", None)
+    env.pop("REDIS_URL", None)
+    cmd = [sys.executable, "-m", "gridcast.cli", "index", "--no-follow", "--no-metrics",
+           "--no-progress"]  # fmt: skip
+    rng = random.Random(1234)
+    kills = 0
+    checkpoints: list[int] = []
+    while True:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)  # fmt: skip
+        before = _checkpoint(url)
+        if kills < KILLS:
+            # wait for this run to commit something, then kill it somewhere in the next batches
+            while proc.poll() is None and _checkpoint(url) <= before:
+                time.sleep(0.005)
+            time.sleep(rng.uniform(0, 0.05))
+        if proc.poll() is None and kills < KILLS:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            checkpoints.append(_checkpoint(url))
+            continue
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err.decode()[-2000:]
+        break
+    assert kills == KILLS, f"the backfill finished after only {kills} kills: {checkpoints}"
+    # each kill left a checkpoint short of the head: the kills landed during the backfill
+    head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
+    assert checkpoints == sorted(checkpoints) and checkpoints[-1] < head
+    _assert_db_matches_chain(node, m.deployment, url)
+    assert _dump(url) == _dump(reference_db)
+
+
+def _sample(kind: str) -> float:
+    return REGISTRY.get_sample_value("gridcast_indexer_rpc_errors_total", {"kind": kind}) or 0.0
+
+
+def test_rpc_faults_are_survived_and_counted(
+    busy_chain: Any, reference_db: str, fresh_database: Any
+) -> None:
+    node, m = busy_chain
+    url: str = fresh_database("indexer_faults")
+    upgrade(url)
+    kinds = ("rate_limit", "server", "bad_body", "timeout", "too_large")
+    before = {k: _sample(k) for k in kinds}
+    with FaultProxy(node.url) as proxy:
+        ix = Indexer(
+            IndexerConfig(rpc_url=proxy.url, database_url=url, deployment=m.deployment,
+                          finality_depth=8, rpc_timeout_s=1.0, max_block_range=64,
+                          initial_block_range=64)  # fmt: skip
+        )
+        ix.rpc.backoff_max_s = 0.2  # keep the test short; the schedule is the same
+        try:
+            ix.run(follow=False)
+        finally:
+            ix.close()
+    injected = dict(proxy.counts)
+    assert all(injected.get(k, 0) > 0 for k in kinds), injected
+    counted = {k: int(_sample(k) - before[k]) for k in kinds}
+    assert counted == {k: injected[k] for k in kinds}
+    _assert_db_matches_chain(node, m.deployment, url)
+    assert _dump(url) == _dump(reference_db)
