@@ -22,6 +22,9 @@ def demo(
     no_streaming: bool = typer.Option(
         False, help="Skip telemetry/Spark; truths then never come and epochs are cancelled."
     ),
+    hold: bool = typer.Option(
+        False, help="After the summary keep everything running (explore the API) until Ctrl-C."
+    ),
 ) -> None:
     """Start anvil, Postgres, Redis and MQTT (embedded unless configured), deploy, register the
     solar and demand feeds, stake five operators (LSTM, seasonal naive, MSTL, a bad one, the
@@ -46,6 +49,11 @@ def demo(
     try:
         result = runner.run()
         print_result(console, result)
+        if runner.anvil is not None:
+            console.print(f"chain RPC: {runner.anvil.url}")
+        if hold:
+            console.print("holding: everything keeps running; Ctrl-C stops it", highlight=False)
+            signal.pause()
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         code = 130

@@ -24,7 +24,6 @@ from gridcast.demo.broker import listening, start_mosquitto
 from gridcast.demo.processes import ChildFailedError, ProcessGroup
 from gridcast.demo.summary import OperatorSummary, render, summarize
 from gridcast.localnet import LocalMarket, bootstrap
-from gridcast.market import Market
 from gridcast.node import AnvilNode, free_port
 from gridcast.operator.feeds import FeedView
 from gridcast.operator.keeper import Keeper
@@ -324,10 +323,10 @@ def example_queries(lm: LocalMarket) -> list[str]:
     ]
 
 
-def print_result(console: Console, result: DemoResult, markets: Market | None = None) -> None:
+def print_result(console: Console, result: DemoResult) -> None:
     console.print()
-    console.print(render(result.summary))
+    console.print(render(result.summary), highlight=False)
     console.print()
-    console.print(f"GraphQL API: {result.graphql_url}")
+    console.print(f"GraphQL API: {result.graphql_url}", highlight=False)
     for q in result.examples:
-        console.print(f"  {q}")
+        console.print(f"  {q}", highlight=False, markup=False)
