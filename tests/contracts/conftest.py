@@ -96,17 +96,29 @@ class Protocol:
         return c
 
     def commit(self, operator: Any, curve: Curve) -> Any:
-        return self.registry.commit(self.feed, curve.first_epoch, curve.commitments(), sender=operator)
+        return self.registry.commit(
+            self.feed, curve.first_epoch, curve.commitments(), sender=operator
+        )
 
     def reveal(self, curve: Curve, sender: Any) -> Any:
-        return self.registry.reveal(self.feed, curve.operator, curve.first_epoch, curve.opening(), sender=sender)
+        return self.registry.reveal(
+            self.feed, curve.operator, curve.first_epoch, curve.opening(), sender=sender
+        )
 
-    def signed_commit(self, key: bytes, operator: str, curve: Curve, deadline: int, nonce: int | None = None):
+    def signed_commit(
+        self, key: bytes, operator: str, curve: Curve, deadline: int, nonce: int | None = None
+    ):
         if nonce is None:
             nonce = int(self.registry.nonces(operator))
         typed = commit_typed_data(
-            self.chain.chain_id, self.registry.address, operator, self.feed, curve.first_epoch,
-            curve.commitments(), nonce, deadline,
+            self.chain.chain_id,
+            self.registry.address,
+            operator,
+            self.feed,
+            curve.first_epoch,
+            curve.commitments(),
+            nonce,
+            deadline,
         )
         return sign_commit(key, typed)
 
@@ -119,7 +131,9 @@ class Protocol:
         bond = self.params.dispute_bond
         self.fund(self.reporter, bond)
         self.token.approve(self.settlement, bond, sender=self.reporter)
-        return self.settlement.submitTruth(self.feed, epoch, value, b"\x22" * 32, sender=self.reporter)
+        return self.settlement.submitTruth(
+            self.feed, epoch, value, b"\x22" * 32, sender=self.reporter
+        )
 
     def fund_rewards(self, amount: int) -> None:
         self.fund(self.admin, amount)
@@ -127,7 +141,9 @@ class Protocol:
         self.settlement.fundRewards(self.feed, amount, sender=self.admin)
 
 
-def deploy_protocol(project: Any, accounts: Any, chain: Any, token_contract: Any = None) -> Protocol:
+def deploy_protocol(
+    project: Any, accounts: Any, chain: Any, token_contract: Any = None
+) -> Protocol:
     admin, reporter, arbiter = accounts[0], accounts[1], accounts[2]
     token = token_contract or project.GridToken.deploy(admin, sender=admin)
     staking = project.OperatorStaking.deploy(
@@ -142,9 +158,16 @@ def deploy_protocol(project: Any, accounts: Any, chain: Any, token_contract: Any
     params = feed_params(genesis)
     registry.registerFeed(REGION, METRIC, RESOLUTION, params.as_tuple(), sender=admin)
     return Protocol(
-        chain=chain, admin=admin, token=token, staking=staking, registry=registry,
-        settlement=settlement, reporter=reporter, arbiter=arbiter,
-        feed=feed_id(REGION, METRIC, RESOLUTION), params=params,
+        chain=chain,
+        admin=admin,
+        token=token,
+        staking=staking,
+        registry=registry,
+        settlement=settlement,
+        reporter=reporter,
+        arbiter=arbiter,
+        feed=feed_id(REGION, METRIC, RESOLUTION),
+        params=params,
     )
 
 

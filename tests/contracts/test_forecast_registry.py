@@ -12,7 +12,9 @@ from .conftest import MODEL, REGION, STAKE, feed_params
 def test_feed_registration_and_params(proto, operators):
     assert proto.registry.feedIdOf(REGION, "demand", 900) == feed_id(REGION, "demand", 900)
     with ape.reverts(proto.registry.ForecastRegistryFeedExists):
-        proto.registry.registerFeed(REGION, "demand", 900, proto.params.as_tuple(), sender=proto.admin)
+        proto.registry.registerFeed(
+            REGION, "demand", 900, proto.params.as_tuple(), sender=proto.admin
+        )
     with ape.reverts(proto.registry.AccessControlUnauthorizedAccount):
         proto.registry.registerFeed("x", "y", 1, proto.params.as_tuple(), sender=operators[0])
     bad = feed_params(proto.params.genesis, tolerance=0)
@@ -131,18 +133,28 @@ def test_relayed_commit_rejects_expired_and_foreign_signatures(proto, operators,
     deadline = int(proto.chain.pending_timestamp) + 600
     sig = proto.signed_commit(bytes(stranger.key), op.address, c, deadline)
     with ape.reverts(proto.registry.ForecastRegistryUnauthorizedSigner):
-        proto.registry.commitWithSignature(op, proto.feed, 0, c.commitments(), deadline, sig, sender=relayer)
+        proto.registry.commitWithSignature(
+            op, proto.feed, 0, c.commitments(), deadline, sig, sender=relayer
+        )
     past = int(proto.chain.pending_timestamp) - 1
     sig = proto.signed_commit(bytes(stranger.key), op.address, c, past)
     with ape.reverts(proto.registry.ForecastRegistryExpiredSignature):
-        proto.registry.commitWithSignature(op, proto.feed, 0, c.commitments(), past, sig, sender=relayer)
+        proto.registry.commitWithSignature(
+            op, proto.feed, 0, c.commitments(), past, sig, sender=relayer
+        )
 
 
 def test_python_eip712_digest_matches_contract(proto, operators):
     commitments = [keccak(text=str(i)) for i in range(3)]
     typed = commit_typed_data(
-        proto.chain.chain_id, proto.registry.address, operators[0].address, proto.feed, 7,
-        commitments, 3, 12345,
+        proto.chain.chain_id,
+        proto.registry.address,
+        operators[0].address,
+        proto.feed,
+        7,
+        commitments,
+        3,
+        12345,
     )
     onchain = proto.registry.commitDigest(operators[0], proto.feed, 7, commitments, 3, 12345)
     assert bytes(onchain) == commit_digest(typed)
