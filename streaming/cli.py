@@ -119,6 +119,12 @@ def gateway(
 def run(
     landing_dir: Path = typer.Option(None, help="Landed telemetry (default: state dir)."),
     checkpoint_dir: Path = typer.Option(None, help="Spark checkpoint (default: state dir)."),
+    staging_dir: Path = typer.Option(
+        None, help="Batch CSV staging, visible to driver and executors (default: state dir)."
+    ),
+    stage_via_executors: bool = typer.Option(
+        False, help="Executors COPY into Postgres themselves (no shared staging storage)."
+    ),
     master: str = typer.Option(None, help="Spark master URL (default: settings spark_master)."),
     job: str = typer.Option("gridcast-stream", help="Job name (keys its batch log)."),
     watermark: float = typer.Option(600.0, min=0.0, help="Watermark delay, data seconds."),
@@ -142,6 +148,9 @@ def run(
     cfg = JobConfig(
         landing_dir=landing_dir or base / "landing",
         checkpoint_dir=checkpoint_dir or settings.state_dir / "checkpoints" / job,
+        staging_dir=None if stage_via_executors else (
+            staging_dir or settings.state_dir / "staging" / job
+        ),
         database_url=url, redis_url=redis_url(settings), mongo_url=settings.mongo_url, job=job,
         watermark_s=watermark, epoch_s=epoch_seconds, trigger_s=trigger,
         max_files_per_trigger=max_files_per_trigger or None, master=master,

@@ -58,25 +58,28 @@ FROM stream_readings WHERE batch_id = %(b)s AND feed = 'solar' AND value < 0
 ON CONFLICT DO NOTHING
 """
 
-# A reading far above the median of its feed's meters in the same 5-minute window.
+# A reading far above the median of its feed's meters in the same 5-minute window. The batch's
+# span per feed is scanned once through the (feed, ts) index, then grouped by window.
 SPIKES = """
-WITH touched AS (
-  SELECT DISTINCT feed, date_bin('5 minutes', ts, %(origin)s) AS ws
-  FROM stream_readings WHERE batch_id = %(b)s
+WITH span AS (
+  SELECT feed, date_bin('5 minutes', min(ts), %(origin)s) AS lo,
+         date_bin('5 minutes', max(ts), %(origin)s) + interval '5 minutes' AS hi
+  FROM stream_readings WHERE batch_id = %(b)s GROUP BY feed
+), vals AS (
+  SELECT r.feed, date_bin('5 minutes', r.ts, %(origin)s) AS ws, r.meter, r.ts, r.value,
+         r.batch_id
+  FROM span s JOIN stream_readings r ON r.feed = s.feed AND r.ts >= s.lo AND r.ts < s.hi
 ), med AS (
-  SELECT t.feed, t.ws, percentile_cont(0.5) WITHIN GROUP (ORDER BY r.value) AS median,
-         count(DISTINCT r.meter) AS meters
-  FROM touched t JOIN stream_readings r
-    ON r.feed = t.feed AND r.ts >= t.ws AND r.ts < t.ws + interval '5 minutes'
-  GROUP BY t.feed, t.ws
+  SELECT feed, ws, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median,
+         count(DISTINCT meter) AS meters
+  FROM vals GROUP BY feed, ws
 )
 INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT r.feed, 'spike', r.meter, r.ts, r.value,
+SELECT v.feed, 'spike', v.meter, v.ts, v.value,
        jsonb_build_object('window_median', m.median), %(b)s, now()
-FROM stream_readings r JOIN med m
-  ON m.feed = r.feed AND r.ts >= m.ws AND r.ts < m.ws + interval '5 minutes'
-WHERE r.batch_id = %(b)s AND m.meters >= 3
-  AND r.value > %(spike_ratio)s * greatest(m.median, %(spike_floor)s)
+FROM vals v JOIN med m ON m.feed = v.feed AND m.ws = v.ws
+WHERE v.batch_id = %(b)s AND m.meters >= 3
+  AND v.value > %(spike_ratio)s * greatest(m.median, %(spike_floor)s)
 ON CONFLICT DO NOTHING
 """
 
@@ -133,15 +136,24 @@ SET value = excluded.value, mean = excluded.mean, reading_count = excluded.readi
     updated_at = excluded.updated_at
 """
 
-# Change per hour against the previous window, for touched windows and the ones after them.
+# Change per hour against the previous window, for touched windows and the ones after them;
+# the span per feed is read once through the primary key.
 RAMP = """
-UPDATE stream_aggregates a
-SET ramp_rate = (a.value - p.value) / (%(width_s)s / 3600.0)
-FROM stream_aggregates p
-WHERE a.window_kind = %(kind)s AND p.window_kind = %(kind)s AND p.feed = a.feed
-  AND p.window_start = a.window_start - %(width)s
-  AND EXISTS (SELECT 1 FROM touched_windows t WHERE t.kind = %(kind)s AND t.feed = a.feed
-              AND (t.ws = a.window_start OR t.ws + %(width)s = a.window_start))
+WITH span AS (
+  SELECT feed, min(ws) - %(width)s AS lo, max(ws) + %(width)s AS hi
+  FROM touched_windows WHERE kind = %(kind)s GROUP BY feed
+), lagged AS (
+  SELECT a.feed, a.window_start, s.lo,
+         a.value - lag(a.value) OVER w AS delta, lag(a.window_start) OVER w AS prev_start
+  FROM span s JOIN stream_aggregates a
+    ON a.feed = s.feed AND a.window_kind = %(kind)s AND a.window_start >= s.lo
+   AND a.window_start <= s.hi
+  WINDOW w AS (PARTITION BY a.feed ORDER BY a.window_start)
+)
+UPDATE stream_aggregates a SET ramp_rate = l.delta / (%(width_s)s / 3600.0)
+FROM lagged l
+WHERE a.feed = l.feed AND a.window_kind = %(kind)s AND a.window_start = l.window_start
+  AND l.window_start > l.lo AND l.prev_start = l.window_start - %(width)s
 """
 
 # Windows whose end the watermark passed are final: close them and roll-call their meters.

@@ -1,0 +1,178 @@
+"""Streaming benchmark: sustained readings/s through MQTT -> gateway -> Spark -> Postgres/Redis,
+and latency from MQTT publish to the Redis feature update (p50/p95).
+
+Publisher and gateway run as `gridcast telemetry` subprocesses (as in production); the Spark job
+runs in this process. Phase 1 publishes as fast as possible (throughput); phase 2 publishes at a
+paced rate (latency without a backlog). Writes benchmarks/results/streaming.json.
+
+    .venv/bin/python benchmarks/streaming.py --hours 2000 --meters 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import redis
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gridcast.services import database_url, redis_url  # noqa: E402
+from gridcast.settings import get_settings  # noqa: E402
+from indexer.db.engine import upgrade  # noqa: E402
+from streaming.job import LATENCY_KEY, JobConfig, start  # noqa: E402
+from streaming.spark import spark_session  # noqa: E402
+from streaming.staging import libpq_url  # noqa: E402
+
+
+def scratch_database(server_url: str) -> tuple[str, str]:
+    name = f"bench_streaming_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    base, _, query = server_url.partition("?")
+    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def committed_rows(db: str, job: str) -> int:
+    with psycopg.connect(libpq_url(db)) as conn:
+        row = conn.execute("SELECT coalesce(sum(rows), 0) FROM stream_batches WHERE job = %s",
+                           (job,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def replay(hours: float, meters: int, batch: int, speedup: float, seed: int) -> tuple[int, float]:
+    cmd = [sys.executable, "-m", "gridcast.cli", "telemetry", "replay", "--feeds", "solar",
+           "--hours", str(hours), "--meters", str(meters), "--batch", str(batch),
+           "--speedup", str(speedup), "--seed", str(seed)]
+    t0 = time.time()
+    env = {**os.environ, "COLUMNS": "300"}
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    found = re.search(r"carrying\s+(\d+)\s+readings", out.stdout)
+    if found is None:
+        raise RuntimeError(f"unexpected replay output: {out.stdout[-500:]}")
+    return int(found.group(1)), t0
+
+
+def latencies(r: redis.Redis, since: float) -> np.ndarray:
+    """Per-batch sent_at quantiles -> latency samples (update time - publish time)."""
+    samples: list[float] = []
+    for raw in r.lrange(LATENCY_KEY, 0, -1):
+        entry = json.loads(raw)
+        if entry["updated_at"] < since or not entry["sent_at_q"]:
+            continue
+        weight = max(1, int(entry["rows"]) // len(entry["sent_at_q"]))
+        samples.extend([entry["updated_at"] - q for q in entry["sent_at_q"]] * weight)
+    return np.asarray(samples)
+
+
+def wait_for(db: str, job: str, target: int, timeout: float) -> float:
+    deadline = time.time() + timeout
+    while committed_rows(db, job) < target:
+        if time.time() > deadline:
+            raise TimeoutError(f"job committed {committed_rows(db, job)} of {target} readings")
+        time.sleep(0.05)
+    return time.time()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--hours", type=float, default=2000.0, help="data hours (phase 1)")
+    ap.add_argument("--meters", type=int, default=40)
+    ap.add_argument("--batch", type=int, default=500, help="readings per MQTT message")
+    ap.add_argument("--paced-rate", type=float, default=5000.0, help="readings/s in phase 2")
+    ap.add_argument("--paced-hours", type=float, default=200.0)
+    ap.add_argument("--trigger", type=float, default=0.2)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/streaming.json")
+    args = ap.parse_args()
+
+    settings = get_settings()
+    server = database_url(settings)
+    name, db = scratch_database(server)
+    rurl = redis_url(settings)
+    r = redis.Redis.from_url(rurl)
+    r.delete(LATENCY_KEY)
+    work = settings.state_dir / "bench-streaming" / uuid.uuid4().hex[:8]
+    job = "bench-streaming"
+    gateway = None
+    query = None
+    try:
+        upgrade(db)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        gateway = subprocess.Popen(
+            [sys.executable, "-m", "gridcast.cli", "telemetry", "gateway", "--landing-dir",
+             str(work / "landing"), "--dead-letter-dir", str(work / "dead"), "--max-delay",
+             "0.1", "--client-id", f"bench-gw-{uuid.uuid4().hex[:6]}"],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        assert gateway.stdout is not None
+        for line in gateway.stdout:  # wait until it subscribed
+            if "gateway landing" in line:
+                break
+        spark = spark_session(settings.spark_master, app_name="bench-streaming")
+        spark.sparkContext.setLogLevel("ERROR")
+        cfg = JobConfig(work / "landing", work / "checkpoint", db, redis_url=rurl, job=job,
+                        trigger_s=args.trigger)
+        query = start(spark, cfg)
+
+        # Warm-up: one small replay so JVM/Python workers are hot before timing.
+        warm, _ = replay(5, args.meters, args.batch, 0.0, seed=1)
+        wait_for(db, job, warm, 600)
+
+        sent, t0 = replay(args.hours, args.meters, args.batch, 0.0, seed=2)
+        t1 = wait_for(db, job, warm + sent, 1200)
+        throughput = sent / (t1 - t0)
+        burst_lat = latencies(r, t0) * 1000
+        print(f"phase 1: {sent} readings in {t1 - t0:.1f} s -> {throughput:,.0f} readings/s")
+
+        speedup = args.paced_rate * 900.0 / args.meters  # solar data step is 15 minutes
+        t2 = time.time()
+        paced, _ = replay(args.paced_hours, args.meters, args.batch, speedup, seed=3)
+        wait_for(db, job, warm + sent + paced, 1200)
+        lat = latencies(r, t2) * 1000
+        result = {
+            "readings_per_s": round(throughput, 1),
+            "readings_total": sent,
+            "latency_p50_ms": round(float(np.percentile(lat, 50)), 1),
+            "latency_p95_ms": round(float(np.percentile(lat, 95)), 1),
+            "paced_rate_readings_per_s": args.paced_rate,
+            "burst_latency_p50_ms": round(float(np.percentile(burst_lat, 50)), 1),
+            "burst_latency_p95_ms": round(float(np.percentile(burst_lat, 95)), 1),
+            "readings_per_message": args.batch,
+            "cpu_cores": os.cpu_count() or 0,
+        }
+        print(f"phase 2 at {args.paced_rate:,.0f} readings/s: latency p50 "
+              f"{result['latency_p50_ms']} ms, p95 {result['latency_p95_ms']} ms")
+        print(json.dumps(result, indent=2))
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    finally:
+        if query is not None:
+            query.stop()
+        if gateway is not None:
+            gateway.terminate()
+            gateway.wait(30)
+        drop_database(server, name)
+
+
+if __name__ == "__main__":
+    main()
