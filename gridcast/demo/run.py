@@ -290,9 +290,8 @@ class Demo:
             self.start_services(lm, models)
             settled = self.drive(lm)
             self.wait_indexed(lm)
-            labels = {
-                op.address: label for op, (_, label, _) in zip(lm.operators, OPERATORS, strict=True)
-            }
+            pairs = zip(lm.operators, OPERATORS, strict=True)
+            labels: dict[str, str] = {str(op.address): label for op, (_, label, _) in pairs}
             rows = summarize(lm.admin.w3, lm.deployment, lm.market, labels)
             url = f"http://127.0.0.1:{self.api_port}/graphql"
             return DemoResult(rows, url, lm.deployment, settled, example_queries(lm))

@@ -89,7 +89,9 @@ class Journal:
     ) -> None:
         column = {COMMITTED: "commit_tx", REVEALED: "reveal_tx"}.get(status)
         sets = "status = ?, note = COALESCE(?, note)" + (f", {column} = ?" if column else "")
-        params: list[object] = [status, note] + ([tx] if column else [])
+        params: list[object] = [status, note]
+        if column:
+            params.append(tx)
         params += ["0x" + curve.feed.hex(), curve.operator, curve.first_epoch]
         self._db.execute(
             f"UPDATE batches SET {sets} WHERE feed = ? AND operator = ? AND first_epoch = ?", params
