@@ -26,6 +26,10 @@ contract ReentrantToken is ERC20 {
         _armed = true;
     }
 
+    function disarm() external {
+        _armed = false;
+    }
+
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
         if (_armed) {
