@@ -38,7 +38,7 @@ class FeedSeries:
     ``target``: float64 values in ``unit`` (NaN where missing).
     ``mask``: True where ``target`` is a real measurement.
     ``exog``: known-ahead covariates aligned with ``index`` (no NaN), may have no columns.
-    ``decimals``: fixed-point decimals for on-chain values (value_int = round(value * 10**decimals)).
+    ``decimals``: fixed-point decimals on-chain (value_int = round(value * 10**decimals)).
     ``content_hash``: sha256 hex of the source file's bytes, recorded with every model.
     """
 

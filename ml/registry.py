@@ -118,7 +118,7 @@ def register_row(
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=[ModelArtifact.model_hash],
-        set_={"meta": stmt.excluded.meta, "path": stmt.excluded.path},
+        set_={"metadata": stmt.excluded["metadata"], "path": stmt.excluded["path"]},
     )
     try:
         with _engine(database_url).begin() as conn:
@@ -154,7 +154,7 @@ def update_info(
     database_url: str | None = None,
     register: bool = True,
 ) -> None:
-    """Merge ``info`` (e.g. evaluation metrics) into an artifact's metadata; the hash is unchanged."""
+    """Merge ``info`` (e.g. evaluation metrics) into an artifact's metadata; same hash."""
     h = _check_hash(model_hash)
     directory = (model_dir or default_model_dir()) / h
     document = read_metadata(h, model_dir)

@@ -45,6 +45,7 @@ class TrainResult:
     calibration: dict[str, float]
     history: list[EpochReport] = field(default_factory=list)
     best_epoch: int = 0
+    initial_val_loss: float = float("nan")  # of the untrained net, i.e. seasonal naive
     train_seconds: float = 0.0
     device: str = "cpu"
 
@@ -198,6 +199,7 @@ def train(
     net.eval()
     with torch.no_grad():
         best_val = float(pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:]))
+    result.initial_val_loss = best_val
     bad_epochs = 0
     start = time.perf_counter()
     for epoch in range(1, config.max_epochs + 1):

@@ -12,7 +12,7 @@ from ml.forecaster import LSTMForecaster
 from ml.training import TrainResult, train
 
 
-def seasonal_series(days: int = 140, seed: int = 7) -> FeedSeries:
+def seasonal_series(days: int = 100, seed: int = 7) -> FeedSeries:
     """Daily cycle, lower on weekends, plus noise: the kind of series seasonal naive stumbles
     on (noise doubles in its errors; weekday/weekend switches fool it)."""
     rng = np.random.default_rng(seed)
@@ -40,15 +40,15 @@ def seasonal_series(days: int = 140, seed: int = 7) -> FeedSeries:
 
 SMALL = ModelConfig(
     lookback_days=7,
-    hidden_sizes=(32, 16),
+    hidden_sizes=(16, 16),
     head_size=32,
     dropout=0.1,
-    batch_size=128,
-    max_epochs=25,
+    batch_size=256,
+    max_epochs=12,
     patience=5,
     learning_rate=3e-3,
-    test_days=14,
-    val_days=14,
+    test_days=10,
+    val_days=10,
     train_days=365,
 )
 

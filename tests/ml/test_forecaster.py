@@ -36,7 +36,7 @@ def test_baselines_give_ordered_nonnegative_day_ahead_curves(fc: Forecaster) -> 
 def test_forecasts_ignore_everything_after_the_origin(
     lstm: LSTMForecaster, synthetic: FeedSeries
 ) -> None:
-    origin = 24 * 100
+    origin = 24 * 80
     before = lstm.predict_curve(synthetic, origin).stacked()
     altered = synthetic.slice(0, len(synthetic))
     object.__setattr__(altered, "target", synthetic.target.copy())
@@ -48,7 +48,7 @@ def test_forecasts_ignore_everything_after_the_origin(
 def test_curve_converts_to_fixed_point_for_the_chain(
     lstm: LSTMForecaster, synthetic: FeedSeries
 ) -> None:
-    curve = lstm.predict_curve(synthetic, 24 * 100)
+    curve = lstm.predict_curve(synthetic, 24 * 80)
     fixed = curve.to_fixed_point(3)
     assert fixed["p50"][0] == round(float(curve.p50[0]) * 1000)
 

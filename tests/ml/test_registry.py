@@ -23,7 +23,7 @@ def test_save_and_load_keep_predictions_and_hash(
     assert h.startswith("0x") and len(h) == 66
     loaded = load_model(h, model_dir=tmp_path)
     assert loaded.model_hash == h == lstm.model_hash
-    origin = 24 * 120
+    origin = 24 * 85
     np.testing.assert_allclose(
         loaded.predict_curve(synthetic, origin).stacked(),
         lstm.predict_curve(synthetic, origin).stacked(),
@@ -69,4 +69,6 @@ def test_tampered_artifact_is_refused(lstm: LSTMForecaster, tmp_path: Path) -> N
 
 def test_unknown_model_hash_is_not_found(tmp_path: Path) -> None:
     with pytest.raises(ModelNotFoundError):
-        Forecaster.load("0x" + "ab" * 32) if False else load_model("0x" + "ab" * 32, tmp_path)
+        load_model("0x" + "ab" * 32, tmp_path)
+    with pytest.raises(ModelNotFoundError):
+        Forecaster.load("0x" + "cd" * 32)  # the configured model_dir has no such artifact

@@ -14,7 +14,8 @@ from .conftest import SMALL
 
 def test_training_reduces_the_validation_loss(trained: TrainResult) -> None:
     first = trained.history[0]
-    assert min(r.val_loss for r in trained.history) < 0.7 * first.val_loss
+    # The untrained net forecasts seasonal naive; training must improve on it.
+    assert min(r.val_loss for r in trained.history) < 0.9 * trained.initial_val_loss
     assert trained.history[-1].train_loss < first.train_loss
     assert 1 <= trained.best_epoch <= len(trained.history)
 
@@ -31,7 +32,7 @@ def test_lstm_beats_seasonal_naive_on_a_seasonal_series(
 def test_training_is_deterministic_for_a_seed(synthetic: FeedSeries, trained: TrainResult) -> None:
     from dataclasses import replace
 
-    config = replace(SMALL, max_epochs=2)
+    config = replace(SMALL, max_epochs=1, train_days=30)
     a = train(synthetic, config, device="cpu")
     b = train(synthetic, config, device="cpu")
     for key, value in a.net.state_dict().items():
