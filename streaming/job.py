@@ -16,8 +16,8 @@ reporter polls ``pending_epoch_actuals()`` and marks rows with ``mark_submitted(
 from __future__ import annotations
 
 import json
-import shutil
 import logging
+import shutil
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta

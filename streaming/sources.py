@@ -64,9 +64,16 @@ def demand_series() -> pd.Series:
 def household_series(start: datetime | None = None, rows: int = 10_000) -> pd.Series:
     """1-minute household active power (kW), reading only `rows` lines from `start` onward."""
     path = _package_dir("EnergyData") / "data" / "householdpower.csv"
+    skip = 0
+    if start is not None:
+        # The file is one row a minute from its first timestamp: jump near `start` (with slack
+        # for gaps) instead of parsing two million lines.
+        first = pd.Timestamp(pd.read_csv(path, usecols=["date_time"], nrows=1).iloc[0, 0])
+        offset = int((pd.Timestamp(start).tz_localize(None) - first).total_seconds() // 60)
+        skip = max(0, offset - 120)
     df = pd.read_csv(
-        path, usecols=["date_time", "Global_active_power"], nrows=rows * 4 if start else rows,
-        na_values=["?"],
+        path, usecols=["date_time", "Global_active_power"], skiprows=range(1, skip + 1),
+        nrows=rows + 240, na_values=["?"],
     )
     index = pd.DatetimeIndex(pd.to_datetime(df["date_time"])).tz_localize("UTC")
     s = pd.Series(df["Global_active_power"].astype(float).to_numpy(), index=index)

@@ -136,24 +136,25 @@ SET value = excluded.value, mean = excluded.mean, reading_count = excluded.readi
     updated_at = excluded.updated_at
 """
 
-# Change per hour against the previous window, for touched windows and the ones after them;
-# the span per feed is read once through the primary key.
+# Change per hour against the previous non-empty window (up to a day back), for touched
+# windows and the one after each; the span per feed is read once through the primary key.
 RAMP = """
 WITH span AS (
-  SELECT feed, min(ws) - %(width)s AS lo, max(ws) + %(width)s AS hi
+  SELECT feed, min(ws) AS first, min(ws) - interval '1 day' AS lo, max(ws) + %(width)s AS hi
   FROM touched_windows WHERE kind = %(kind)s GROUP BY feed
 ), lagged AS (
-  SELECT a.feed, a.window_start, s.lo,
+  SELECT a.feed, a.window_start, s.first,
          a.value - lag(a.value) OVER w AS delta, lag(a.window_start) OVER w AS prev_start
   FROM span s JOIN stream_aggregates a
     ON a.feed = s.feed AND a.window_kind = %(kind)s AND a.window_start >= s.lo
    AND a.window_start <= s.hi
   WINDOW w AS (PARTITION BY a.feed ORDER BY a.window_start)
 )
-UPDATE stream_aggregates a SET ramp_rate = l.delta / (%(width_s)s / 3600.0)
+UPDATE stream_aggregates a
+SET ramp_rate = l.delta / (extract(epoch FROM l.window_start - l.prev_start) / 3600.0)
 FROM lagged l
 WHERE a.feed = l.feed AND a.window_kind = %(kind)s AND a.window_start = l.window_start
-  AND l.window_start > l.lo AND l.prev_start = l.window_start - %(width)s
+  AND l.window_start >= l.first AND l.prev_start IS NOT NULL
 """
 
 # Windows whose end the watermark passed are final: close them and roll-call their meters.

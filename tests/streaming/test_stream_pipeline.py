@@ -193,10 +193,22 @@ def test_rerunning_from_scratch_over_same_files_changes_nothing(
     before = query(pipeline.db, "SELECT feed, window_kind, window_start, value, reading_count"
                    " FROM stream_aggregates ORDER BY 1, 2, 3")
     alerts = query(pipeline.db, "SELECT count(*) FROM stream_alerts")
+    # This time through the CSV staging path: both staging paths must give the same result.
     cfg = JobConfig(pipeline.cfg.landing_dir, tmp_path / "fresh-checkpoint", pipeline.db,
-                    job=pipeline.cfg.job, max_files_per_trigger=1)
+                    job=pipeline.cfg.job, max_files_per_trigger=1, staging_dir=tmp_path / "stage")
     run_until_idle(spark, cfg)
     after = query(pipeline.db, "SELECT feed, window_kind, window_start, value, reading_count"
                   " FROM stream_aggregates ORDER BY 1, 2, 3")
     assert after == before
     assert query(pipeline.db, "SELECT count(*) FROM stream_alerts") == alerts
+
+
+def test_ramp_rate_is_change_per_hour_against_previous_window(pipeline: PipelineRun) -> None:
+    rows = query(pipeline.db, "SELECT feed, window_kind, extract(epoch FROM window_start)::float8,"
+                 " value, ramp_rate FROM stream_aggregates ORDER BY 1, 2, 3")
+    frame = pd.DataFrame(rows, columns=["feed", "kind", "ws", "value", "ramp"])
+    for _, group in frame.groupby(["feed", "kind"]):
+        expected = group["value"].diff() / (group["ws"].diff() / 3600.0)
+        assert group["ramp"].iloc[0] is None or pd.isna(group["ramp"].iloc[0])
+        assert group["ramp"].iloc[1:].to_numpy(dtype=float) == pytest.approx(
+            expected.iloc[1:].to_numpy(dtype=float), rel=1e-9)
