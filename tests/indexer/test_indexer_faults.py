@@ -100,7 +100,7 @@ def test_sigkill_during_backfill_loses_and_duplicates_nothing(
         "DATABASE_URL": url,
         "GRIDCAST_RPC_URL": node.url,
         "GRIDCAST_DEPLOYMENT_FILE": str(dep_file),
-        "GRIDCAST_MAX_BLOCK_RANGE": "2",  # many small batches to die between
+        "GRIDCAST_MAX_BLOCK_RANGE": "6",  # many small batches to die between
         "GRIDCAST_FINALITY_DEPTH": "8",
     }
     env.pop("GRIDCAST_REDIS_URL", None)
@@ -117,7 +117,7 @@ def test_sigkill_during_backfill_loses_and_duplicates_nothing(
         if kills < KILLS:
             # wait for this run to commit something, then kill it somewhere in the next batches
             while proc.poll() is None and _checkpoint(url) <= before:
-                time.sleep(0.005)
+                time.sleep(0.02)
             time.sleep(rng.uniform(0, 0.05))
         if proc.poll() is None and kills < KILLS:
             proc.send_signal(signal.SIGKILL)
