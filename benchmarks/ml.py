@@ -1,0 +1,110 @@
+"""ML benchmark: CPU training time on one year of hourly data, inference latency per 24-h curve,
+and the held-out evaluation table (LSTM vs statsforecast baselines) for both feeds.
+
+Run: ``.venv/bin/python benchmarks/ml.py`` -> prints figures, writes benchmarks/results/ml.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results" / "ml.json"
+
+
+def main() -> None:
+    import torch
+
+    from gridcast.settings import get_settings
+    from ml.config import ModelConfig
+    from ml.datasets import load_feed
+    from ml.evaluation import backtest, summarize, write_report
+    from ml.forecaster import BASELINES, LSTMForecaster
+    from ml.history import History
+    from ml.registry import save_model
+    from ml.training import train
+
+    out: dict[str, float] = {}
+    forecasters: dict[str, LSTMForecaster] = {}
+    for feed in ("demand", "solar"):
+        series = load_feed(feed)
+        t0 = time.perf_counter()
+        result = train(
+            series,
+            ModelConfig(),
+            device="cpu",
+            on_epoch=lambda r, f=feed: print(
+                f"  {f} epoch {r.epoch:2d} loss {r.train_loss:.4f} val {r.val_loss:.4f} "
+                f"{r.elapsed_s:.0f}s",
+                flush=True,
+            ),
+        )
+        train_s = time.perf_counter() - t0
+        fc = LSTMForecaster.from_training(result, series)
+        forecasters[feed] = fc
+        days = (result.split.val_start - result.split.train_start) / 24
+        print(
+            f"{feed}: trained on {days:.0f} days in {train_s:.1f}s "
+            f"(best epoch {result.best_epoch}/{len(result.history)})",
+            flush=True,
+        )
+        out[f"train_s_cpu_{feed}"] = round(train_s, 2)
+        out[f"train_days_{feed}"] = days
+        out[f"epochs_{feed}"] = len(result.history)
+        scores, origins, y, mask = backtest(series, result.split, [fc] + [b() for b in BASELINES])
+        write_report(
+            series, result.split, scores, origins, y, mask, get_settings().state_dir / "reports"
+        )
+        summary = summarize(scores)
+        h = save_model(fc, info={"evaluation": summary}, register=False)
+        print(f"{feed}: model {h}")
+        for s in scores:
+            print(
+                f"  {s.name:18s} MAE {s.mae:10.4g}  MASE {s.mase:.3f}  pinball {s.pinball:.4g}"
+                f"  coverage {s.coverage:.3f}"
+            )
+            key = s.name.split("(")[0].lower()
+            out[f"mase_{key}_{feed}"] = round(s.mase, 4)
+            out[f"coverage_{key}_{feed}"] = round(s.coverage, 4)
+        out[f"mase_lstm_{feed}"] = round(summary["mase_lstm"], 4)
+        out[f"mase_best_baseline_{feed}"] = round(summary["mase_best_baseline"], 4)
+        out[f"mase_improvement_{feed}"] = round(summary["mase_improvement"], 4)
+        out[f"coverage_{feed}"] = round(summary["coverage_lstm"], 4)
+        print(
+            f"{feed}: LSTM vs best baseline ({summary['best_baseline']}): "
+            f"{summary['mase_improvement']:+.1%}",
+            flush=True,
+        )
+
+    out["train_s_cpu"] = out["train_s_cpu_demand"]  # one year (2014) of hourly data
+
+    # Inference: one 24-h curve per call, as the oracle bot calls it.
+    series = load_feed("demand")
+    fc = forecasters["demand"]
+    rng = np.random.default_rng(0)
+    origins = rng.integers(24 * 10, len(series) - 24, size=300)
+    for o in origins[:20]:
+        fc.predict_curve(History.at(series, int(o)))  # warm-up
+    lat = []
+    for o in origins:
+        t0 = time.perf_counter()
+        fc.predict_curve(series, int(o))
+        lat.append((time.perf_counter() - t0) * 1000)
+    out["infer_p50_ms"] = round(float(np.percentile(lat, 50)), 3)
+    out["infer_p95_ms"] = round(float(np.percentile(lat, 95)), 3)
+    out["torch_threads"] = torch.get_num_threads()
+    out["cpu_count"] = os.cpu_count() or 0
+    out["cuda"] = float(torch.cuda.is_available())
+    print(f"inference per curve: p50 {out['infer_p50_ms']} ms, p95 {out['infer_p95_ms']} ms")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
+    print(json.dumps(out, indent=2, sort_keys=True))
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
