@@ -86,6 +86,7 @@ class Generator:
         self.admin = m.admin.address
         self.http = httpx.Client(timeout=120, headers={"Content-Type": "application/json"})
         self.load = Load()
+        self._nonces: dict[str, int] = {}
         self.a = m.deployment.addresses
         self.feeds = list(m.params)
         self.indexed = {
@@ -101,6 +102,14 @@ class Generator:
             raise LoadGenError(f"{method}: {reply['error']}")
         return reply["result"]
 
+    def _next_nonce(self, sender: str) -> int:
+        # explicit nonces: one sender's transactions in one batch would otherwise collide
+        n = self._nonces.get(sender)
+        if n is None:
+            n = int(self.rpc("eth_getTransactionCount", [sender, "pending"]), 16)
+        self._nonces[sender] = n + 1
+        return n
+
     def now(self) -> int:
         return int(self.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
 
@@ -114,7 +123,8 @@ class Generator:
             chunk = txs[i : i + per_block]
             batch = [
                 {"jsonrpc": "2.0", "id": j, "method": "eth_sendTransaction",
-                 "params": [{"from": s, "to": self.a[c], "data": d, "gas": hex(GAS[fn])}]}
+                 "params": [{"from": s, "to": self.a[c], "data": d, "gas": hex(GAS[fn]),
+                             "nonce": hex(self._next_nonce(s))}]}
                 for j, (s, c, fn, d) in enumerate(chunk)
             ]  # fmt: skip
             replies = self.http.post(self.node.url, content=json.dumps(batch)).json()
