@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-RESULTS = Path(__file__).resolve().parent / "results" / "ml.json"
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "ml.json"
+# This file is named ml.py: keep its folder off sys.path so `import ml` finds the package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(HERE.parent))
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 WEIGHTS = "weights.pt"
 METADATA = "metadata.json"
+NO_TABLE = "table model_artifacts is missing: run `gridcast db upgrade` first"
 
 
 def canonical_json(data: Any) -> bytes:
@@ -103,7 +104,7 @@ def register_row(
 ) -> None:
     """Insert (or refresh the metadata of) the registry row of an artifact."""
     from sqlalchemy.dialects.postgresql import insert
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from indexer.models.ml_registry import ModelArtifact
 
@@ -125,6 +126,8 @@ def register_row(
             conn.execute(stmt)
     except OperationalError as exc:
         raise RetryableError(f"model registry database unavailable: {exc}") from exc
+    except ProgrammingError as exc:
+        raise NonRetryableError(NO_TABLE) from exc
 
 
 def _engine(database_url: str | None) -> Any:
@@ -201,7 +204,7 @@ def load_model(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster
 def list_models(database_url: str | None = None, feed: str | None = None) -> list[dict[str, Any]]:
     """Registry rows, newest first."""
     from sqlalchemy import select
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import OperationalError, ProgrammingError
     from sqlalchemy.orm import Session
 
     from indexer.models.ml_registry import ModelArtifact
@@ -214,6 +217,8 @@ def list_models(database_url: str | None = None, feed: str | None = None) -> lis
             rows = list(session.scalars(query).all())
     except OperationalError as exc:
         raise RetryableError(f"model registry database unavailable: {exc}") from exc
+    except ProgrammingError as exc:
+        raise NonRetryableError(NO_TABLE) from exc
     return [
         {
             "model_hash": r.model_hash,
