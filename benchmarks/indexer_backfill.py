@@ -129,7 +129,6 @@ def ponder_backfill(node: AnvilNode, dep: Any, url: str, work: Path) -> tuple[fl
 def head_latency(blocks: int, work: Path) -> list[float]:
     """ms from first sight of block n (eth_blockNumber polled every 2 ms) to the NOTIFY that the
     batch holding n committed."""
-    lg = _loadgen()
     node = AnvilNode(block_time=1, accounts=2).start()
     url = scratch_db()
     try:
@@ -172,7 +171,7 @@ def head_latency(blocks: int, work: Path) -> list[float]:
         import httpx
 
         client = httpx.Client()
-        last = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
+        last = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[call-overload]
         target = last + blocks + 1
         tx = {"from": m.admin.address, "to": m.deployment.addresses["Settlement"],
               "data": data, "gas": hex(300_000)}  # fmt: skip
@@ -187,8 +186,8 @@ def head_latency(blocks: int, work: Path) -> list[float]:
                 for k in range(last + 1, b + 1):
                     seen[k] = ts
                 last = b
-                client.post(node.url, json={"jsonrpc": "2.0", "id": 1,
-                                            "method": "eth_sendTransaction", "params": [tx]})  # fmt: skip
+                send = {"jsonrpc": "2.0", "id": 1, "method": "eth_sendTransaction", "params": [tx]}
+                client.post(node.url, json=send)
             time.sleep(0.002)
         time.sleep(1.0)
         stop.set()
@@ -255,8 +254,11 @@ def main() -> None:
     if not args.skip_latency:
         lat = head_latency(args.latency_blocks, work)
         q = statistics.quantiles(lat, n=100)
-        result.update(head_latency_p50_ms=round(statistics.median(lat), 1),
-                      head_latency_p95_ms=round(q[94], 1), head_latency_blocks=len(lat))  # fmt: skip
+        result.update(
+            head_latency_p50_ms=round(statistics.median(lat), 1),
+            head_latency_p95_ms=round(q[94], 1),
+            head_latency_blocks=len(lat),
+        )
         print(f"head latency over {len(lat)} blocks: p50 {statistics.median(lat):.1f} ms  "
               f"p95 {q[94]:.1f} ms  max {max(lat):.1f} ms")  # fmt: skip
     out = ROOT / "benchmarks" / "results" / "indexer.json"

@@ -150,9 +150,15 @@ def test_rpc_faults_are_survived_and_counted(
     before = {k: _sample(k) for k in kinds}
     with FaultProxy(node.url) as proxy:
         ix = Indexer(
-            IndexerConfig(rpc_url=proxy.url, database_url=url, deployment=m.deployment,
-                          finality_depth=8, rpc_timeout_s=1.0, max_block_range=64,
-                          initial_block_range=64)  # fmt: skip
+            IndexerConfig(
+                rpc_url=proxy.url,
+                database_url=url,
+                deployment=m.deployment,
+                finality_depth=8,
+                rpc_timeout_s=1.0,
+                max_block_range=64,
+                initial_block_range=64,
+            )  # fmt: skip
         )
         ix.rpc.backoff_max_s = 0.2  # keep the test short; the schedule is the same
         try:
