@@ -14,6 +14,7 @@ from gridcast.toolchain import app as toolchain_app
 from indexer.cli import app as indexer_app
 from ml.cli import app as ml_app
 from ml.oracle_cli import app as oracle_app
+from streaming.chain_cli import register as register_chain_commands
 from streaming.cli import stream_app, telemetry_app
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.add_typer(indexer_app, name="index")
 app.add_typer(api_app, name="serve")
 app.add_typer(ml_app, name="ml")
 app.add_typer(oracle_app, name="oracle")
+register_chain_commands(stream_app, telemetry_app)
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(stream_app, name="stream")
 app.add_typer(demo_app, name="demo")

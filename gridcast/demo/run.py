@@ -192,7 +192,7 @@ class Demo:
         if self.cfg.streaming:
             g.start("gateway", ["telemetry", "gateway"])
             g.start("stream", ["stream", "run", "--epoch-seconds", "3600", "--watermark", "600"])
-            g.start("replay", ["telemetry", "replay", "--follow-chain", "--feeds", "solar,demand"])
+            g.start("replay", ["telemetry", "follow", "--feeds", "solar,demand"])
             g.start("truth", ["stream", "truth"])
         for key, label, args in OPERATORS:
             argv = ["oracle", "run", "--dev-key", str(key), "--interval", "0.5", *args]
