@@ -21,20 +21,43 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 
-def main() -> None:
+def latency(fc: object, series: object) -> dict[str, float]:
+    """Milliseconds per 24-h curve, one call per curve as the oracle bot makes them."""
     import torch
+
+    from ml.history import History
+
+    rng = np.random.default_rng(0)
+    origins = rng.integers(24 * 10, len(series) - 24, size=300)  # type: ignore[arg-type]
+    for o in origins[:20]:
+        fc.predict_curve(History.at(series, int(o)))  # type: ignore[attr-defined,arg-type]
+    lat = []
+    for o in origins:
+        t0 = time.perf_counter()
+        fc.predict_curve(series, int(o))  # type: ignore[attr-defined]
+        lat.append((time.perf_counter() - t0) * 1000)
+    res = {
+        "infer_p50_ms": round(float(np.percentile(lat, 50)), 3),
+        "infer_p95_ms": round(float(np.percentile(lat, 95)), 3),
+        "torch_threads": float(torch.get_num_threads()),
+        "cpu_count": float(os.cpu_count() or 0),
+        "cuda": float(torch.cuda.is_available()),
+    }
+    print(f"inference per curve: p50 {res['infer_p50_ms']} ms, p95 {res['infer_p95_ms']} ms")
+    return res
+
+
+def main() -> None:
 
     from gridcast.settings import get_settings
     from ml.config import ModelConfig
     from ml.datasets import load_feed
     from ml.evaluation import backtest, summarize, write_report
     from ml.forecaster import BASELINES, LSTMForecaster
-    from ml.history import History
     from ml.registry import save_model
     from ml.training import train
 
     out: dict[str, float] = {}
-    forecasters: dict[str, LSTMForecaster] = {}
     for feed in ("demand", "solar"):
         series = load_feed(feed)
         t0 = time.perf_counter()
@@ -50,7 +73,6 @@ def main() -> None:
         )
         train_s = time.perf_counter() - t0
         fc = LSTMForecaster.from_training(result, series)
-        forecasters[feed] = fc
         days = (result.split.val_start - result.split.train_start) / 24
         print(
             f"{feed}: trained on {days:.0f} days in {train_s:.1f}s "
@@ -58,6 +80,8 @@ def main() -> None:
             flush=True,
         )
         out[f"train_s_cpu_{feed}"] = round(train_s, 2)
+        if feed == "demand":
+            out["train_s_cpu"] = round(train_s, 2)  # one year (2014) of hourly data
         out[f"train_days_{feed}"] = days
         out[f"epochs_{feed}"] = len(result.history)
         scores, origins, y, mask = backtest(series, result.split, [fc] + [b() for b in BASELINES])
@@ -84,27 +108,12 @@ def main() -> None:
             f"{summary['mase_improvement']:+.1%}",
             flush=True,
         )
+        if feed == "demand":
+            out.update(latency(fc, series))
+        # Written after each feed, so a cut-short run still leaves its figures.
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
 
-    out["train_s_cpu"] = out["train_s_cpu_demand"]  # one year (2014) of hourly data
-
-    # Inference: one 24-h curve per call, as the oracle bot calls it.
-    series = load_feed("demand")
-    fc = forecasters["demand"]
-    rng = np.random.default_rng(0)
-    origins = rng.integers(24 * 10, len(series) - 24, size=300)
-    for o in origins[:20]:
-        fc.predict_curve(History.at(series, int(o)))  # warm-up
-    lat = []
-    for o in origins:
-        t0 = time.perf_counter()
-        fc.predict_curve(series, int(o))
-        lat.append((time.perf_counter() - t0) * 1000)
-    out["infer_p50_ms"] = round(float(np.percentile(lat, 50)), 3)
-    out["infer_p95_ms"] = round(float(np.percentile(lat, 95)), 3)
-    out["torch_threads"] = torch.get_num_threads()
-    out["cpu_count"] = os.cpu_count() or 0
-    out["cuda"] = float(torch.cuda.is_available())
-    print(f"inference per curve: p50 {out['infer_p50_ms']} ms, p95 {out['infer_p95_ms']} ms")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     print(json.dumps(out, indent=2, sort_keys=True))
