@@ -1,0 +1,12 @@
+"""Gridcast ML: real feeds, a stacked-LSTM day-ahead quantile forecaster, baselines, registry.
+
+Public API (kept stable for the oracle bot, the telemetry replay and the demo):
+
+- ``ml.datasets.load_feed("solar" | "demand") -> FeedSeries`` (hourly ``index``, ``target``,
+  ``mask``, ``exog``, ``unit``, ``decimals``, ``content_hash``).
+- ``ml.forecaster``: ``Forecaster.load(model_hash)``, ``SeasonalNaiveForecaster``,
+  ``MSTLForecaster``, ``AutoETSForecaster``, ``ConstantForecaster``, ``ShiftedForecaster``;
+  each has ``predict_curve(series, origin) -> QuantileCurve(p10, p50, p90)`` and ``model_hash``.
+- ``ml.registry``: ``save_model``, ``load_model``, ``list_models``, ``register_row``,
+  ``update_info`` (files under ``get_settings().model_dir``, rows in ``model_artifacts``).
+"""
