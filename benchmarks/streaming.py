@@ -94,6 +94,21 @@ def wait_for(db: str, job: str, target: int, timeout: float) -> float:
     return time.time()
 
 
+def wait_for_redis(db: str, job: str, r: redis.Redis) -> None:
+    """Redis is written just after the Postgres commit; wait for the last batch's entry."""
+    with psycopg.connect(libpq_url(db)) as conn:
+        row = conn.execute("SELECT max(batch_id) FROM stream_batches WHERE job = %s",
+                           (job,)).fetchone()
+    last = int(row[0]) if row and row[0] is not None else -1
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        tail = r.lrange(LATENCY_KEY, -1, -1)
+        if tail and json.loads(tail[0])["batch_id"] >= last:
+            return
+        time.sleep(0.02)
+    raise TimeoutError("Redis feature update never arrived")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--hours", type=float, default=2000.0, help="data hours (phase 1)")
@@ -131,7 +146,7 @@ def main() -> None:
         spark = spark_session(settings.spark_master, app_name="bench-streaming")
         spark.sparkContext.setLogLevel("ERROR")
         cfg = JobConfig(work / "landing", work / "checkpoint", db, redis_url=rurl, job=job,
-                        trigger_s=args.trigger)
+                        trigger_s=args.trigger, staging_dir=work / "staging")
         query = start(spark, cfg)
 
         # Warm-up: one small replay so JVM/Python workers are hot before timing.
@@ -140,6 +155,7 @@ def main() -> None:
 
         sent, t0 = replay(args.hours, args.meters, args.batch, 0.0, seed=2)
         t1 = wait_for(db, job, warm + sent, 1200)
+        wait_for_redis(db, job, r)
         throughput = sent / (t1 - t0)
         burst_lat = latencies(r, t0) * 1000
         print(f"phase 1: {sent} readings in {t1 - t0:.1f} s -> {throughput:,.0f} readings/s")
@@ -148,6 +164,7 @@ def main() -> None:
         t2 = time.time()
         paced, _ = replay(args.paced_hours, args.meters, args.batch, speedup, seed=3)
         wait_for(db, job, warm + sent + paced, 1200)
+        wait_for_redis(db, job, r)
         lat = latencies(r, t2) * 1000
         result = {
             "readings_per_s": round(throughput, 1),
