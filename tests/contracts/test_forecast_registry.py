@@ -203,8 +203,9 @@ def test_weighted_median_consensus_and_latest(proto, operators):
 def test_median_follows_stake_weight(proto, operators):
     big, a, b = operators[:3]
     proto.stake(big, 5 * STAKE)
-    _commit_reveal(proto, [(a, 1_000), (b, 2_000)])
+    # Epoch 1 shares epoch 0's round, so its commit must precede the round's commit deadline.
     proto.commit(big, proto.curve(big, 1, [7_000]))  # epoch 1 only; epoch 0 median unaffected
+    _commit_reveal(proto, [(a, 1_000), (b, 2_000)])
     proto.goto(proto.reveal_deadline(0))
     addrs, firsts = proto.revealed_set(0, [a, b])
     proto.registry.finalizeConsensus(proto.feed, 0, addrs, firsts, sender=proto.admin)
