@@ -1,4 +1,4 @@
-"""ForecastRegistry: feeds, batched commit (direct and EIP-712 relayed), reveal, consensus, latest."""
+"""ForecastRegistry: feeds, batched commit (direct and EIP-712 relayed), reveal, consensus."""
 
 import ape
 from eth_account import Account

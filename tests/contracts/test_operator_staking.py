@@ -1,4 +1,4 @@
-"""OperatorStaking: stake, unstake with unbonding, signer keys, capped slashing by settlement only."""
+"""OperatorStaking: stake, unbonding, signer keys, capped slashing by settlement only."""
 
 import ape
 

@@ -1,4 +1,4 @@
-"""Settlement: truth, disputes, cancellation, scoring, rewards, slashing, withdrawals, reentrancy."""
+"""Settlement: truth, disputes, cancellation, scoring, rewards, slashing, reentrancy."""
 
 import ape
 
