@@ -55,15 +55,32 @@ def drop_database(server_url: str, name: str) -> None:
 
 def committed_rows(db: str, job: str) -> int:
     with psycopg.connect(libpq_url(db)) as conn:
-        row = conn.execute("SELECT coalesce(sum(rows), 0) FROM stream_batches WHERE job = %s",
-                           (job,)).fetchone()
+        row = conn.execute(
+            "SELECT coalesce(sum(rows), 0) FROM stream_batches WHERE job = %s", (job,)
+        ).fetchone()
     return int(row[0]) if row else 0
 
 
 def replay(hours: float, meters: int, batch: int, speedup: float, seed: int) -> tuple[int, float]:
-    cmd = [sys.executable, "-m", "gridcast.cli", "telemetry", "replay", "--feeds", "solar",
-           "--hours", str(hours), "--meters", str(meters), "--batch", str(batch),
-           "--speedup", str(speedup), "--seed", str(seed)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gridcast.cli",
+        "telemetry",
+        "replay",
+        "--feeds",
+        "solar",
+        "--hours",
+        str(hours),
+        "--meters",
+        str(meters),
+        "--batch",
+        str(batch),
+        "--speedup",
+        str(speedup),
+        "--seed",
+        str(seed),
+    ]
     t0 = time.time()
     env = {**os.environ, "COLUMNS": "300"}
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
@@ -97,8 +114,9 @@ def wait_for(db: str, job: str, target: int, timeout: float) -> float:
 def wait_for_redis(db: str, job: str, r: redis.Redis) -> None:
     """Redis is written just after the Postgres commit; wait for the last batch's entry."""
     with psycopg.connect(libpq_url(db)) as conn:
-        row = conn.execute("SELECT max(batch_id) FROM stream_batches WHERE job = %s",
-                           (job,)).fetchone()
+        row = conn.execute(
+            "SELECT max(batch_id) FROM stream_batches WHERE job = %s", (job,)
+        ).fetchone()
     last = int(row[0]) if row and row[0] is not None else -1
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -134,10 +152,26 @@ def main() -> None:
         upgrade(db)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         gateway = subprocess.Popen(
-            [sys.executable, "-m", "gridcast.cli", "telemetry", "gateway", "--landing-dir",
-             str(work / "landing"), "--dead-letter-dir", str(work / "dead"), "--max-delay",
-             "0.1", "--client-id", f"bench-gw-{uuid.uuid4().hex[:6]}"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            [
+                sys.executable,
+                "-m",
+                "gridcast.cli",
+                "telemetry",
+                "gateway",
+                "--landing-dir",
+                str(work / "landing"),
+                "--dead-letter-dir",
+                str(work / "dead"),
+                "--max-delay",
+                "0.1",
+                "--client-id",
+                f"bench-gw-{uuid.uuid4().hex[:6]}",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         assert gateway.stdout is not None
         for line in gateway.stdout:  # wait until it subscribed
@@ -145,8 +179,15 @@ def main() -> None:
                 break
         spark = spark_session(settings.spark_master, app_name="bench-streaming")
         spark.sparkContext.setLogLevel("ERROR")
-        cfg = JobConfig(work / "landing", work / "checkpoint", db, redis_url=rurl, job=job,
-                        trigger_s=args.trigger, staging_dir=work / "staging")
+        cfg = JobConfig(
+            work / "landing",
+            work / "checkpoint",
+            db,
+            redis_url=rurl,
+            job=job,
+            trigger_s=args.trigger,
+            staging_dir=work / "staging",
+        )
         query = start(spark, cfg)
 
         # Warm-up: one small replay so JVM/Python workers are hot before timing.
@@ -177,8 +218,10 @@ def main() -> None:
             "readings_per_message": args.batch,
             "cpu_cores": os.cpu_count() or 0,
         }
-        print(f"phase 2 at {args.paced_rate:,.0f} readings/s: latency p50 "
-              f"{result['latency_p50_ms']} ms, p95 {result['latency_p95_ms']} ms")
+        print(
+            f"phase 2 at {args.paced_rate:,.0f} readings/s: latency p50 "
+            f"{result['latency_p50_ms']} ms, p95 {result['latency_p95_ms']} ms"
+        )
         print(json.dumps(result, indent=2))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(result, indent=2) + "\n")

@@ -58,23 +58,30 @@ def replay(
 
     try:
         plan = build_plan(
-            [f.strip() for f in feeds.split(",") if f.strip()], timedelta(hours=hours),
-            meters=meters, batch=batch, faults=_parse_faults(faults, fault_rate),  # type: ignore[arg-type]
+            [f.strip() for f in feeds.split(",") if f.strip()],
+            timedelta(hours=hours),
+            meters=meters,
+            batch=batch,
+            faults=_parse_faults(faults, fault_rate),  # type: ignore[arg-type]
             seed=seed,
         )
         total = len(plan.all_messages())
         with Progress(console=console) as progress, Publisher() as pub:
             task = progress.add_task("publishing", total=total)
             sent = publish_plan(
-                plan, pub, speedup=speedup,
+                plan,
+                pub,
+                speedup=speedup,
                 on_progress=lambda n: progress.update(task, completed=n),
             )
             progress.update(task, completed=total)
     except StreamingError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
-    console.print(f"published {total} messages carrying {sent} readings "
-                  f"({len(plan.late)} held back as late, {len(plan.gaps)} dropped as gaps)")
+    console.print(
+        f"published {total} messages carrying {sent} readings "
+        f"({len(plan.late)} held back as late, {len(plan.gaps)} dropped as gaps)"
+    )
 
 
 @telemetry_app.command("gateway")
@@ -93,8 +100,12 @@ def gateway(
     from streaming.gateway import Gateway
 
     base = _telemetry_dir()
-    gw = Gateway(landing_dir or base / "landing", dead_letter_dir or base / "dead-letter",
-                 max_readings=max_readings, max_delay_s=max_delay)
+    gw = Gateway(
+        landing_dir or base / "landing",
+        dead_letter_dir or base / "dead-letter",
+        max_readings=max_readings,
+        max_delay_s=max_delay,
+    )
     if metrics_port:
         start_http_server(metrics_port)
     stop = threading.Event()
@@ -148,12 +159,18 @@ def run(
     cfg = JobConfig(
         landing_dir=landing_dir or base / "landing",
         checkpoint_dir=checkpoint_dir or settings.state_dir / "checkpoints" / job,
-        staging_dir=None if stage_via_executors else (
-            staging_dir or settings.state_dir / "staging" / job
-        ),
-        database_url=url, redis_url=redis_url(settings), mongo_url=settings.mongo_url, job=job,
-        watermark_s=watermark, epoch_s=epoch_seconds, trigger_s=trigger,
-        max_files_per_trigger=max_files_per_trigger or None, master=master,
+        staging_dir=None
+        if stage_via_executors
+        else (staging_dir or settings.state_dir / "staging" / job),
+        database_url=url,
+        redis_url=redis_url(settings),
+        mongo_url=settings.mongo_url,
+        job=job,
+        watermark_s=watermark,
+        epoch_s=epoch_seconds,
+        trigger_s=trigger,
+        max_files_per_trigger=max_files_per_trigger or None,
+        master=master,
     )
     spark = spark_session(master)
     spark.sparkContext.setLogLevel("ERROR")

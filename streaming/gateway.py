@@ -109,8 +109,13 @@ class Gateway:
             if due:
                 self.flush()
 
-    def start(self, client_id: str = "gridcast-gateway", host: str | None = None,
-              port: int | None = None, auto_flush: bool = True) -> None:
+    def start(
+        self,
+        client_id: str = "gridcast-gateway",
+        host: str | None = None,
+        port: int | None = None,
+        auto_flush: bool = True,
+    ) -> None:
         """Subscribe to every telemetry topic and run the MQTT loop in the background."""
         topic = f"{schema.TOPIC_PREFIX}/#"
         self._subscriber = Subscriber(topic, self.handle, client_id, host, port)

@@ -110,8 +110,12 @@ class BatchWriter:
             rows.foreachPartition(lambda part: copy_partition(part, url, job, batch_id))
         t1 = time.perf_counter()
         t_commit = self.commit(batch_id)
-        log.debug("batch %s staged in %.3f s, committed in %.3f s", batch_id, t1 - t0,
-                  time.perf_counter() - t1)
+        log.debug(
+            "batch %s staged in %.3f s, committed in %.3f s",
+            batch_id,
+            t1 - t0,
+            time.perf_counter() - t1,
+        )
         if t_commit is not None:
             self.publish(batch_id, *t_commit)
 
@@ -122,8 +126,12 @@ class BatchWriter:
         with psycopg.connect(self.url) as conn, conn.cursor() as cur:
             before = self._watermarks_before(cur, batch_id)
             params: dict[str, Any] = {
-                "job": cfg.job, "b": batch_id, "watermark_s": cfg.watermark_s,
-                "origin": ORIGIN, "spike_ratio": cfg.spike_ratio, "spike_floor": cfg.spike_floor,
+                "job": cfg.job,
+                "b": batch_id,
+                "watermark_s": cfg.watermark_s,
+                "origin": ORIGIN,
+                "spike_ratio": cfg.spike_ratio,
+                "spike_floor": cfg.spike_floor,
                 "stuck_run": cfg.stuck_run,
             }
             cur.execute(sql.BATCH_STATS, params)
@@ -142,18 +150,24 @@ class BatchWriter:
                 t = time.perf_counter()
                 cur.execute(getattr(sql, name), params)
                 log.debug("batch %s %s %.3f s", batch_id, name, time.perf_counter() - t)
-            cur.execute("SELECT DISTINCT feed FROM stream_readings WHERE batch_id = %s",
-                        (batch_id,))
+            cur.execute(
+                "SELECT DISTINCT feed FROM stream_readings WHERE batch_id = %s", (batch_id,)
+            )
             feeds = [r[0] for r in cur.fetchall()]
             cur.execute(sql.TOUCHED_TABLE)
             for kind, width_s in (("5m", cfg.window_s), ("epoch", cfg.epoch_s)):
-                p = {**params, "kind": kind, "width_s": width_s,
-                     "width": timedelta(seconds=width_s)}
+                p = {
+                    **params,
+                    "kind": kind,
+                    "width_s": width_s,
+                    "width": timedelta(seconds=width_s),
+                }
                 for name in ("TOUCHED_WINDOWS", "AGGREGATE", "RAMP", "CLOSE"):
                     t = time.perf_counter()
                     cur.execute(getattr(sql, name), p)
-                    log.debug("batch %s %s/%s %.3f s", batch_id, kind, name,
-                              time.perf_counter() - t)
+                    log.debug(
+                        "batch %s %s/%s %.3f s", batch_id, kind, name, time.perf_counter() - t
+                    )
             cur.execute(sql.EPOCH_ACTUALS, params)
             new_epoch_feeds = sorted({r[0] for r in cur.fetchall()})
             for feed in new_epoch_feeds:
@@ -186,7 +200,11 @@ class BatchWriter:
         )
 
     def publish(
-        self, batch_id: int, feeds: list[str], epoch_feeds: list[str], quantiles: list[float],
+        self,
+        batch_id: int,
+        feeds: list[str],
+        epoch_feeds: list[str],
+        quantiles: list[float],
         rows: int,
     ) -> None:
         features = latest_features(self.url, feeds)
@@ -197,15 +215,20 @@ class BatchWriter:
             r = redis.Redis.from_url(self.cfg.redis_url)
             pipe = r.pipeline(transaction=False)
             for feed, feat in features.items():
-                mapping = {k: json.dumps(v) for k, v in feat.items()}
-                pipe.hset(FEATURE_KEY.format(feed=feed), mapping={**mapping, "updated_at": now})
+                mapping: dict[str, str | float] = {k: json.dumps(v) for k, v in feat.items()}
+                mapping["updated_at"] = now
+                pipe.hset(FEATURE_KEY.format(feed=feed), mapping=mapping)  # type: ignore[arg-type]
                 pipe.publish(FEATURE_CHANNEL, json.dumps({"feed": feed, **feat}))
             for feed, nc in latest_nowcasts(self.url, epoch_feeds).items():
-                pipe.hset(NOWCAST_KEY.format(feed=feed), mapping={k: json.dumps(v)
-                                                                  for k, v in nc.items()})
-            pipe.rpush(LATENCY_KEY, json.dumps(
-                {"batch_id": batch_id, "rows": rows, "updated_at": now, "sent_at_q": quantiles}
-            ))
+                pipe.hset(
+                    NOWCAST_KEY.format(feed=feed), mapping={k: json.dumps(v) for k, v in nc.items()}
+                )
+            pipe.rpush(
+                LATENCY_KEY,
+                json.dumps(
+                    {"batch_id": batch_id, "rows": rows, "updated_at": now, "sent_at_q": quantiles}
+                ),
+            )
             pipe.ltrim(LATENCY_KEY, -100_000, -1)
             pipe.execute()
             r.close()
@@ -220,13 +243,25 @@ def stage_via_files(rows: Any, cfg: JobConfig, batch_id: int) -> None:
     assert cfg.staging_dir is not None
     out = cfg.staging_dir / f"batch-{batch_id}"
     (
-        rows.select(F.lit(cfg.job), F.lit(batch_id), F.monotonically_increasing_id(), "feed",
-                    "meter", "ts", "value", "sent_at")
-        .write.mode("overwrite").option("header", "false").csv(str(out))
+        rows.select(
+            F.lit(cfg.job),
+            F.lit(batch_id),
+            F.monotonically_increasing_id(),
+            "feed",
+            "meter",
+            "ts",
+            "value",
+            "sent_at",
+        )
+        .write.mode("overwrite")
+        .option("header", "false")
+        .csv(str(out))
     )
     with psycopg.connect(libpq_url(cfg.database_url)) as conn, conn.cursor() as cur:
-        with cur.copy("COPY stream_staging (job, batch_id, seq, feed, meter, ts, value, sent_at)"
-                      " FROM STDIN WITH (FORMAT csv)") as copy:
+        with cur.copy(
+            "COPY stream_staging (job, batch_id, seq, feed, meter, ts, value, sent_at)"
+            " FROM STDIN WITH (FORMAT csv)"
+        ) as copy:
             for part in sorted(out.glob("part-*")):
                 with part.open("rb") as fh:
                     while block := fh.read(1 << 20):
@@ -247,9 +282,15 @@ def latest_features(url: str, feeds: list[str]) -> dict[str, dict[str, Any]]:
             (feeds,),
         )
         for feed, ws, value, mean, n, meters, cov, ramp in cur.fetchall():
-            out[feed] = {"window_start": float(ws), "value": value, "mean": mean,
-                         "reading_count": n, "meter_count": meters, "coverage": cov,
-                         "ramp_rate": ramp}
+            out[feed] = {
+                "window_start": float(ws),
+                "value": value,
+                "mean": mean,
+                "reading_count": n,
+                "meter_count": meters,
+                "coverage": cov,
+                "ramp_rate": ramp,
+            }
     return out
 
 
@@ -263,8 +304,12 @@ def latest_nowcasts(url: str, feeds: list[str]) -> dict[str, dict[str, Any]]:
             (feeds,),
         )
         for feed, target, value, method, n in cur.fetchall():
-            out[feed] = {"target_start": float(target), "value": value, "method": method,
-                         "based_on_epochs": n}
+            out[feed] = {
+                "target_start": float(target),
+                "value": value,
+                "method": method,
+                "based_on_epochs": n,
+            }
     return out
 
 
@@ -286,9 +331,16 @@ def write_alerts_to_mongo(pg_url: str, mongo_url: str, batch_id: int) -> int:
     ops = [
         ReplaceOne(
             {"key": f"{feed}|{rule}|{meter}|{float(ts):.3f}"},
-            {"key": f"{feed}|{rule}|{meter}|{float(ts):.3f}", "feed": feed, "rule": rule,
-             "meter": meter, "event_ts": float(ts), "value": value, "detail": detail,
-             "batch_id": batch_id},
+            {
+                "key": f"{feed}|{rule}|{meter}|{float(ts):.3f}",
+                "feed": feed,
+                "rule": rule,
+                "meter": meter,
+                "event_ts": float(ts),
+                "value": value,
+                "detail": detail,
+                "batch_id": batch_id,
+            },
             upsert=True,
         )
         for feed, rule, meter, ts, value, detail in alerts
@@ -336,8 +388,9 @@ def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
     raw = reader.json(str(cfg.landing_dir))
     return (
         raw.select("feed", "meter", "sent_at", F.explode("readings").alias("r"))
-        .select("feed", "meter", F.col("r.ts").alias("ts"), F.col("r.value").alias("value"),
-                "sent_at")
+        .select(
+            "feed", "meter", F.col("r.ts").alias("ts"), F.col("r.value").alias("value"), "sent_at"
+        )
         .where(F.col("ts").isNotNull() & F.col("value").isNotNull())
     )
 

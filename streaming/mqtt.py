@@ -89,7 +89,7 @@ class Subscriber:
             self.subscribed.set()
 
         def _on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
-            on_message(msg.topic, msg.payload)
+            on_message(msg.topic, bytes(msg.payload))
 
         self._client.on_connect = _on_connect
         self._client.on_subscribe = _on_subscribe

@@ -18,7 +18,9 @@ def window_aggregates(readings: pd.DataFrame, width_s: int) -> pd.DataFrame:
     df = readings.assign(ws=ORIGIN_S + ((readings["ts"] - ORIGIN_S) // width_s) * width_s)
     per_meter = df.groupby(["feed", "ws", "meter"])["value"].agg(["mean", "sum", "count"])
     agg = per_meter.groupby(["feed", "ws"]).agg(
-        value=("mean", "sum"), total=("sum", "sum"), reading_count=("count", "sum"),
+        value=("mean", "sum"),
+        total=("sum", "sum"),
+        reading_count=("count", "sum"),
         meter_count=("mean", "size"),
     )
     agg["mean"] = agg["total"] / agg["reading_count"]

@@ -20,17 +20,33 @@ from streaming.mqtt import Publisher
 from streaming.sources import load_series
 
 FAULT_KINDS = (
-    "gap", "duplicate", "late", "out_of_order", "spike", "stuck", "malformed", "negative",
+    "gap",
+    "duplicate",
+    "late",
+    "out_of_order",
+    "spike",
+    "stuck",
+    "malformed",
+    "negative",
 )
 MALFORMED_SAMPLES: tuple[tuple[str, bytes], ...] = (
     ("not_json", b"\x00\xffnot json"),
     ("no_readings", b'{"v":1,"feed":"solar","meter":"%s","sent_at":1.0,"readings":[]}'),
-    ("bad_value", b'{"v":1,"feed":"solar","meter":"%s","sent_at":1.0,'
-     b'"readings":[{"ts":1300000000,"value":"NaN"}]}'),
-    ("unknown_feed", b'{"v":1,"feed":"wind","meter":"%s","sent_at":1.0,'
-     b'"readings":[{"ts":1300000000,"value":1.0}]}'),
-    ("bad_version", b'{"v":9,"feed":"solar","meter":"%s","sent_at":1.0,'
-     b'"readings":[{"ts":1300000000,"value":1.0}]}'),
+    (
+        "bad_value",
+        b'{"v":1,"feed":"solar","meter":"%s","sent_at":1.0,'
+        b'"readings":[{"ts":1300000000,"value":"NaN"}]}',
+    ),
+    (
+        "unknown_feed",
+        b'{"v":1,"feed":"wind","meter":"%s","sent_at":1.0,'
+        b'"readings":[{"ts":1300000000,"value":1.0}]}',
+    ),
+    (
+        "bad_version",
+        b'{"v":9,"feed":"solar","meter":"%s","sent_at":1.0,'
+        b'"readings":[{"ts":1300000000,"value":1.0}]}',
+    ),
 )
 
 
@@ -211,9 +227,11 @@ def _inject(
             reason, body = MALFORMED_SAMPLES[int(rng.integers(0, len(MALFORMED_SAMPLES)))]
             raw = body.replace(b"%s", m.meter.encode()) if b"%s" in body else body
             # Topic matches the claimed feed where there is one so the schema, not routing, rejects.
-            plan.main.append(PlannedMessage(
-                m.feed, m.meter, [], "malformed", raw=raw, topic=m.topic, offset=m.offset
-            ))
+            plan.main.append(
+                PlannedMessage(
+                    m.feed, m.meter, [], "malformed", raw=raw, topic=m.topic, offset=m.offset
+                )
+            )
         elif roll < edges[6] and m.feed == "solar":
             ts, v = m.readings[0]
             m.readings[0] = (ts, -round(abs(v) + 0.1, 6))
@@ -244,8 +262,8 @@ def publish_plan(
             delay = due - (time.monotonic() - t_wall0)
             if delay > 0:
                 time.sleep(delay)
-        payload = m.raw if m.raw is not None else schema.encode(
-            m.feed, m.meter, m.readings, time.time()
+        payload = (
+            m.raw if m.raw is not None else schema.encode(m.feed, m.meter, m.readings, time.time())
         )
         publisher.publish(m.topic, payload)
         sent += len(m.readings) if m.raw is None else 0

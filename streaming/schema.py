@@ -75,7 +75,7 @@ def validate(topic: str, payload: bytes) -> dict[str, Any]:
         if not isinstance(r, dict):
             raise InvalidTelemetry("bad_reading")
         ts, value = r.get("ts"), r.get("value")
-        if not _number(ts) or not TS_MIN <= ts < TS_MAX:
+        if not _number(ts) or not TS_MIN <= float(ts) < TS_MAX:  # type: ignore[arg-type]
             raise InvalidTelemetry("bad_ts", repr(ts))
         if not _number(value):
             raise InvalidTelemetry("bad_value", repr(value))

@@ -33,9 +33,7 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         from streaming.spark import spark_session
 
         spark = spark_session()
-        return pd.DataFrame(
-            [r.asDict() for r in spark.read.parquet(str(path)).collect()]
-        )
+        return pd.DataFrame([r.asDict() for r in spark.read.parquet(str(path)).collect()])
 
 
 def solar_series() -> pd.Series:
@@ -72,8 +70,11 @@ def household_series(start: datetime | None = None, rows: int = 10_000) -> pd.Se
         offset = int((pd.Timestamp(start).tz_localize(None) - first).total_seconds() // 60)
         skip = max(0, offset - 120)
     df = pd.read_csv(
-        path, usecols=["date_time", "Global_active_power"], skiprows=range(1, skip + 1),
-        nrows=rows + 240, na_values=["?"],
+        path,
+        usecols=["date_time", "Global_active_power"],
+        skiprows=range(1, skip + 1),
+        nrows=rows + 240,
+        na_values=["?"],
     )
     index = pd.DatetimeIndex(pd.to_datetime(df["date_time"])).tz_localize("UTC")
     s = pd.Series(df["Global_active_power"].astype(float).to_numpy(), index=index)

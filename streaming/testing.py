@@ -39,14 +39,24 @@ def stream_command(*args: str) -> list[str]:
 
 
 def job_env(db: str, redis_url: str) -> dict[str, str]:
-    return {**os.environ, "GRIDCAST_DATABASE_URL": db, "GRIDCAST_REDIS_URL": redis_url,
-            "PYTHONPATH": str(PROJECT_ROOT)}
+    return {
+        **os.environ,
+        "GRIDCAST_DATABASE_URL": db,
+        "GRIDCAST_REDIS_URL": redis_url,
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
 
 
 def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     # A new session so the Spark JVM that the driver starts dies with it on killpg.
-    return subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, stdout=log.open("wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -35,4 +35,3 @@ def mqtt_broker() -> tuple[str, int]:
     with socket.create_connection((s.mqtt_host, s.mqtt_port), timeout=5):
         pass
     return s.mqtt_host, s.mqtt_port
-

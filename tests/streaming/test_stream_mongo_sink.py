@@ -28,9 +28,22 @@ def nx_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("nx27017")
     port = free_port()
     exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
-    proc = spawn([exe, "--db", str(tmp / "mongo.db"), "--port", str(port), "--threaded",
-                  "--log-file", str(tmp / "nx.log"), "--pid-file", str(tmp / "nx.pid")],
-                 {}, tmp / "out.log")
+    proc = spawn(
+        [
+            exe,
+            "--db",
+            str(tmp / "mongo.db"),
+            "--port",
+            str(port),
+            "--threaded",
+            "--log-file",
+            str(tmp / "nx.log"),
+            "--pid-file",
+            str(tmp / "nx.pid"),
+        ],
+        {},
+        tmp / "out.log",
+    )
     deadline = time.monotonic() + 60
     while True:  # wait for the listening socket; the deadline only guards a crashed server
         try:

@@ -25,13 +25,28 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
 ) -> None:
     db = fresh_database("stream_restart")
     upgrade(db)
-    plan = build_plan(["solar", "household"], timedelta(hours=1), meters=8, batch=1,
-                      faults=FaultRates(duplicate=0.05, out_of_order=0.05, gap=0.02), seed=11)
+    plan = build_plan(
+        ["solar", "household"],
+        timedelta(hours=1),
+        meters=8,
+        batch=1,
+        faults=FaultRates(duplicate=0.05, out_of_order=0.05, gap=0.02),
+        seed=11,
+    )
     files = land(plan, tmp_path / "landing", tmp_path / "dead", max_readings=16)
     assert files >= 5
-    args = ["--landing-dir", str(tmp_path / "landing"), "--checkpoint-dir",
-            str(tmp_path / "checkpoint"), "--job", JOB, "--max-files-per-trigger", "1",
-            "--trigger", "0.1"]
+    args = [
+        "--landing-dir",
+        str(tmp_path / "landing"),
+        "--checkpoint-dir",
+        str(tmp_path / "checkpoint"),
+        "--job",
+        JOB,
+        "--max-files-per-trigger",
+        "1",
+        "--trigger",
+        "0.1",
+    ]
     env = job_env(db, redis_url)
     proc = spawn(stream_command(*args), env, tmp_path / "first.log")
     try:

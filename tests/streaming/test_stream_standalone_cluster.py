@@ -34,13 +34,38 @@ def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     logs = tmp_path_factory.mktemp("spark-cluster")
     port = free_port()
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
-    master = spawn([str(_spark_class()), "org.apache.spark.deploy.master.Master", "--host",
-                    "127.0.0.1", "--port", str(port), "--webui-port", str(free_port())],
-                   env, logs / "master.log")
+    master = spawn(
+        [
+            str(_spark_class()),
+            "org.apache.spark.deploy.master.Master",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--webui-port",
+            str(free_port()),
+        ],
+        env,
+        logs / "master.log",
+    )
     url = f"spark://127.0.0.1:{port}"
-    worker = spawn([str(_spark_class()), "org.apache.spark.deploy.worker.Worker", url,
-                    "--cores", "1", "--memory", "1g", "--webui-port", str(free_port()),
-                    "--work-dir", str(logs / "work")], env, logs / "worker.log")
+    worker = spawn(
+        [
+            str(_spark_class()),
+            "org.apache.spark.deploy.worker.Worker",
+            url,
+            "--cores",
+            "1",
+            "--memory",
+            "1g",
+            "--webui-port",
+            str(free_port()),
+            "--work-dir",
+            str(logs / "work"),
+        ],
+        env,
+        logs / "worker.log",
+    )
     try:
         yield url, logs / "work"
     finally:
@@ -49,19 +74,30 @@ def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
 
 
 def test_job_runs_on_standalone_master_and_worker(
-    standalone_master: tuple[str, Path], mqtt_broker: tuple[str, int], fresh_database: Any,
+    standalone_master: tuple[str, Path],
+    mqtt_broker: tuple[str, int],
+    fresh_database: Any,
     redis_url: str,
     tmp_path: Path,
 ) -> None:
     master_url, work_dir = standalone_master
     db = fresh_database("stream_cluster")
     upgrade(db)
-    plan = build_plan(["demand"], timedelta(hours=2), meters=6, batch=2,
-                      faults=FaultRates(duplicate=0.05), seed=5)
+    plan = build_plan(
+        ["demand"], timedelta(hours=2), meters=6, batch=2, faults=FaultRates(duplicate=0.05), seed=5
+    )
     land(plan, tmp_path / "landing", tmp_path / "dead", max_readings=10**6)
-    cmd = stream_command("--landing-dir", str(tmp_path / "landing"), "--checkpoint-dir",
-                         str(tmp_path / "checkpoint"), "--job", "test-cluster", "--master",
-                         master_url, "--until-idle")
+    cmd = stream_command(
+        "--landing-dir",
+        str(tmp_path / "landing"),
+        "--checkpoint-dir",
+        str(tmp_path / "checkpoint"),
+        "--job",
+        "test-cluster",
+        "--master",
+        master_url,
+        "--until-idle",
+    )
     env = {**job_env(db, redis_url), "SPARK_LOCAL_IP": "127.0.0.1"}
     done = subprocess.run(cmd, env=env, capture_output=True, timeout=400, check=False)
     assert done.returncode == 0, done.stdout.decode()[-3000:] + done.stderr.decode()[-3000:]
