@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,33 @@ class Server(uvicorn.Server):
         pass
 
 
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free port in a thread; yields its base URL."""
+    port = free_port()
+    server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    t = threading.Thread(target=server.run, daemon=True)
+    t.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        t.join(timeout=10)
+
+
+def api_settings(node: AnvilNode, db_url: str, redis_url: str, state: Path) -> Settings:
+    return Settings(
+        database_url=db_url, redis_url=redis_url, rpc_url=node.url, chain_id=31337,
+        rate_limit_per_minute=1_000_000, deployment_file=state / "deployment.json",
+        session_secret="api-tests-" + "x" * 32,
+    )  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def world(
     tmp_path_factory: pytest.TempPathFactory, fresh_database: Any, redis_url: str
@@ -121,26 +149,9 @@ def world(
                 c.execute(text("SELECT min(revealed_block) FROM forecasts")).scalar_one()
             )
         eng.dispose()
-        settings = Settings(
-            database_url=db_url, redis_url=redis_url, rpc_url=node.url, chain_id=31337,
-            rate_limit_per_minute=1_000_000, deployment_file=state / "deployment.json",
-            session_secret="api-tests-" + "x" * 32,
-        )  # fmt: skip
+        settings = api_settings(node, db_url, redis_url, state)
         app = create_app(settings, deployment="gridcast-test")
-        port = free_port()
-        server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-        t = threading.Thread(target=server.run, daemon=True)
-        t.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        try:
+        with serve(app) as url:
             yield World(
-                node, m, feed, db_url, redis_url, block, reveal_block, rnd, settings,
-                f"http://127.0.0.1:{port}", app,
-            )  # fmt: skip
-        finally:
-            server.should_exit = True
-            t.join(timeout=10)
+                node, m, feed, db_url, redis_url, block, reveal_block, rnd, settings, url, app
+            )

@@ -81,10 +81,8 @@ def test_cursor_paging_agrees_with_skip(world: Any) -> None:
 
 
 def test_time_travel_answers_from_versions_as_of_the_block(world: Any) -> None:
-    q = (
-        """query($b: Int) { forecasts(where: {feedId: "FEED"}, block: {number: $b}) {
+    q = """query($b: Int) { forecasts(where: {feedId: "FEED"}, block: {number: $b}) {
            revealed value } }""".replace("FEED", world.feed)
-    )
     before = data(world, q, {"b": world.reveal_block - 1})["forecasts"]
     after = data(world, q, {"b": world.reveal_block + 5})["forecasts"]
     assert before and not any(f["revealed"] for f in before)
