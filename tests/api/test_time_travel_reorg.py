@@ -29,7 +29,7 @@ class Fork:
     api_url: str
 
     def head(self) -> int:
-        return int(self.node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
+        return int(str(self.node.rpc("eth_blockNumber")), 16)
 
     def index(self) -> int:
         return index(self.node, self.market, self.db_url, self.redis_url)
