@@ -182,7 +182,12 @@ async def verify(state: Any, record_id: int) -> dict[str, Any]:
                 {"v": verified, "rv": reveal_verified, "r": reason, "i": record_id},
             )
     if state.mongo is not None:
-        await asyncio.to_thread(state.mongo.mirror, rec)
+        # Postgres is the record of truth; a Mongo outage must not fail an upload that is already
+        # stored. The next verification of the record (on commit/reveal/reorg) mirrors it again.
+        try:
+            await asyncio.to_thread(state.mongo.mirror, rec)
+        except Exception as exc:  # noqa: BLE001 - any pymongo failure is only logged
+            log.warning("MongoDB mirror of record %s failed: %s", record_id, exc)
     return rec
 
 
