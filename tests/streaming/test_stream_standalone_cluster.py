@@ -92,6 +92,8 @@ def test_job_runs_on_standalone_master_and_worker(
         str(tmp_path / "landing"),
         "--checkpoint-dir",
         str(tmp_path / "checkpoint"),
+        "--staging-dir",
+        str(tmp_path / "staging"),
         "--job",
         "test-cluster",
         "--master",
