@@ -131,5 +131,3 @@ def bootstrap(
     dep.save(state_dir / "deployment.json")
     market.save(state_dir / "market.json")
     return LocalMarket(dep, market, admin, ops, params)
-
-
