@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    initialize,
     invariant,
     precondition,
     rule,
@@ -115,6 +116,8 @@ def world(proto: Any, operators: list[Any], accounts: Any) -> World:
         proto.token.mint(who, 10**9 * E18, sender=proto.admin)
         proto.token.approve(proto.staking, 2**256 - 1, sender=who)
         proto.token.approve(proto.settlement, 2**256 - 1, sender=who)
+    for op in ops:  # every history starts with staked operators, so commits come early
+        proto.staking.stake(500 * E18, sender=op)
     return World(proto, ops, disputer, slasher, feed_id(*FEED), params)
 
 
@@ -131,13 +134,15 @@ class ConservationMachine(RuleBasedStateMachine):
         # Start a minute ahead of the wall clock so that the node never moves the next block past
         # the time the model expects.
         self.now = max(int(self.chain.pending_timestamp), int(time.time())) + 60
-        self.stakes = [0] * N_OPS
+        self.stakes = [self.view(self.p.staking, "stakeOf", op)[0] for op in w.ops]
         self.unbonding = [0] * N_OPS
         self.release = [0] * N_OPS
         self.next_epoch = [0] * N_OPS
         self.batches: dict[tuple[int, int], Batch] = {}
         self.truths: dict[int, TruthModel] = {}
         self.cancelled: set[int] = set()
+        self.revealed_epochs: set[int] = set()  # past their reveal phase
+        self.swept: set[int] = set()  # settled and claimed (all but maybe one operator)
         self.results: dict[int, tuple[int, int]] = {}
         self.claimed: set[tuple[int, int]] = set()
         self.pool = self.bonds = self.unclaimed = 0
@@ -149,7 +154,9 @@ class ConservationMachine(RuleBasedStateMachine):
         self.touched_keys: set[tuple[int, bytes]] = set()
         # The feed has no pool yet, but the module's other feed may: count the totals as offsets.
         self.base = tuple(self.view(self.p.settlement, "accounting"))
-        self.base_staked = self.view(self.p.token, "balanceOf", self.p.staking)[0]
+        self.base_staked = self.view(self.p.token, "balanceOf", self.p.staking)[0] - sum(
+            self.stakes
+        )
 
     def teardown(self) -> None:
         try:
@@ -273,13 +280,29 @@ class ConservationMachine(RuleBasedStateMachine):
         self.model_slash(i, key, amount)
 
     # ------------------------------------------------------------------ forecasts
-    @rule(
-        i=st.integers(0, N_OPS - 1),
-        skip=st.integers(0, 2),
-        offset=st.sampled_from([0, 300, -700, 2_000, 5_000]),
+    @initialize(
+        who=st.sampled_from([(0, 1), (1, 2), (0, 1, 2)]),
+        offsets=st.lists(st.sampled_from([0, 300, -700, 2_000, 5_000]), min_size=6, max_size=6),
         width=st.sampled_from([0, 400, 3_000]),
     )
-    def commit(self, i: int, skip: int, offset: int, width: int) -> None:
+    def early_commits(self, who: tuple[int, ...], offsets: list[int], width: int) -> None:
+        """Forecasts for epochs 0 and 1, so that most histories carry full life cycles."""
+        for e in (0, 1):
+            for i in who:
+                self.commit_one(i, 0, TRUTH + offsets[3 * e + i], width)
+
+    @rule(
+        who=st.sampled_from([(0,), (1,), (2,), (0, 1), (1, 2), (0, 1, 2)]),
+        skip=st.integers(0, 2),
+        offsets=st.lists(st.sampled_from([0, 300, -700, 2_000, 5_000]), min_size=3, max_size=3),
+        width=st.sampled_from([0, 400, 3_000]),
+    )
+    def commit(self, who: tuple[int, ...], skip: int, offsets: list[int], width: int) -> None:
+        """Operators `who` each commit a forecast for their `skip`-th next open epoch."""
+        for i in who:
+            self.commit_one(i, skip, TRUTH + offsets[i], width)
+
+    def commit_one(self, i: int, skip: int, v: int, width: int) -> None:
         open_epochs = [
             e
             for e in range(self.next_epoch[i], MAX_EPOCH + 1)
@@ -288,7 +311,6 @@ class ConservationMachine(RuleBasedStateMachine):
         if not open_epochs:
             return
         e = open_epochs[min(skip, len(open_epochs) - 1)]
-        v = TRUTH + offset
         curve = Curve(self.feed, self.op(i).address, e, [v], [v - width], [v + width], MODEL)
         if self.stakes[i] < self.params.min_stake:
             self.at()
@@ -299,52 +321,135 @@ class ConservationMachine(RuleBasedStateMachine):
         self.batches[(i, e)] = Batch(self.stakes[i], curve)
         self.next_epoch[i] = e + 1
 
-    def revealable(self) -> list[tuple[int, int]]:
-        return sorted(
-            (i, e)
-            for (i, e), b in self.batches.items()
-            if not b.revealed
-            and max(self.now + 1, self.commit_deadline(e)) < self.reveal_deadline(e)
-        )
-
-    @precondition(lambda self: bool(self.revealable()))
-    @rule(pick=st.integers(0, 20))
-    def reveal(self, pick: int) -> None:
-        candidates = self.revealable()
-        i, e = candidates[pick % len(candidates)]
-        b = self.batches[(i, e)]
-        args = (self.feed, b.curve.operator, e, b.curve.opening())
-        self.send(
-            self.p.registry, "reveal", *args, sender=self.op(i), target=self.commit_deadline(e)
-        )
-        b.revealed = True
-
-    # ------------------------------------------------------------------ truth and disputes
-    def truthable(self) -> list[int]:
+    # ------------------------------------------------------------------ epoch life cycle
+    def unfinished(self) -> list[int]:
+        """Epochs still to be revealed, given truth, settled or claimed, oldest first."""
         return [
             e
             for e in range(MAX_EPOCH + 1)
-            if e not in self.truths
-            and e not in self.cancelled
-            and max(self.now + 1, self.epoch_end(e)) < self.epoch_end(e) + self.params.truth_timeout
+            if e not in self.cancelled
+            and not (e in self.truths and self.truths[e].status == "settled" and e in self.swept)
         ]
 
-    @precondition(lambda self: bool(self.truthable()))
-    @rule(pick=st.integers(0, 20), error=st.sampled_from([0, 500, -2_500, 40_000]))
-    def submit_truth(self, pick: int, error: int) -> None:
-        candidates = self.truthable()
-        e = candidates[pick % len(candidates)]
-        args = (self.feed, e, TRUTH + error, b"\x22" * 32)
+    @precondition(lambda self: bool(self.unfinished()))
+    @rule(
+        phases=st.integers(1, 3),
+        drop=st.integers(0, N_OPS),
+        error=st.sampled_from([0, 500, -2_500, 40_000, None]),
+        upheld=st.booleans(),
+    )
+    def advance(self, phases: int, drop: int, error: int | None, upheld: bool) -> None:
+        """Takes the oldest unfinished epochs `phases` phases further."""
+        for _ in range(phases):
+            if self.unfinished():
+                self.advance_one(drop, error, upheld)
+
+    def advance_one(self, drop: int, error: int | None, upheld: bool) -> None:
+        """One phase of the oldest unfinished epoch: reveal (all but operator `drop`), truth (or,
+        for `error` None, cancellation), dispute resolution, settlement, claims."""
+        e = self.unfinished()[0]
+        tm = self.truths.get(e)
+        if e not in self.revealed_epochs and max(self.now + 1, self.commit_deadline(e)) < (
+            self.reveal_deadline(e)
+        ):
+            self.reveal_before(self.reveal_deadline(e), drop)
+        elif tm is None and (error is None or self.now + 1 >= self.truth_deadline(e)):
+            self.reveal_before(self.truth_deadline(e), drop)
+            self.cancel(e)
+        elif tm is None:
+            self.reveal_before(self.epoch_end(e), drop)
+            self.submit_truth(e, TRUTH + (error or 0))
+        elif tm.status == "disputed":
+            self.resolve(e, upheld)
+        elif tm.status == "submitted":
+            self.settle(e)
+        else:
+            self.claim_all(e, skip=drop)
+            self.swept.add(e)
+
+    @rule(
+        phases=st.integers(1, 3),
+        drop=st.integers(0, N_OPS),
+        error=st.sampled_from([0, 500, -2_500, 40_000, None]),
+        upheld=st.booleans(),
+    )
+    def advance_again(self, phases: int, drop: int, error: int | None, upheld: bool) -> None:
+        """The same rule twice, so that life cycles complete within a short history."""
+        self.advance(phases, drop, error, upheld)
+
+    def truth_deadline(self, e: int) -> int:
+        return self.epoch_end(e) + self.params.truth_timeout
+
+    def reveal_before(self, target: int, drop: int) -> None:
+        """Reveals every batch (but operator `drop`'s) whose reveal window closes by `target`,
+        before time jumps there; marks those epochs as past their reveal phase."""
+        for e in range(MAX_EPOCH + 1):
+            if e in self.revealed_epochs or self.reveal_deadline(e) > target:
+                continue
+            self.revealed_epochs.add(e)
+            for (i, be), b in sorted(self.batches.items()):
+                if be != e or b.revealed or i == drop:
+                    continue
+                if max(self.now + 1, self.commit_deadline(e)) >= self.reveal_deadline(e):
+                    continue
+                args = (self.feed, b.curve.operator, e, b.curve.opening())
+                target_t = self.commit_deadline(e)
+                self.send(self.p.registry, "reveal", *args, sender=self.op(i), target=target_t)
+                b.revealed = True
+
+    def submit_truth(self, e: int, value: int) -> None:
+        args = (self.feed, e, value, b"\x22" * 32)
+        target = self.epoch_end(e)
         t = self.send(
-            self.p.settlement,
-            "submitTruth",
-            *args,
-            sender=self.p.reporter,
-            target=self.epoch_end(e),
+            self.p.settlement, "submitTruth", *args, sender=self.p.reporter, target=target
         )
-        self.truths[e] = TruthModel(TRUTH + error, t, "submitted")
+        self.truths[e] = TruthModel(value, t, "submitted")
         self.bonds += self.params.dispute_bond
 
+    def cancel(self, e: int) -> None:
+        target = self.truth_deadline(e)
+        self.send(
+            self.p.settlement,
+            "cancelEpoch",
+            self.feed,
+            e,
+            sender=self.world.disputer,
+            target=target,
+        )
+        self.cancelled.add(e)
+
+    def resolve(self, e: int, upheld: bool) -> None:
+        tm = self.truths[e]
+        args = (self.feed, e, upheld, TRUTH)
+        self.send(self.p.settlement, "resolveDispute", *args, sender=self.p.arbiter)
+        payout = 2 * self.params.dispute_bond
+        if upheld:
+            tm.value = TRUTH
+        tm.status, tm.dispute_resolved = "submitted", True
+        self.bonds -= payout
+        self.credit(tm.disputer if upheld else self.p.reporter, payout)
+
+    def settle(self, e: int) -> None:
+        tm = self.truths[e]
+        revealed = sorted(
+            (i for (i, be), b in self.batches.items() if be == e and b.revealed),
+            key=lambda i: int(self.op(i).address, 16),
+        )
+        ops = [self.op(i).address for i in revealed]
+        target = 0 if tm.dispute_resolved else tm.submitted_at + self.params.dispute_window
+        args = (self.feed, e, ops, [e] * len(ops))
+        self.send(self.p.settlement, "settle", *args, sender=self.world.disputer, target=target)
+        total = sum(self.batches[(i, e)].weight * self.score(i, e)[0] for i in revealed)
+        reward = 0 if total == 0 else min(self.pool, self.params.reward_per_epoch)
+        self.pool -= reward
+        self.unclaimed += reward
+        self.results[e] = (reward, total)
+        if not tm.dispute_resolved:
+            self.bonds -= self.params.dispute_bond
+            self.credit(self.p.reporter, self.params.dispute_bond)
+        tm.status = "settled"
+
+    # ------------------------------------------------------------------ disputes
     def disputable(self) -> list[int]:
         return sorted(
             e
@@ -366,82 +471,40 @@ class ConservationMachine(RuleBasedStateMachine):
 
     @precondition(lambda self: any(t.status == "disputed" for t in self.truths.values()))
     @rule(pick=st.integers(0, 20), upheld=st.booleans())
-    def resolve(self, pick: int, upheld: bool) -> None:
+    def resolve_any(self, pick: int, upheld: bool) -> None:
         candidates = sorted(e for e, t in self.truths.items() if t.status == "disputed")
-        e = candidates[pick % len(candidates)]
-        tm = self.truths[e]
-        args = (self.feed, e, upheld, TRUTH)
-        self.send(self.p.settlement, "resolveDispute", *args, sender=self.p.arbiter)
-        payout = 2 * self.params.dispute_bond
-        if upheld:
-            tm.value = TRUTH
-        tm.status, tm.dispute_resolved = "submitted", True
-        self.bonds -= payout
-        self.credit(tm.disputer if upheld else self.p.reporter, payout)
+        self.resolve(candidates[pick % len(candidates)], upheld)
 
-    def cancellable(self) -> list[int]:
-        return [e for e in range(MAX_EPOCH + 1) if e not in self.truths and e not in self.cancelled]
-
-    @precondition(lambda self: bool(self.cancellable()))
-    @rule(pick=st.integers(0, 20))
-    def cancel(self, pick: int) -> None:
-        candidates = self.cancellable()
-        e = candidates[pick % len(candidates)]
-        target = self.epoch_end(e) + self.params.truth_timeout
-        self.send(
-            self.p.settlement,
-            "cancelEpoch",
-            self.feed,
-            e,
-            sender=self.world.disputer,
-            target=target,
-        )
-        self.cancelled.add(e)
-
-    # ------------------------------------------------------------------ settlement
-    @precondition(lambda self: any(t.status == "submitted" for t in self.truths.values()))
-    @rule(pick=st.integers(0, 20))
-    def settle(self, pick: int) -> None:
-        candidates = sorted(e for e, t in self.truths.items() if t.status == "submitted")
-        e = candidates[pick % len(candidates)]
-        tm = self.truths[e]
-        revealed = sorted(
-            (i for (i, be), b in self.batches.items() if be == e and b.revealed),
-            key=lambda i: int(self.op(i).address, 16),
-        )
-        ops = [self.op(i).address for i in revealed]
-        target = 0 if tm.dispute_resolved else tm.submitted_at + self.params.dispute_window
-        args = (self.feed, e, ops, [e] * len(ops))
-        self.send(self.p.settlement, "settle", *args, sender=self.world.disputer, target=target)
-        total = sum(self.batches[(i, e)].weight * self.score(i, e)[0] for i in revealed)
-        reward = 0 if total == 0 else min(self.pool, self.params.reward_per_epoch)
-        self.pool -= reward
-        self.unclaimed += reward
-        self.results[e] = (reward, total)
-        if not tm.dispute_resolved:
-            self.bonds -= self.params.dispute_bond
-            self.credit(self.p.reporter, self.params.dispute_bond)
-        tm.status = "settled"
-
+    # ------------------------------------------------------------------ claims and funds
     def score(self, i: int, e: int) -> tuple[int, int]:
         c = self.batches[(i, e)].curve
         truth = self.truths[e].value
         return score_of(truth, c.values[0], c.lowers[0], c.uppers[0], self.params.tolerance)
 
-    def claimable(self) -> list[tuple[int, int]]:
+    def claimable(self) -> list[int]:
         return sorted(
-            (i, e)
-            for (i, e) in self.batches
-            if (i, e) not in self.claimed
-            and e in self.truths
-            and self.truths[e].status == "settled"
+            {
+                e
+                for (i, e) in self.batches
+                if (i, e) not in self.claimed
+                and e in self.truths
+                and self.truths[e].status == "settled"
+            }
         )
 
     @precondition(lambda self: bool(self.claimable()))
-    @rule(pick=st.integers(0, 20))
-    def claim(self, pick: int) -> None:
+    @rule(pick=st.integers(0, 20), skip=st.integers(0, N_OPS))
+    def claim(self, pick: int, skip: int) -> None:
         candidates = self.claimable()
-        i, e = candidates[pick % len(candidates)]
+        self.claim_all(candidates[pick % len(candidates)], skip)
+
+    def claim_all(self, e: int, skip: int) -> None:
+        """Claims every unclaimed batch of a settled epoch except operator `skip`'s."""
+        for i in range(N_OPS):
+            if i != skip and (i, e) in self.batches and (i, e) not in self.claimed:
+                self.claim_one(i, e)
+
+    def claim_one(self, i: int, e: int) -> None:
         b = self.batches[(i, e)]
         args = (self.feed, e, self.op(i), e)
         self.send(self.p.settlement, "claim", *args, sender=self.world.disputer)
@@ -459,6 +522,7 @@ class ConservationMachine(RuleBasedStateMachine):
             key = keccak(encode(["bytes32", "uint64"], [self.feed, e]))
             self.pool += self.model_slash(i, key, b.weight * penalty // BPS)
 
+    @precondition(lambda self: self.pool < 60 * E18)
     @rule(amount=st.integers(1, 40))
     def fund_rewards(self, amount: int) -> None:
         amount *= E18
@@ -472,11 +536,6 @@ class ConservationMachine(RuleBasedStateMachine):
         who = holders[pick % len(holders)]
         self.send(self.p.settlement, "withdraw", sender=self.accounts[who])
         self.balances[who] = 0
-
-    @rule(seconds=st.sampled_from([300, 900, 1_800, 3_600]))
-    def wait(self, seconds: int) -> None:
-        self.at(self.now + seconds)
-        self.chain.mine()
 
     # ------------------------------------------------------------------ invariants
     @invariant()
