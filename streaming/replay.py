@@ -132,7 +132,7 @@ def meter_frame(series: pd.Series, feed: str, meters: int, seed: int) -> pd.Data
 # Each feed replays its own real period (the datasets cover different years); the replay aligns
 # them by offset from these starts, and each feed keeps its true timestamps.
 DEFAULT_STARTS: dict[str, datetime] = {
-    "solar": datetime(2011, 6, 1, 16, tzinfo=UTC),  # 09:00 local (UTC-7)
+    "solar": datetime(2011, 6, 1, 9, tzinfo=UTC),  # 09:00 on the plant's local wall clock
     "demand": datetime(2014, 1, 6, tzinfo=UTC),
     "household": datetime(2006, 12, 17, tzinfo=UTC),
 }

