@@ -52,7 +52,16 @@ function findImports(importPath) {
 let inputFile = null;
 const sj = args.indexOf("--standard-json");
 if (sj + 1 < args.length && !args[sj + 1].startsWith("-")) inputFile = args[sj + 1];
-const input = fs.readFileSync(inputFile || 0, "utf8");
+let input = fs.readFileSync(inputFile || 0, "utf8");
+// crytic-compile (slither --solc-standard-json) records --solc-args "--via-ir" but never writes
+// settings.viaIR into the JSON it sends, and passes no flags besides --allow-paths; the contracts
+// only compile through the IR pipeline, so this variable lets such callers ask for it.
+if (process.env.SOLC_WRAPPER_VIA_IR === "1") {
+  const parsed = JSON.parse(input);
+  parsed.settings = parsed.settings || {};
+  if (parsed.settings.viaIR === undefined) parsed.settings.viaIR = true;
+  input = JSON.stringify(parsed);
+}
 const output = solc.compile(input, { import: findImports });
 process.stdout.write(output);
 process.stdout.write("\n");
