@@ -80,6 +80,8 @@ class Demo:
         self.mosquitto: subprocess.Popen[bytes] | None = None
         self.group: ProcessGroup | None = None
         self.env: dict[str, str] = {}
+        self.first_epoch: int | None = None
+        self._scan_from = 0
 
     def say(self, msg: str) -> None:
         self.console.print(f"[bold cyan]demo[/] {msg}")
@@ -200,17 +202,17 @@ class Demo:
         self.say("indexer, GraphQL API, telemetry, Spark job, truth oracle and 5 operators started")
 
     def drive(self, lm: LocalMarket) -> dict[str, list[int]]:
-        """Run the keeper until every epoch of every feed is settled and claimed."""
+        """Run the keeper until the first round that every model operator committed to is settled
+        (or cancelled) on both feeds and every revealed forecast in it is claimed and withdrawn."""
         assert self.group is not None
         w3 = lm.admin.w3
-        feeds = [
-            FeedView.read(lm.contract("ForecastRegistry"), b.feed_bytes) for b in lm.market.feeds
-        ]
+        registry = lm.contract("ForecastRegistry")
+        feeds = [FeedView.read(registry, b.feed_bytes) for b in lm.market.feeds]
         keeper = Keeper(lm.admin, lm.deployment, [f.feed_id for f in feeds])
         settlement = lm.contract("Settlement")
         deadline = time.monotonic() + self.cfg.timeout_s
         settled: dict[str, list[int]] = {f.name: [] for f in feeds}
-        seen: set[str] = set()
+        seen: set[tuple[str, int, int]] = set()
         while True:
             self.group.check()
             now = int(w3.eth.get_block("latest")["timestamp"])
@@ -222,38 +224,66 @@ class Demo:
                 self.say(f"settled: {name} epoch {epoch}")
             for name, epoch in report.cancelled:
                 self.say(f"[yellow]cancelled (no truth in time)[/]: {name} epoch {epoch}")
-            for f in feeds:
-                for epoch in range(self.cfg.epochs):
-                    status = int(settlement.functions.truthOf(f.feed_id, epoch).call()[2])
-                    key = f"{f.name}/{epoch}/{status}"
-                    if status == 1 and key not in seen:
-                        self.say(f"truth submitted by the streaming oracle: {f.name} epoch {epoch}")
-                    seen.add(key)
-            done = all(
-                int(settlement.functions.truthOf(f.feed_id, e).call()[2]) in (3, 4)
-                for f in feeds
-                for e in range(self.cfg.epochs)
-            )
-            if done and self._all_claimed(lm, feeds):
-                return settled
+            if self.first_epoch is None:
+                self.first_epoch = self._target_round(lm, feeds, now)
+                if self.first_epoch is not None:
+                    last = self.first_epoch + self.cfg.epochs - 1
+                    self.say(
+                        "every model operator committed the round of epochs "
+                        f"{self.first_epoch}..{last}; following it"
+                    )
+            if self.first_epoch is not None:
+                statuses = {
+                    (f.name, e): int(settlement.functions.truthOf(f.feed_id, e).call()[2])
+                    for f in feeds
+                    for e in self.target_epochs
+                }
+                for (name, epoch), status in statuses.items():
+                    if status == 1 and (name, epoch, status) not in seen:
+                        self.say(f"truth submitted by the streaming oracle: {name} epoch {epoch}")
+                    seen.add((name, epoch, status))
+                if all(st in (3, 4) for st in statuses.values()) and self._all_claimed(lm, feeds):
+                    return settled
             if time.monotonic() > deadline:
                 raise DemoError("timed out before every epoch was settled and claimed")
             time.sleep(0.5)
 
+    @property
+    def target_epochs(self) -> range:
+        assert self.first_epoch is not None
+        return range(self.first_epoch, self.first_epoch + self.cfg.epochs)
+
+    def _target_round(self, lm: LocalMarket, feeds: list[FeedView], now: int) -> int | None:
+        """The earliest round every model operator (not the nowcast, which needs live history)
+        committed on every feed."""
+        registry = lm.contract("ForecastRegistry")
+        models = lm.operators[: len(OPERATORS) - 1]
+        per = self.cfg.epochs
+        last = max(0, feeds[0].round_first_epoch(max(feeds[0].epoch_of(now), 0))) + 2 * per
+        for first in range(self._scan_from, last, per):
+            committed = all(
+                registry.functions.batch(f.feed_id, op.address, first).call()[2] > 0
+                for f in feeds
+                for op in models
+            )
+            if committed:
+                return first
+            if all(f.commit_deadline(first) <= now for f in feeds):
+                self._scan_from = first + per  # closed and incomplete: never look again
+        return None
+
     def _all_claimed(self, lm: LocalMarket, feeds: list[FeedView]) -> bool:
         settlement = lm.contract("Settlement")
         registry = lm.contract("ForecastRegistry")
+        assert self.first_epoch is not None
         for f in feeds:
-            for epoch in range(self.cfg.epochs):
+            for epoch in self.target_epochs:
                 if int(settlement.functions.truthOf(f.feed_id, epoch).call()[2]) != 4:
                     continue
                 for op in lm.operators:
-                    batch = registry.functions.batch(f.feed_id, op.address, 0).call()
-                    if (
-                        batch[2]
-                        and batch[3]
-                        and not settlement.functions.claimed(f.feed_id, epoch, op.address).call()
-                    ):
+                    batch = registry.functions.batch(f.feed_id, op.address, self.first_epoch).call()
+                    claimed = settlement.functions.claimed(f.feed_id, epoch, op.address).call()
+                    if batch[2] and batch[3] and not claimed:
                         return False
         return all(settlement.functions.balanceOf(op.address).call() == 0 for op in lm.operators)
 
@@ -294,7 +324,8 @@ class Demo:
             labels: dict[str, str] = {str(op.address): label for op, (_, label, _) in pairs}
             rows = summarize(lm.admin.w3, lm.deployment, lm.market, labels)
             url = f"http://127.0.0.1:{self.api_port}/graphql"
-            return DemoResult(rows, url, lm.deployment, settled, example_queries(lm))
+            first = self.first_epoch or 0
+            return DemoResult(rows, url, lm.deployment, settled, example_queries(lm, first))
         except ChildFailedError as exc:
             raise DemoError(str(exc)) from exc
 
@@ -304,7 +335,7 @@ OPERATORS_QUERY = (
     " { id totalRewards totalSlashed } }"
 )
 FORECASTS_QUERY = (
-    '{ forecasts(first: 5, where: {feedId: "FEED", epoch: 0})'
+    '{ forecasts(first: 5, where: {feedId: "FEED", epoch: EPOCH})'
     " { operator value lower upper score reward } }"
 )
 TIME_TRAVEL_QUERY = (
@@ -312,12 +343,12 @@ TIME_TRAVEL_QUERY = (
 )
 
 
-def example_queries(lm: LocalMarket) -> list[str]:
+def example_queries(lm: LocalMarket, epoch: int) -> list[str]:
     feed = lm.market.feeds[1].feed_id
     block = lm.deployment.block + 5
     return [
         OPERATORS_QUERY,
-        FORECASTS_QUERY.replace("FEED", feed),
+        FORECASTS_QUERY.replace("FEED", feed).replace("EPOCH", str(epoch)),
         TIME_TRAVEL_QUERY.replace("BLOCK", str(block)),
     ]
 

@@ -103,10 +103,11 @@ class OperatorBot:
     def step(self) -> StepReport:
         report = StepReport()
         now = self.now()
+        # Reveals first: their window is the shortest deadline an operator has.
         for stage in (
             self._recover_planned,
-            self._commit_next,
             self._reveal_due,
+            self._commit_next,
             self._claim_settled,
         ):
             try:

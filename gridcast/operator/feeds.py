@@ -53,15 +53,14 @@ class FeedView:
         return self.epoch_end(epoch) + self.params.truth_timeout
 
     def next_open_round(self, now: int, not_before_epoch: int, margin_s: int = 0) -> int | None:
-        """First epoch of the earliest round still open for commits (with a safety margin)."""
+        """First epoch of the earliest round still open for commits (with a safety margin), or
+        None when the operator has already committed it (`not_before_epoch` is its watermark):
+        an operator forecasts the next gate only, never rounds further ahead."""
         per = self.params.epochs_per_round
         epoch = max(0, self.round_first_epoch(max(self.epoch_of(now), 0)))
-        epoch = max(epoch, self.round_first_epoch(not_before_epoch))
-        for _ in range(4):
-            if epoch >= not_before_epoch and self.commit_deadline(epoch) > now + margin_s:
-                return epoch
+        while self.commit_deadline(epoch) <= now + margin_s:
             epoch += per
-        return None
+        return epoch if epoch >= not_before_epoch else None
 
     def scale(self, value: float) -> int:
         return round(value * 10**self.params.decimals)
