@@ -143,6 +143,9 @@ def run(
     trigger: float = typer.Option(0.5, min=0.05, help="Micro-batch trigger interval, seconds."),
     max_files_per_trigger: int = typer.Option(0, min=0, help="0 = no limit."),
     until_idle: bool = typer.Option(False, help="Stop once every landed file is processed."),
+    store_readings: bool = typer.Option(
+        False, help="Also keep every accepted reading in stream_readings (audit; slower)."
+    ),
     migrate: bool = typer.Option(True, help="Apply Alembic migrations first."),
 ) -> None:
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
@@ -171,6 +174,7 @@ def run(
         trigger_s=trigger,
         max_files_per_trigger=max_files_per_trigger or None,
         master=master,
+        store_readings=store_readings,
     )
     spark = spark_session(master)
     spark.sparkContext.setLogLevel("ERROR")

@@ -1,8 +1,12 @@
-"""The SQL of one micro-batch commit. Every statement is an upsert or an insert-if-absent keyed by
-feed + window (or feed + meter + ts), so re-running a batch after a crash changes nothing.
+"""The SQL of one micro-batch commit. Spark has already reduced the batch to per-(feed, window,
+meter) partials (in ``stream_partial_staging``), per-meter state and alert rows; these statements
+fold the partials into ``stream_partials`` and recompute only the windows the batch touched.
 
-Parameters: job, b (batch id), watermark_s, width (interval), width_s, kind, spike_ratio,
-spike_floor, stuck_run, origin (timestamptz); per-feed watermarks come from temp table batch_wm."""
+The partial upsert is additive, so it is idempotent only together with the ``stream_batches``
+row inserted in the same transaction: a batch whose row exists is skipped as a whole.
+
+Parameters: job, b (batch id), width (interval), kind, spike_ratio, spike_floor, origin
+(timestamptz); per-feed watermarks come from temp table batch_wm."""
 
 # Watermarks are per feed: the feeds replay different years, so one global watermark would
 # make a whole feed late. batch_wm holds (feed, before, after) for the batch in flight.
@@ -11,94 +15,60 @@ CREATE TEMP TABLE IF NOT EXISTS batch_wm (feed text PRIMARY KEY, before float8, 
 ON COMMIT DELETE ROWS
 """
 
-WATERMARK_AFTER = """
-INSERT INTO batch_wm (feed, before, after)
-SELECT s.feed, -1e18, max(s.ts) - %(watermark_s)s FROM stream_staging s
-WHERE s.job = %(job)s AND s.batch_id = %(b)s GROUP BY s.feed
-ON CONFLICT (feed) DO UPDATE SET after = greatest(batch_wm.before, excluded.after)
-"""
-
-LATE_ALERTS = """
-INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT DISTINCT ON (s.feed, s.meter, s.ts) s.feed, 'late', s.meter, to_timestamp(s.ts), s.value,
-       jsonb_build_object('watermark', w.before, 'behind_s', w.before - s.ts), %(b)s, now()
-FROM stream_staging s JOIN batch_wm w ON w.feed = s.feed
-WHERE s.job = %(job)s AND s.batch_id = %(b)s AND s.ts < w.before
-ON CONFLICT DO NOTHING
-"""
-
-ACCEPT = """
-INSERT INTO stream_readings (feed, meter, ts, value, batch_id)
-SELECT s.feed, s.meter, to_timestamp(s.ts), s.value, %(b)s
-FROM stream_staging s LEFT JOIN batch_wm w ON w.feed = s.feed
-WHERE s.job = %(job)s AND s.batch_id = %(b)s AND s.ts >= coalesce(w.before, -1e18)
-ON CONFLICT DO NOTHING
-"""
-
-BATCH_STATS = """
-SELECT count(*),
-       percentile_cont(ARRAY[0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5,0.55,0.6,0.65,0.7,
-                             0.75,0.8,0.85,0.9,0.95,0.99]) WITHIN GROUP (ORDER BY sent_at)
-FROM stream_staging WHERE job = %(job)s AND batch_id = %(b)s
+UPSERT_PARTIALS = """
+INSERT INTO stream_partials (feed, window_kind, window_start, meter, total, n)
+SELECT feed, window_kind, to_timestamp(ws), meter, total, n FROM stream_partial_staging
+WHERE job = %(job)s AND batch_id = %(b)s
+ON CONFLICT (feed, window_kind, window_start, meter) DO UPDATE
+SET total = stream_partials.total + excluded.total, n = stream_partials.n + excluded.n
 """
 
 METERS = """
 INSERT INTO stream_meters (feed, meter, first_seen, last_seen)
-SELECT feed, meter, min(ts), max(ts) FROM stream_readings WHERE batch_id = %(b)s
-GROUP BY feed, meter
+VALUES (%s, %s, to_timestamp(%s), to_timestamp(%s))
 ON CONFLICT (feed, meter) DO UPDATE
 SET first_seen = least(stream_meters.first_seen, excluded.first_seen),
     last_seen = greatest(stream_meters.last_seen, excluded.last_seen)
 """
 
-NEGATIVE = """
+METER_STATE = """
+INSERT INTO stream_meter_state (feed, meter, last_ts, last_value, run, recent_ts)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (feed, meter) DO UPDATE
+SET last_ts = excluded.last_ts, last_value = excluded.last_value, run = excluded.run,
+    recent_ts = excluded.recent_ts
+"""
+
+ALERT = """
 INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT feed, 'negative_generation', meter, ts, value, '{}'::jsonb, %(b)s, now()
-FROM stream_readings WHERE batch_id = %(b)s AND feed = 'solar' AND value < 0
+VALUES (%s, %s, %s, to_timestamp(%s), %s, %s::jsonb, %s, now())
 ON CONFLICT DO NOTHING
 """
 
-# A reading far above the median of its feed's meters in the same 5-minute window. The batch's
-# span per feed is scanned once through the (feed, ts) index, then grouped by window.
+# The batch's newest reading per feed came from Spark; the watermark never moves back.
+WATERMARK_ROW = """
+INSERT INTO batch_wm (feed, before, after) VALUES (%s, %s, %s)
+"""
+
+# A meter's largest reading in a 5-minute window far above the median of the window's per-meter
+# means (the batch's partials plus the ones earlier batches stored).
 SPIKES = """
-WITH span AS (
-  SELECT feed, date_bin('5 minutes', min(ts), %(origin)s) AS lo,
-         date_bin('5 minutes', max(ts), %(origin)s) + interval '5 minutes' AS hi
-  FROM stream_readings WHERE batch_id = %(b)s GROUP BY feed
-), vals AS (
-  SELECT r.feed, date_bin('5 minutes', r.ts, %(origin)s) AS ws, r.meter, r.ts, r.value,
-         r.batch_id
-  FROM span s JOIN stream_readings r ON r.feed = s.feed AND r.ts >= s.lo AND r.ts < s.hi
-), med AS (
-  SELECT feed, ws, percentile_cont(0.5) WITHIN GROUP (ORDER BY value) AS median,
-         count(DISTINCT meter) AS meters
-  FROM vals GROUP BY feed, ws
+WITH med AS (
+  SELECT p.feed, p.window_start, percentile_cont(0.5) WITHIN GROUP (ORDER BY p.total / p.n)
+           AS median, count(*) AS meters
+  FROM (SELECT DISTINCT feed, ws FROM stream_partial_staging
+        WHERE job = %(job)s AND batch_id = %(b)s AND window_kind = '5m') t
+  JOIN stream_partials p ON p.feed = t.feed AND p.window_kind = '5m'
+   AND p.window_start = to_timestamp(t.ws)
+  GROUP BY p.feed, p.window_start
 )
 INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT v.feed, 'spike', v.meter, v.ts, v.value,
+SELECT s.feed, 'spike', s.meter, to_timestamp(s.max_ts), s.max_value,
        jsonb_build_object('window_median', m.median), %(b)s, now()
-FROM vals v JOIN med m ON m.feed = v.feed AND m.ws = v.ws
-WHERE v.batch_id = %(b)s AND m.meters >= 3
-  AND v.value > %(spike_ratio)s * greatest(m.median, %(spike_floor)s)
-ON CONFLICT DO NOTHING
-"""
-
-# The same non-zero value `stuck_run` times in a row from one meter.
-STUCK = """
-WITH touched AS (
-  SELECT feed, meter, min(ts) AS since FROM stream_readings WHERE batch_id = %(b)s
-  GROUP BY feed, meter
-), runs AS (
-  SELECT r.feed, r.meter, r.ts, r.value, r.batch_id,
-         min(r.value) OVER w AS lo, max(r.value) OVER w AS hi, count(*) OVER w AS n
-  FROM touched t JOIN stream_readings r
-    ON r.feed = t.feed AND r.meter = t.meter AND r.ts >= t.since - interval '1 day'
-  WINDOW w AS (PARTITION BY r.feed, r.meter ORDER BY r.ts
-               ROWS BETWEEN %(stuck_run)s - 1 PRECEDING AND CURRENT ROW)
-)
-INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT feed, 'stuck', meter, ts, value, jsonb_build_object('run', n), %(b)s, now()
-FROM runs WHERE batch_id = %(b)s AND n = %(stuck_run)s AND lo = hi AND value <> 0
+FROM stream_partial_staging s JOIN med m
+  ON m.feed = s.feed AND m.window_start = to_timestamp(s.ws)
+WHERE s.job = %(job)s AND s.batch_id = %(b)s AND s.window_kind = '5m' AND m.meters >= 3
+  AND s.max_value > %(spike_ratio)s * greatest(m.median, %(spike_floor)s)
 ON CONFLICT DO NOTHING
 """
 
@@ -109,21 +79,18 @@ ON COMMIT DELETE ROWS
 
 TOUCHED_WINDOWS = """
 INSERT INTO touched_windows
-SELECT DISTINCT feed, %(kind)s, date_bin(%(width)s, ts, %(origin)s)
-FROM stream_readings WHERE batch_id = %(b)s
+SELECT DISTINCT feed, window_kind, to_timestamp(ws) FROM stream_partial_staging
+WHERE job = %(job)s AND batch_id = %(b)s AND window_kind = %(kind)s
 """
 
 AGGREGATE = """
-WITH per_meter AS (
-  SELECT t.feed, t.ws, r.meter, avg(r.value) AS m, sum(r.value) AS s, count(*) AS n
-  FROM touched_windows t JOIN stream_readings r
-    ON r.feed = t.feed AND r.ts >= t.ws AND r.ts < t.ws + %(width)s
+WITH agg AS (
+  SELECT t.feed, t.ws, sum(p.total / p.n) AS value, sum(p.total) / sum(p.n) AS mean,
+         sum(p.n) AS readings, count(*) AS meters
+  FROM touched_windows t JOIN stream_partials p
+    ON p.feed = t.feed AND p.window_kind = t.kind AND p.window_start = t.ws
   WHERE t.kind = %(kind)s
-  GROUP BY t.feed, t.ws, r.meter
-), agg AS (
-  SELECT feed, ws, sum(m) AS value, sum(s) / sum(n) AS mean, sum(n) AS readings,
-         count(*) AS meters
-  FROM per_meter GROUP BY feed, ws
+  GROUP BY t.feed, t.ws
 ), fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed)
 INSERT INTO stream_aggregates (feed, window_kind, window_start, window_end, value, mean,
                                reading_count, meter_count, coverage, ramp_rate, closed, updated_at)
@@ -169,12 +136,14 @@ INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id,
 SELECT c.feed, 'missing_meter', m.meter, c.window_start, NULL,
        jsonb_build_object('window', %(kind)s), %(b)s, now()
 FROM closed c JOIN stream_meters m ON m.feed = c.feed
-WHERE NOT EXISTS (SELECT 1 FROM stream_readings r WHERE r.feed = c.feed AND r.meter = m.meter
-                  AND r.ts >= c.window_start AND r.ts < c.window_end)
+WHERE NOT EXISTS (SELECT 1 FROM stream_partials p WHERE p.feed = c.feed
+                  AND p.window_kind = %(kind)s AND p.window_start = c.window_start
+                  AND p.meter = m.meter)
 ON CONFLICT DO NOTHING
 """
 
-# Closed epoch windows become epoch actuals once; the evidence hash commits to every reading.
+# Closed epoch windows become epoch actuals once; the evidence hash commits to every meter's
+# reading count and sum in the epoch (the partials the value was computed from).
 EPOCH_ACTUALS = """
 INSERT INTO epoch_actuals (feed, epoch_start, epoch_end, value, meter_count, reading_count,
                            coverage, quality_flags, evidence, evidence_hash, closed_at)
@@ -185,16 +154,24 @@ SELECT a.feed, a.window_start, a.window_end, a.value, a.meter_count, a.reading_c
       GROUP BY rule) q), '{}'::jsonb),
   jsonb_build_object('readings', a.reading_count, 'meters', a.meter_count,
                      'window_start', extract(epoch FROM a.window_start),
-                     'window_end', extract(epoch FROM a.window_end), 'hash_of', 'meter|ts|value'),
+                     'window_end', extract(epoch FROM a.window_end),
+                     'hash_of', 'meter|readings|sum'),
   '0x' || encode(sha256(convert_to(coalesce((
-      SELECT string_agg(r.meter || '|' || extract(epoch FROM r.ts) || '|' || r.value, ';'
-                        ORDER BY r.meter, r.ts)
-      FROM stream_readings r WHERE r.feed = a.feed AND r.ts >= a.window_start
-        AND r.ts < a.window_end), ''), 'UTF8')), 'hex'),
+      SELECT string_agg(p.meter || '|' || p.n || '|' || p.total, ';' ORDER BY p.meter)
+      FROM stream_partials p WHERE p.feed = a.feed AND p.window_kind = 'epoch'
+        AND p.window_start = a.window_start), ''), 'UTF8')), 'hex'),
   now()
 FROM stream_aggregates a
 WHERE a.window_kind = 'epoch' AND a.closed
   AND NOT EXISTS (SELECT 1 FROM epoch_actuals e WHERE e.feed = a.feed
                   AND e.epoch_start = a.window_start)
 RETURNING feed
+"""
+
+# Audit copy of the accepted readings (optional: the hot path never reads it).
+AUDIT_READINGS = """
+INSERT INTO stream_readings (feed, meter, ts, value, batch_id)
+SELECT feed, meter, to_timestamp(ts), value, %(b)s FROM stream_staging
+WHERE job = %(job)s AND batch_id = %(b)s
+ON CONFLICT DO NOTHING
 """

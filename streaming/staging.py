@@ -1,9 +1,12 @@
-"""Executor side of a micro-batch: each partition COPYs its rows into the staging table, so the
-readings never funnel through the driver."""
+"""Moving a micro-batch's Spark rows into a Postgres staging table: either Spark writes CSV that
+the driver COPYs (JVM speed, no Python per row), or each executor partition COPYs its own rows,
+so nothing funnels through the driver (no shared staging storage needed)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 
@@ -12,15 +15,31 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def copy_partition(rows: Iterable[Any], url: str, job: str, batch_id: int) -> None:
+def copy_partition(rows: Iterable[Any], url: str, table: str, columns: Sequence[str]) -> None:
     import psycopg
-    from pyspark import TaskContext
 
-    ctx = TaskContext.get()
-    base = (ctx.partitionId() if ctx is not None else 0) << 32
     with psycopg.connect(libpq_url(url)) as conn, conn.cursor() as cur:
-        with cur.copy(
-            "COPY stream_staging (job, batch_id, seq, feed, meter, ts, value, sent_at) FROM STDIN"
-        ) as copy:
-            for i, r in enumerate(rows):
-                copy.write_row((job, batch_id, base + i, r[0], r[1], r[2], r[3], r[4]))
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(tuple(r))
+
+
+def stage(
+    frame: Any, url: str, table: str, columns: Sequence[str], staging_dir: Path | None
+) -> None:
+    """COPY `frame` (its columns in the order of `columns`) into `table`."""
+    if staging_dir is None:
+        cols = list(columns)
+        frame.foreachPartition(lambda part: copy_partition(part, url, table, cols))
+        return
+    import psycopg
+
+    out = staging_dir / table
+    frame.write.mode("overwrite").option("header", "false").csv(str(out))
+    with psycopg.connect(libpq_url(url)) as conn, conn.cursor() as cur:
+        with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+            for part in sorted(out.glob("part-*")):
+                with part.open("rb") as fh:
+                    while block := fh.read(1 << 20):
+                        copy.write(block)
+    shutil.rmtree(out, ignore_errors=True)

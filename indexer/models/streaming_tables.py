@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from indexer.db.base import Base
@@ -122,3 +122,44 @@ class StreamStaging(Base):
     ts: Mapped[float] = mapped_column(Float)
     value: Mapped[float] = mapped_column(Float)
     sent_at: Mapped[float] = mapped_column(Float)
+
+
+class StreamPartial(Base):
+    """Sum and count of one meter's readings in one window, added to once per committed batch."""
+
+    __tablename__ = "stream_partials"
+    feed: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    meter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    total: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StreamMeterState(Base):
+    """Per-meter rule state: the stuck run so far and the accepted timestamps still inside the
+    watermark (a redelivery of one of them is dropped, not counted twice)."""
+
+    __tablename__ = "stream_meter_state"
+    feed: Mapped[str] = mapped_column(String(32), primary_key=True)
+    meter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ts: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run: Mapped[int] = mapped_column(Integer)
+    recent_ts: Mapped[list[float]] = mapped_column(ARRAY(Float))
+
+
+class StreamPartialStaging(Base):
+    """Per-meter window partials of the micro-batch in flight (unlogged)."""
+
+    __tablename__ = "stream_partial_staging"
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    feed: Mapped[str] = mapped_column(String(32), primary_key=True)
+    window_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    ws: Mapped[float] = mapped_column(Float, primary_key=True)
+    meter: Mapped[str] = mapped_column(String(64), primary_key=True)
+    total: Mapped[float] = mapped_column(Float)
+    n: Mapped[int] = mapped_column(BigInteger)
+    max_value: Mapped[float] = mapped_column(Float)
+    max_ts: Mapped[float] = mapped_column(Float)

@@ -87,6 +87,7 @@ def pipeline(
         redis_url=redis_url,
         job="test-pipeline",
         max_files_per_trigger=1,
+        store_readings=True,  # the audit copy lets the tests check which readings were kept
     )
     run_until_idle(spark, cfg)
     return PipelineRun(plan, db, redis_url, tmp / "dead", cfg)

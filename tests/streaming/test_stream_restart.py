@@ -48,6 +48,7 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
         "1",
         "--trigger",
         "0.1",
+        "--store-readings",
     ]
     env = job_env(db, redis_url)
     proc = spawn(stream_command(*args), env, tmp_path / "first.log")
