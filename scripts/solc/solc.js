@@ -23,6 +23,9 @@ if (!args.includes("--standard-json")) {
 }
 
 const roots = [process.cwd()];
+// Like native solc, the standard-JSON input may be a positional file argument anywhere among the
+// flags (e.g. `--standard-json --allow-paths . input.json`); without one it is read from stdin.
+const positionals = [];
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   const take = (flag) => {
@@ -36,6 +39,7 @@ for (let i = 0; i < args.length; i++) {
   if (inc !== null) { roots.push(path.resolve(inc)); continue; }
   const allow = take("--allow-paths");
   if (allow !== null) { allow.split(",").forEach((p) => roots.push(path.resolve(p))); continue; }
+  if (!a.startsWith("-")) positionals.push(a);
 }
 roots.push(path.join(projectRoot, "node_modules"));
 
@@ -49,9 +53,7 @@ function findImports(importPath) {
   return { error: `File not found: ${importPath} (searched ${roots.join(", ")})` };
 }
 
-let inputFile = null;
-const sj = args.indexOf("--standard-json");
-if (sj + 1 < args.length && !args[sj + 1].startsWith("-")) inputFile = args[sj + 1];
+const inputFile = positionals.length ? positionals[0] : null;
 let input = fs.readFileSync(inputFile || 0, "utf8");
 // crytic-compile (slither --solc-standard-json) records --solc-args "--via-ir" but never writes
 // settings.viaIR into the JSON it sends, and passes no flags besides --allow-paths; the contracts
