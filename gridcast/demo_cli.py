@@ -34,7 +34,7 @@ def demo(
 
     from gridcast.demo.run import Demo, DemoConfig, DemoError, print_result
 
-    console = Console()
+    console = Console(soft_wrap=True)
     cfg = DemoConfig(
         epochs=epochs,
         epoch_seconds=epoch_seconds,
@@ -48,11 +48,11 @@ def demo(
     code = 0
     try:
         result = runner.run()
-        print_result(console, result)
+        print_result(result)
         if runner.anvil is not None:
-            console.print(f"chain RPC: {runner.anvil.url}")
+            print(f"chain RPC: {runner.anvil.url}", flush=True)
         if hold:
-            console.print("holding: everything keeps running; Ctrl-C stops it", highlight=False)
+            print("holding: everything keeps running; Ctrl-C stops it", flush=True)
             signal.pause()
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
