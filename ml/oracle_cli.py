@@ -39,6 +39,9 @@ def run(
     once: bool = typer.Option(False, help="Do one pass and exit."),
     dry_run: bool = typer.Option(False, help="Estimate transactions without sending them."),
     max_failures: int = typer.Option(5, help="Consecutive failures before the circuit opens."),
+    api_url: str | None = typer.Option(
+        None, help="Upload each curve's off-chain record to this API (SIWE); default settings."
+    ),
 ) -> None:
     """Forecast the next open round of each feed; commit, reveal in the window, claim, withdraw."""
     from web3 import Web3
@@ -77,7 +80,15 @@ def run(
         else:
             source = ForecasterSource(forecaster_by_name(model, market), market, bias=bias)
         jpath = journal or s.state_dir / f"journal-{acct.address}.sqlite"
-        bot = OperatorBot(sub, dep, feeds, source, Journal(jpath), relayer=relayer)
+        upload_to = api_url or s.api_url
+        uploader = None
+        if upload_to:
+            from api.client import make_uploader
+
+            uploader = make_uploader(upload_to, acct, chain_id)
+        bot = OperatorBot(
+            sub, dep, feeds, source, Journal(jpath), relayer=relayer, uploader=uploader
+        )
     except (GridcastError, ValueError, FileNotFoundError, KeyError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc

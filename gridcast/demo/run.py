@@ -125,6 +125,7 @@ class Demo:
             "GRIDCAST_MODEL_DIR": str(self.cfg.state_dir.resolve().parent / "models"),
             "GRIDCAST_MQTT_PORT": str(mqtt_port),
             "GRIDCAST_API_PORT": str(self.api_port),
+            "GRIDCAST_API_URL": f"http://127.0.0.1:{self.api_port}",
             "GRIDCAST_METRICS_PORT": str(free_port()),
             "GRIDCAST_FINALITY_DEPTH": "64",
             "PYTHONUNBUFFERED": "1",

@@ -91,6 +91,7 @@ class OperatorBot:
         self.journal = journal
         self.relayer = relayer
         self.uploader = uploader
+        self._uploads: list[tuple[Curve, FeedView, int]] = []  # (curve, feed, attempts) to retry
         self.margin = commit_margin_s
         self.withdraw = withdraw
         self.operator = submitter.address
@@ -117,6 +118,8 @@ class OperatorBot:
             except GridcastError as exc:
                 log.error("%s: %s", stage.__name__, exc)
                 report.errors.append(f"{stage.__name__}: {exc}")
+        if self.uploader is not None and self._uploads:
+            self._upload_pending(report)
         if self.withdraw:
             try:
                 balance = int(self.settlement.functions.balanceOf(self.operator).call())
@@ -206,9 +209,20 @@ class OperatorBot:
         self.journal.mark(curve, COMMITTED, tx=receipt["transactionHash"].hex())
         report.committed.append((feed.name, curve.first_epoch, len(curve.values)))
         if self.uploader is not None:
+            self._uploads.append((curve, feed, 0))
+            self._upload_pending(report)
+
+    def _upload_pending(self, report: StepReport, max_attempts: int = 20) -> None:
+        """Off-chain records are best effort: an API outage must not stop the operator, and a
+        failed upload is retried on later passes."""
+        assert self.uploader is not None
+        waiting, self._uploads = self._uploads, []
+        for curve, feed, attempts in waiting:
             try:
                 self.uploader(curve, feed, self.source.name)
-            except Exception as exc:  # noqa: BLE001 - an upload failure must not stop the operator
+            except Exception as exc:  # noqa: BLE001 - any failure is retried, then given up
+                if attempts + 1 < max_attempts:
+                    self._uploads.append((curve, feed, attempts + 1))
                 log.warning("upload of %s epoch %d failed: %s", feed.name, curve.first_epoch, exc)
                 report.errors.append(f"upload: {exc}")
 
