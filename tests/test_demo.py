@@ -87,7 +87,10 @@ def test_demo_summary_agrees_with_chain_and_api(demo_run) -> None:  # type: igno
     from gridcast.chain.keys import dev_account
     from gridcast.demo.run import OPERATORS
 
-    data = _post(api.group(1), "{ operators(first: 100) { id totalRewards totalSlashed } }")
+    data = _post(
+        api.group(1),
+        "{ operators(first: 100) { id totalRewards totalSlashed forecastsRevealed } }",
+    )
     assert "errors" not in data, data
     by_id = {o["id"].lower(): o for o in data["data"]["operators"]}
     total_rewards = 0.0
@@ -102,6 +105,7 @@ def test_demo_summary_agrees_with_chain_and_api(demo_run) -> None:  # type: igno
         api_op = by_id[address.lower()]
         assert float(row["rewards"]) == pytest.approx(int(api_op["totalRewards"]) / TOKEN, abs=1e-4)
         assert float(row["slashed"]) == pytest.approx(int(api_op["totalSlashed"]) / TOKEN, abs=1e-4)
-        assert int(row["forecasts"]) >= 1
+        assert int(row["forecasts"]) == api_op["forecastsRevealed"]
         total_rewards += float(row["rewards"])
     assert total_rewards > 0, "nobody earned anything: no epoch was settled"
+    assert int(rows["lstm"]["scored"]) >= 1, output

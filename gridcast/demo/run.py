@@ -176,7 +176,8 @@ class Demo:
             genesis=now + self.cfg.setup_seconds,
             epoch_length=e,
             epochs_per_round=self.cfg.epochs,
-            reveal_window=max(4, e // 2),
+            # A slow model (MSTL) can hold an operator's loop for seconds: reveal windows are wide.
+            reveal_window=max(10, e),
             lead_time=max(2, e // 4),
             dispute_window=max(2, e // 4),
             # Generous: a slow Spark batch must not cancel an epoch; it only delays a cancellation.
@@ -230,6 +231,9 @@ class Demo:
             for name, epoch in report.cancelled:
                 if epoch in mine:
                     self.say(f"[yellow]cancelled (no truth in time)[/]: {name} epoch {epoch}")
+            for name, epoch, op in report.penalized:
+                if epoch in mine:
+                    self.say(f"penalised a commitment never revealed: {name} epoch {epoch} {op}")
             if self.first_epoch is None:
                 self.first_epoch = self._target_round(lm, feeds, now)
                 if self.first_epoch is not None:

@@ -27,6 +27,7 @@ class KeeperReport:
     finalized: list[tuple[str, int]] = field(default_factory=list)
     settled: list[tuple[str, int]] = field(default_factory=list)
     cancelled: list[tuple[str, int]] = field(default_factory=list)
+    penalized: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 class Keeper:
@@ -42,12 +43,24 @@ class Keeper:
         self._revealed: dict[bytes, dict[int, dict[str, int]]] = defaultdict(
             lambda: defaultdict(dict)
         )
+        # the same for every committed batch, revealed or not
+        self._committed: dict[bytes, dict[int, dict[str, int]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
         self._done: set[tuple[bytes, int, str]] = set()
 
     def _scan(self) -> None:
         head = int(self.w3.eth.block_number)
         if head <= self._scanned_to:
             return
+        commits = self.registry.events.ForecastsCommitted().get_logs(
+            from_block=self._scanned_to + 1, to_block=head
+        )
+        for ev in commits:
+            args = ev["args"]
+            first = int(args["firstEpoch"])
+            for i in range(len(args["commitments"])):
+                self._committed[bytes(args["feedId"])][first + i][args["operator"]] = first
         logs = self.registry.events.ForecastsRevealed().get_logs(
             from_block=self._scanned_to + 1, to_block=head
         )
@@ -68,11 +81,37 @@ class Keeper:
         now = now if now is not None else int(self.w3.eth.get_block("latest")["timestamp"])
         self._scan()
         for feed in self.feeds:
-            epochs = sorted(self._revealed[feed.feed_id])
+            epochs = sorted(set(self._revealed[feed.feed_id]) | set(self._committed[feed.feed_id]))
             for epoch in epochs:
                 self._finalize(feed, epoch, now, report)
                 self._settle(feed, epoch, now, report)
+            for epoch in sorted(self._committed[feed.feed_id]):
+                self._penalize_unrevealed(feed, epoch, report)
         return report
+
+    def _penalize_unrevealed(self, feed: FeedView, epoch: int, report: KeeperReport) -> None:
+        """A commitment never revealed is penalised once its epoch is settled: anyone may claim
+        for it, and nobody else will."""
+        key = (feed.feed_id, epoch, "penalize")
+        if key in self._done:
+            return
+        status = int(self.settlement.functions.truthOf(feed.feed_id, epoch).call()[2])
+        if status == CANCELLED:
+            self._done.add(key)
+            return
+        if status != SETTLED:
+            return
+        revealed = self._revealed[feed.feed_id].get(epoch, {})
+        for op, first in self._committed[feed.feed_id][epoch].items():
+            if op in revealed or self.settlement.functions.claimed(feed.feed_id, epoch, op).call():
+                continue
+            try:
+                self.sub.transact(self.settlement, "claim", feed.feed_id, epoch, op, first)
+                report.penalized.append((feed.name, epoch, op))
+            except ContractRevertError as exc:
+                if exc.name != "SettlementAlreadyClaimed":
+                    log.warning("penalty claim %s/%d %s: %s", feed.name, epoch, op, exc)
+        self._done.add(key)
 
     def _finalize(self, feed: FeedView, epoch: int, now: int, report: KeeperReport) -> None:
         key = (feed.feed_id, epoch, "finalize")
@@ -82,6 +121,9 @@ class Keeper:
             self._done.add(key)
             return
         ops, firsts = self.revealed_set(feed.feed_id, epoch)
+        if not ops:  # nothing revealed: no consensus for this epoch
+            self._done.add(key)
+            return
         try:
             self.sub.transact(self.registry, "finalizeConsensus", feed.feed_id, epoch, ops, firsts)
             report.finalized.append((feed.name, epoch))

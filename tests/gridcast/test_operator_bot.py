@@ -125,6 +125,20 @@ def test_missed_reveal_window_is_reported_once_not_retried(
     assert [e.curve.first_epoch for e in journal.entries(MISSED)] == [0]
     assert bot.step().missed == []  # reported once, not retried forever
 
+    # Once the epoch settles, the keeper claims for the unrevealed commitment: a penalty.
+    feed = bot.feeds[0]
+    settlement = lm.contract("Settlement")
+    _warp(anvil, feed.epoch_end(0))
+    lm.admin.transact(settlement, "submitTruth", feed_id, 0, 1000, b"\x02" * 32)
+    _warp(anvil, feed.epoch_end(0) + lm.params[feed.hex].dispute_window + 1)
+    keeper = Keeper(lm.admin, lm.deployment, [feed_id])
+    report = keeper.step()
+    assert (feed.name, 0) in report.settled
+    assert report.penalized == [(feed.name, 0, lm.operators[0].address)]
+    assert keeper.step().penalized == []  # once
+    staking = lm.contract("OperatorStaking")
+    assert staking.functions.stakeOf(lm.operators[0].address).call() < 1_000 * 10**18
+
 
 def test_wrong_key_is_refused_for_relayed_commit(
     anvil: AnvilNode, market: LocalMarket, tmp_path: Path
