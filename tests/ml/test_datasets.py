@@ -42,3 +42,19 @@ def test_demand_feed_rebuilds_2014_timestamps_and_carries_temperature() -> None:
 def test_unknown_feed_is_refused() -> None:
     with pytest.raises(UnknownFeedError):
         load_feed("wind")
+
+
+def test_solar_feed_carries_known_ahead_clear_sky_geometry_zero_at_night() -> None:
+    s = load_feed("solar")
+    assert list(s.exog.columns) == ["clearsky_poa", "sun_elevation"]
+    assert not s.exog.isna().any().any()
+    assert (s.exog.to_numpy() >= 0).all()
+    night = s.exog.loc["2013-06-21 00:00":"2013-06-21 03:00"]
+    assert (night.to_numpy() == 0).all()
+    assert s.exog.loc["2013-06-21 12:00", "clearsky_poa"] > 500
+    # The geometry follows the feed's DST wall clock: the day's clear-sky peak sits an hour
+    # later in summer (daylight time) than in winter (standard time).
+    summer = s.exog.loc["2013-06-21", "clearsky_poa"].to_numpy()
+    winter = s.exog.loc["2013-12-21", "clearsky_poa"].to_numpy()
+    centroid = [float((np.arange(24) * d).sum() / d.sum()) for d in (summer, winter)]
+    assert 0.6 < centroid[0] - centroid[1] < 1.4
