@@ -401,6 +401,8 @@ class BatchWriter:
             cur.executemany(sql.METERS, res.meters)
             cur.executemany(sql.METER_STATE, res.state)
             cur.executemany(sql.ALERT, [(*a, batch_id) for a in res.alerts])
+            cur.execute(sql.BATCH_PARTIALS, params)
+            cur.execute("ANALYZE batch_partials")
             for name in ("UPSERT_PARTIALS", "SPIKES"):
                 t = time.perf_counter()
                 cur.execute(getattr(sql, name), params)
@@ -413,6 +415,8 @@ class BatchWriter:
                 for name in ("TOUCHED_WINDOWS", "AGGREGATE", "RAMP", "CLOSE"):
                     t = time.perf_counter()
                     cur.execute(getattr(sql, name), p)
+                    if name == "TOUCHED_WINDOWS":
+                        cur.execute("ANALYZE touched_windows")
                     log.debug(
                         "batch %s %s/%s %.3f s", batch_id, kind, name, time.perf_counter() - t
                     )

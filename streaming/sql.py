@@ -15,10 +15,17 @@ CREATE TEMP TABLE IF NOT EXISTS batch_wm (feed text PRIMARY KEY, before float8, 
 ON COMMIT DELETE ROWS
 """
 
+# The batch's partials as a temp table with real window starts, analysed so the planner hash-joins
+# them (the unlogged staging table has no statistics of its own).
+BATCH_PARTIALS = """
+CREATE TEMP TABLE batch_partials ON COMMIT DROP AS
+SELECT feed, window_kind, to_timestamp(ws) AS window_start, meter, total, n, max_value, max_ts
+FROM stream_partial_staging WHERE job = %(job)s AND batch_id = %(b)s
+"""
+
 UPSERT_PARTIALS = """
 INSERT INTO stream_partials (feed, window_kind, window_start, meter, total, n)
-SELECT feed, window_kind, to_timestamp(ws), meter, total, n FROM stream_partial_staging
-WHERE job = %(job)s AND batch_id = %(b)s
+SELECT feed, window_kind, window_start, meter, total, n FROM batch_partials
 ON CONFLICT (feed, window_kind, window_start, meter) DO UPDATE
 SET total = stream_partials.total + excluded.total, n = stream_partials.n + excluded.n
 """
@@ -53,21 +60,20 @@ INSERT INTO batch_wm (feed, before, after) VALUES (%s, %s, %s)
 # A meter's largest reading in a 5-minute window far above the median of the window's per-meter
 # means (the batch's partials plus the ones earlier batches stored).
 SPIKES = """
-WITH med AS (
+WITH touched AS (
+  SELECT DISTINCT feed, window_start FROM batch_partials WHERE window_kind = '5m'
+), med AS (
   SELECT p.feed, p.window_start, percentile_cont(0.5) WITHIN GROUP (ORDER BY p.total / p.n)
            AS median, count(*) AS meters
-  FROM (SELECT DISTINCT feed, ws FROM stream_partial_staging
-        WHERE job = %(job)s AND batch_id = %(b)s AND window_kind = '5m') t
-  JOIN stream_partials p ON p.feed = t.feed AND p.window_kind = '5m'
-   AND p.window_start = to_timestamp(t.ws)
+  FROM touched t JOIN stream_partials p
+    ON p.feed = t.feed AND p.window_kind = '5m' AND p.window_start = t.window_start
   GROUP BY p.feed, p.window_start
 )
 INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
 SELECT s.feed, 'spike', s.meter, to_timestamp(s.max_ts), s.max_value,
        jsonb_build_object('window_median', m.median), %(b)s, now()
-FROM stream_partial_staging s JOIN med m
-  ON m.feed = s.feed AND m.window_start = to_timestamp(s.ws)
-WHERE s.job = %(job)s AND s.batch_id = %(b)s AND s.window_kind = '5m' AND m.meters >= 3
+FROM batch_partials s JOIN med m ON m.feed = s.feed AND m.window_start = s.window_start
+WHERE s.window_kind = '5m' AND m.meters >= 3
   AND s.max_value > %(spike_ratio)s * greatest(m.median, %(spike_floor)s)
 ON CONFLICT DO NOTHING
 """
@@ -79,8 +85,8 @@ ON COMMIT DELETE ROWS
 
 TOUCHED_WINDOWS = """
 INSERT INTO touched_windows
-SELECT DISTINCT feed, window_kind, to_timestamp(ws) FROM stream_partial_staging
-WHERE job = %(job)s AND batch_id = %(b)s AND window_kind = %(kind)s
+SELECT DISTINCT feed, window_kind, window_start FROM batch_partials
+WHERE window_kind = %(kind)s
 """
 
 AGGREGATE = """
