@@ -100,8 +100,8 @@ class AnvilNode:
                 self.process.wait()
         self.process = None
 
-    def rpc(self, method: str, params: list | None = None) -> object:
-        return rpc_call(self.url, method, params)
+    def rpc(self, method: str, params: list | None = None, timeout: float = 60.0) -> object:
+        return rpc_call(self.url, method, params, timeout=timeout)
 
     def __enter__(self) -> AnvilNode:
         return self.start()
