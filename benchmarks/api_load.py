@@ -42,12 +42,12 @@ def pct(xs: list[float], p: float) -> float:
 
 def queries(feed: str, block: int, reveal_block: int) -> list[str]:
     return [
-        '{ forecasts(first: 50, where: {feedId: "%s", value_gt: "0"}, orderBy: value, '
+        '{ forecasts(first: 50, where: {feedId: "%s", value_gt: "0"}, orderBy: value, '  # noqa: UP031
         "orderDirection: desc) { id value lower upper operator } }" % feed,
-        '{ feed(id: "%s") { id epochs(first: 10, orderBy: epoch) { id status consensus { value } '
+        '{ feed(id: "%s") { id epochs(first: 10, orderBy: epoch) { id status consensus { value } '  # noqa: UP031
         "forecasts(first: 5) { operator value operatorEntity { id stake { active } } } } } }"
         % feed,
-        '{ forecasts(block: {number: %d}, where: {feedId: "%s"}) { id revealed value } }'
+        '{ forecasts(block: {number: %d}, where: {feedId: "%s"}) { id revealed value } }'  # noqa: UP031
         % (reveal_block - 1, feed),
         "{ _meta { block { number hash } hasIndexingErrors } }",
     ]
@@ -95,7 +95,7 @@ def subscription_latency(world: Any, api: str, n: int = 40) -> list[float]:
         ws.send(json.dumps({"type": "connection_init"}))
         ws.recv(timeout=10)
         ws.send(json.dumps({"id": "1", "type": "subscribe",
-                            "payload": {"query": "subscription { newBlock { number } }"}}))  # fmt: skip
+                            "payload": {"query": "subscription { newBlock { number } }"}}))  # fmt: skip  # noqa: E501
         time.sleep(1.0)
         while True:  # drain anything from catching up
             try:
@@ -170,8 +170,8 @@ def main() -> None:
             res: dict[str, float] = {}
             for clients in (10, 50):
                 r = asyncio.run(load(url, qs, clients, seconds))
-                console.print(f"{clients:>3} clients: {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "
-                              f"p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  errors {r['errors']}")  # fmt: skip
+                console.print(f"{clients:>3} clients: {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "  # noqa: E501
+                              f"p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  errors {r['errors']}")  # fmt: skip  # noqa: E501
                 res[f"rps_{clients}"] = round(r["rps"], 1)
                 res[f"p50_ms_{clients}"] = round(r["p50"], 2)
                 res[f"p95_ms_{clients}"] = round(r["p95"], 2)
