@@ -130,20 +130,22 @@ def node(
     chain_id: int = typer.Option(31337, help="Chain id."),
 ) -> None:
     """Start anvil from node_modules and run until Ctrl-C, then stop it cleanly."""
-    try:
-        anvil = AnvilNode(host=host, port=port, chain_id=chain_id, block_time=block_time).start()
-    except RuntimeError as exc:
-        typer.secho(str(exc), fg="red", err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"anvil listening on {anvil.url} (chain id {chain_id}); Ctrl-C stops it")
     stop = False
 
     def _on_signal(signum: int, frame: object) -> None:
         nonlocal stop
         stop = True
 
+    # Handlers first: a Ctrl-C during start-up must still stop the child cleanly.
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
+    anvil = AnvilNode(host=host, port=port, chain_id=chain_id, block_time=block_time)
+    try:
+        anvil.start()
+    except RuntimeError as exc:
+        typer.secho(str(exc), fg="red", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"anvil listening on {anvil.url} (chain id {chain_id}); Ctrl-C stops it")
     try:
         while not stop and anvil.process and anvil.process.poll() is None:
             time.sleep(0.2)
