@@ -118,6 +118,9 @@ def subscription_latency(world: Any, api: str, n: int = 40) -> list[float]:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__).parse_args()
     from rich.console import Console
     from sqlalchemy import create_engine, text
 

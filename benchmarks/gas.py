@@ -151,6 +151,9 @@ def run() -> dict[str, float]:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__).parse_args()
     results = run()
     table = Table(title="Gridcast gas (anvil, steady-state operators)")
     table.add_column("measure")

@@ -58,6 +58,8 @@ def latency(fc: object, series: object) -> dict[str, float]:
 
 def main() -> None:
 
+    import argparse
+
     from gridcast.settings import get_settings
     from ml.config import ModelConfig
     from ml.datasets import load_feed
@@ -66,8 +68,12 @@ def main() -> None:
     from ml.registry import save_model
     from ml.training import train
 
-    # `benchmarks/ml.py solar` runs one feed and updates only its keys in the results file.
-    feeds = sys.argv[1:] or ["demand", "solar"]
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "feeds", nargs="*", default=["demand", "solar"],
+        help="feeds to run (default both); one feed updates only its keys in the results file",
+    )  # fmt: skip
+    feeds = parser.parse_args().feeds
     out: dict[str, float] = {}
     for feed in feeds:
         series = load_feed(feed)
