@@ -110,3 +110,45 @@ def anvil() -> Iterator[AnvilNode]:
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def nx_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A MongoDB-wire server: nx-27017 from PyPI (pure Python; no mongod exists for this machine).
+    Tests using it are marked `mongo_wire`; production uses a real MongoDB."""
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from gridcast.node import free_port
+
+    tmp = tmp_path_factory.mktemp("nx27017")
+    port = free_port()
+    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
+    out = (tmp / "out.log").open("wb")
+    proc = subprocess.Popen(
+        [exe, "--db", str(tmp / "mongo.db"), "--port", str(port), "--threaded",
+         "--log-file", str(tmp / "nx.log"), "--pid-file", str(tmp / "nx.pid")],
+        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    try:
+        while True:  # wait for the listening socket; the deadline only guards a crashed server
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, (tmp / "out.log").read_text()
+                assert time.monotonic() < deadline, "nx-27017 did not start"
+                time.sleep(0.1)
+        yield f"mongodb://127.0.0.1:{port}/gridcast"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        out.close()

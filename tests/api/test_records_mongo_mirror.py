@@ -7,15 +7,7 @@ the same verification as the Postgres rows."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,40 +16,9 @@ from sqlalchemy import create_engine, text
 
 from api.client import upload_record
 from gridcast.chain.commitments import Curve
-from tests.api.conftest import api_settings, free_port, serve
+from tests.api.conftest import api_settings, serve
 
 pytestmark = pytest.mark.mongo_wire
-
-
-@pytest.fixture(scope="module")
-def nx_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("api-nx27017")
-    port = free_port()
-    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
-    out = (tmp / "out.log").open("wb")
-    proc = subprocess.Popen(
-        [exe, "--db", str(tmp / "mongo.db"), "--port", str(port), "--threaded",
-         "--log-file", str(tmp / "nx.log"), "--pid-file", str(tmp / "nx.pid")],
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    try:
-        while True:  # wait for the listening socket; the deadline only guards a crashed server
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None, (tmp / "out.log").read_text()
-                assert time.monotonic() < deadline, "nx-27017 did not start"
-                time.sleep(0.1)
-        yield f"mongodb://127.0.0.1:{port}/gridcast"
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        out.close()
 
 
 @pytest.fixture(scope="module")

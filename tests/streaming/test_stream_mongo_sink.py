@@ -3,12 +3,6 @@ pure-Python wire server backed by SQLite), not a real mongod."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -18,45 +12,8 @@ from pymongo import MongoClient
 from indexer.db.engine import upgrade
 from streaming.job import write_alerts_to_mongo
 from streaming.staging import libpq_url
-from streaming.testing import free_port, kill_group, spawn
 
 pytestmark = pytest.mark.mongo_wire
-
-
-@pytest.fixture(scope="module")
-def nx_mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("nx27017")
-    port = free_port()
-    exe = shutil.which("nx-27017") or str(Path(sys.executable).parent / "nx-27017")
-    proc = spawn(
-        [
-            exe,
-            "--db",
-            str(tmp / "mongo.db"),
-            "--port",
-            str(port),
-            "--threaded",
-            "--log-file",
-            str(tmp / "nx.log"),
-            "--pid-file",
-            str(tmp / "nx.pid"),
-        ],
-        {},
-        tmp / "out.log",
-    )
-    deadline = time.monotonic() + 60
-    while True:  # wait for the listening socket; the deadline only guards a crashed server
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert proc.poll() is None, (tmp / "out.log").read_text()
-            assert time.monotonic() < deadline, "nx-27017 did not start"
-            time.sleep(0.1)
-    try:
-        yield f"mongodb://127.0.0.1:{port}/gridcast"
-    finally:
-        kill_group(proc)
 
 
 def test_alert_sink_upserts_alerts_idempotently(nx_mongo: str, fresh_database: Any) -> None:
