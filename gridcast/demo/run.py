@@ -39,6 +39,9 @@ OPERATORS: list[tuple[int, str, list[str]]] = [
 ]
 
 
+TRUTH_REPORTER_KEY = 6
+
+
 class DemoError(RuntimeError):
     """A stage of the demo failed."""
 
@@ -217,6 +220,14 @@ class Demo:
             # Generous: a slow Spark batch must not cancel an epoch; it only delays a cancellation.
             truth_timeout=max(600, e * (self.cfg.epochs + 12)),
         )
+        # The truth oracle signs with its own key (the admin's is the keeper's): no nonce races.
+        from gridcast.chain.deployment import role
+        from gridcast.chain.keys import dev_account
+
+        reporter = dev_account(TRUTH_REPORTER_KEY, 31337).address
+        settlement = lm.contract("Settlement")
+        lm.admin.transact(settlement, "grantRole", role("TRUTH_REPORTER_ROLE"), reporter)
+        lm.admin.transact(lm.contract("GridToken"), "mint", reporter, 1_000 * 10**18)
         self.say(
             f"contracts deployed at block {lm.deployment.block}; 2 feeds registered; "
             f"{len(OPERATORS)} operators staked 1000 GRID each"
@@ -233,7 +244,7 @@ class Demo:
             g.start("gateway", ["telemetry", "gateway", "--client-id", client])
             g.start("stream", ["stream", "run", "--epoch-seconds", "3600", "--watermark", "600"])
             g.start("replay", ["telemetry", "follow", "--feeds", "solar,demand"])
-            g.start("truth", ["stream", "truth"])
+            g.start("truth", ["stream", "truth", "--dev-key", str(TRUTH_REPORTER_KEY)])
         for key, label, args in OPERATORS:
             argv = ["oracle", "run", "--dev-key", str(key), "--interval", "0.5", *args]
             g.start(f"oracle-{label.split()[0]}", argv)
