@@ -55,5 +55,9 @@ step "registering the solcjs wrapper with py-solc-x"
 
 step "compiling contracts"
 "$VENV/bin/ape" compile
+# Ape lists at most 500 files under contracts/ before applying exclusions, and the copy of the
+# OpenZeppelin sources it leaves in contracts/.cache is larger than that: our own test contracts
+# would silently vanish from `project`. The build manifest already holds everything compiled.
+rm -rf contracts/.cache
 
 step "done: activate with 'source $VENV/bin/activate'"
