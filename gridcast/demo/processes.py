@@ -53,16 +53,20 @@ class ProcessGroup:
             if code is not None and c.name not in allow_exited and code != 0:
                 raise ChildFailedError(f"{c.name} exited with code {code}:\n{c.tail()}")
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """SIGTERM every child (its whole process group), then SIGKILL what is left."""
-        for c in reversed(self.children):
+    def stop(self, timeout: float = 10.0, names: tuple[str, ...] | None = None) -> None:
+        """SIGTERM every child (or those whose name starts with one of `names`), each as a whole
+        process group, then SIGKILL what is left."""
+        chosen = [
+            c for c in self.children if names is None or any(c.name.startswith(n) for n in names)
+        ]
+        for c in reversed(chosen):
             if c.proc.poll() is None:
                 try:
                     os.killpg(c.proc.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
         deadline = time.monotonic() + timeout
-        for c in self.children:
+        for c in chosen:
             remaining = max(0.1, deadline - time.monotonic())
             try:
                 c.proc.wait(timeout=remaining)
@@ -72,4 +76,4 @@ class ProcessGroup:
                 except ProcessLookupError:
                     pass
                 c.proc.wait()
-        self.children.clear()
+        self.children = [c for c in self.children if c not in chosen]

@@ -375,6 +375,11 @@ class Demo:
             lm = self.deploy_market()
             self.start_services(lm, models)
             settled = self.drive(lm)
+            # The market closes here: later activity would make the summary stale against the chain
+            # and the API, which stay up (with --hold) for exploring what happened.
+            assert self.group is not None
+            self.group.stop(names=("oracle-", "truth", "replay", "stream", "gateway"))
+            self.say("market closed: operators and the telemetry pipeline stopped")
             self.wait_indexed(lm)
             pairs = zip(lm.operators, OPERATORS, strict=True)
             labels: dict[str, str] = {str(op.address): label for op, (_, label, _) in pairs}
