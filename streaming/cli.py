@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,6 +69,7 @@ def replay(
         total = len(plan.all_messages())
         with Progress(console=console) as progress, Publisher() as pub:
             task = progress.add_task("publishing", total=total)
+            started = time.time()
             sent = publish_plan(
                 plan,
                 pub,
@@ -82,6 +84,7 @@ def replay(
         f"published {total} messages carrying {sent} readings "
         f"({len(plan.late)} held back as late, {len(plan.gaps)} dropped as gaps)"
     )
+    console.print(f"publishing started at {started:.3f} (unix), took {time.time() - started:.2f} s")
 
 
 @telemetry_app.command("gateway")
@@ -130,12 +133,6 @@ def gateway(
 def run(
     landing_dir: Path = typer.Option(None, help="Landed telemetry (default: state dir)."),
     checkpoint_dir: Path = typer.Option(None, help="Spark checkpoint (default: state dir)."),
-    staging_dir: Path = typer.Option(
-        None, help="Batch CSV staging, visible to driver and executors (default: state dir)."
-    ),
-    stage_via_executors: bool = typer.Option(
-        False, help="Executors COPY into Postgres themselves (no shared staging storage)."
-    ),
     master: str = typer.Option(None, help="Spark master URL (default: settings spark_master)."),
     job: str = typer.Option("gridcast-stream", help="Job name (keys its batch log)."),
     watermark: float = typer.Option(600.0, min=0.0, help="Watermark delay, data seconds."),
@@ -162,9 +159,6 @@ def run(
     cfg = JobConfig(
         landing_dir=landing_dir or base / "landing",
         checkpoint_dir=checkpoint_dir or settings.state_dir / "checkpoints" / job,
-        staging_dir=None
-        if stage_via_executors
-        else (staging_dir or settings.state_dir / "staging" / job),
         database_url=url,
         redis_url=redis_url(settings),
         mongo_url=settings.mongo_url,

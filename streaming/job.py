@@ -1,16 +1,22 @@
 """The Spark Structured Streaming job: landed telemetry files -> windows -> quality -> sinks.
 
 Spark's file source and checkpoint decide which files make up each micro-batch (and replay the
-same files for the same batch id after a crash). Per-reading work happens in Spark on the batch
-DataFrame: lateness against the per-feed watermark, de-duplication (within the batch and against
-each meter's accepted timestamps still inside the watermark), stuck runs continued from per-meter
-state, negative generation, and per-(feed, window, meter) sums and counts. Postgres receives only
-those partials, per-meter state and alert rows; one transaction adds the partials, records the
-batch id (a batch already recorded is skipped, so a replay never counts twice) and recomputes the
-windows the batch touched (``streaming.sql``). The window state lives in Postgres rather than in
-Spark's state store because Spark's stateful operators drop rows behind the watermark silently,
-while every late reading here must become an alert. Redis and MongoDB get idempotent writes after
-the commit. ``JobConfig.store_readings`` also keeps every accepted reading (audit, slower).
+same files for the same batch id after a crash). Each micro-batch is ONE Spark job: the batch is
+grouped by (feed, meter) and every meter's readings are reduced in numpy on the executors
+(``applyInArrow``): lateness against the per-feed watermark in force, de-duplication (within the
+batch and against the meter's accepted timestamps still inside the watermark), stuck runs
+continued from per-meter state, negative generation, per-(window, meter) sums and counts for both
+window kinds, the meter's new rule state and a few sent_at samples for latency. The watermarks
+and per-meter state travel to the executors with the function (they are per feed and per meter,
+never per reading); the reduced rows come back to the driver as one Arrow table.
+
+Postgres receives only those partials (COPY), per-meter state and alert rows; one transaction
+adds the partials, records the batch id (a batch already recorded is skipped, so a replay never
+counts twice) and recomputes the windows the batch touched (``streaming.sql``). The window state
+lives in Postgres rather than in Spark's state store because Spark's stateful operators drop rows
+behind the watermark silently, while every late reading here must become an alert. Redis and
+MongoDB get idempotent writes after the commit. ``JobConfig.store_readings`` also keeps every
+accepted reading (audit, slower: every reading then travels through the driver).
 
 Hook for truth submission: closed per-epoch windows land in ``epoch_actuals`` (value, meter
 count, coverage, quality flags, evidence JSON and hash) with ``submitted_at`` NULL; a truth
@@ -33,7 +39,7 @@ from psycopg.types.json import Jsonb
 from streaming import sql
 from streaming.errors import NonRetryableError
 from streaming.nowcast import holt_winters
-from streaming.staging import libpq_url, stage
+from streaming.staging import libpq_url
 
 log = logging.getLogger(__name__)
 
@@ -66,55 +72,171 @@ class JobConfig:
     stuck_run: int = 6
     season: int = 24  # epochs per day, for the nowcast's seasonal term
     master: str | None = None
-    # Where Spark writes each batch as CSV for the driver to COPY (JVM speed, no Python per row).
-    # Must be visible to executors and the driver (local disk on one host, shared storage on a
-    # multi-host cluster); None stages through the executors' own Postgres connections instead.
-    staging_dir: Path | None = None
     # Also keep every accepted reading in stream_readings (audit; costs a row per reading).
     store_readings: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
-QUANTILES = [
-    0.05,
-    0.1,
-    0.15,
-    0.2,
-    0.25,
-    0.3,
-    0.35,
-    0.4,
-    0.45,
-    0.5,
-    0.55,
-    0.6,
-    0.65,
-    0.7,
-    0.75,
-    0.8,
-    0.85,
-    0.9,
-    0.95,
-    0.99,
+QUANTILES = [q / 100 for q in (5, 10, 15, 20, 25, 30, 35, 40, 45, 50)] + [
+    q / 100 for q in (55, 60, 65, 70, 75, 80, 85, 90, 95, 99)
 ]
-PARTIAL_COLUMNS = (
-    "job",
-    "batch_id",
-    "feed",
-    "window_kind",
-    "ws",
-    "meter",
-    "total",
-    "n",
-    "max_value",
-    "max_ts",
+SENT_SAMPLES = 32  # sent_at points per meter and batch, at most (latency quantiles)
+# One schema for everything the per-meter reduction emits; `kind` says what a row is:
+#   partial  tag=window kind, t=window start, v=sum, x=max value, y=ts of max, n=count
+#   alert    tag=rule, t=event ts, v=value, detail=JSON
+#   meter    t=first / v=last accepted ts (NaN if none), x=newest ts seen, n=rows, m=accepted,
+#            y/z/r = last ts / value / run of the meter's stuck state after the batch
+#   keep     t=accepted ts that may still be inside the watermark (de-dup set)
+#   sent     t=sent_at sample, x=weight (readings it stands for)
+#   reading  t=ts, v=value (only with store_readings)
+OUT_SCHEMA = (
+    "kind STRING, feed STRING, meter STRING, tag STRING, t DOUBLE, v DOUBLE, x DOUBLE,"
+    " y DOUBLE, z DOUBLE, n LONG, m LONG, r LONG, detail STRING"
 )
-READING_COLUMNS = ("job", "batch_id", "seq", "feed", "meter", "ts", "value", "sent_at")
+OUT_COLUMNS = ("kind", "feed", "meter", "tag", "t", "v", "x", "y", "z", "n", "m", "r", "detail")
+MeterState = tuple[float | None, float | None, int, list[float]]  # last ts, value, run, recent
+
+
+def meter_reducer(
+    cfg: JobConfig, before: dict[str, float], state: dict[tuple[str, str], MeterState]
+) -> Any:
+    """The per-(feed, meter) function Spark runs on each group of the batch (Arrow in, Arrow
+    out). `before` (watermarks in force) and `state` (per-meter rule state) travel in its
+    closure: both are per feed or per meter, never per reading."""
+    windows = (("5m", float(cfg.window_s)), ("epoch", float(cfg.epoch_s)))
+    origin = ORIGIN.timestamp()
+    stuck_run, watermark_s, keep_readings = cfg.stuck_run, cfg.watermark_s, cfg.store_readings
+
+    def reduce_meter(key: tuple[Any, ...], table: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        feed, meter = str(key[0].as_py()), str(key[1].as_py())
+        ts = table.column("ts").to_numpy()
+        value = table.column("value").to_numpy()
+        sent = table.column("sent_at").to_numpy()
+        blocks: list[dict[str, Any]] = []
+
+        def add(kind: str, size: int, **cols: Any) -> None:
+            blocks.append({"kind": [kind] * size, "_n": size, **cols})
+
+        wm = before.get(feed, -1e18)
+        late = ts < wm
+        if late.any():
+            lt, first = np.unique(ts[late], return_index=True)
+            details = [json.dumps({"watermark": wm, "behind_s": wm - t}) for t in lt.tolist()]
+            add(
+                "alert", len(lt), tag=["late"] * len(lt), t=lt, v=value[late][first], detail=details
+            )
+        # Accepted: inside the watermark, once per timestamp, not one the meter already had.
+        acc_ts, first = np.unique(ts[~late], return_index=True)
+        acc_val = value[~late][first]
+        last_ts, last_value, run0, recent = state.get((feed, meter), (None, None, 0, []))
+        if recent and len(acc_ts):
+            new = ~np.isin(acc_ts, np.asarray(recent, dtype=float))
+            acc_ts, acc_val = acc_ts[new], acc_val[new]
+        k = len(acc_ts)
+        if k:
+            # Stuck runs continue from the meter's state over readings newer than its last one;
+            # an out-of-order reading cannot extend or break a run that already moved past it.
+            fresh = acc_ts > last_ts if last_ts is not None else np.ones(k, dtype=bool)
+            f_ts, f_val = acc_ts[fresh], acc_val[fresh]
+            if len(f_ts):
+                prev = np.empty(len(f_val))
+                prev[0] = np.nan if last_value is None else last_value
+                prev[1:] = f_val[:-1]
+                brk = np.isnan(prev) | (f_val != prev)
+                idx = np.arange(len(f_val))
+                start = np.maximum.accumulate(np.where(brk, idx, 0))
+                runs = idx - start + 1 + np.where(np.cumsum(brk) == 0, run0, 0)
+                hit = (runs >= stuck_run) & (f_val != 0)
+                if hit.any():
+                    add(
+                        "alert",
+                        int(hit.sum()),
+                        tag=["stuck"] * int(hit.sum()),
+                        t=f_ts[hit],
+                        v=f_val[hit],
+                        detail=[json.dumps({"run": int(x)}) for x in runs[hit]],
+                    )
+                last_ts, last_value, run0 = float(f_ts[-1]), float(f_val[-1]), int(runs[-1])
+            if feed == "solar":
+                neg = acc_val < 0
+                if neg.any():
+                    c = int(neg.sum())
+                    add(
+                        "alert",
+                        c,
+                        tag=["negative_generation"] * c,
+                        t=acc_ts[neg],
+                        v=acc_val[neg],
+                        detail=["{}"] * c,
+                    )
+            for kind, width in windows:
+                ws = origin + np.floor((acc_ts - origin) / width) * width  # sorted with acc_ts
+                order = np.lexsort((-acc_val, ws))  # per window: largest value first
+                starts, counts = np.unique(ws, return_index=True, return_counts=True)[1:]
+                top = order[starts]
+                add(
+                    "partial",
+                    len(starts),
+                    tag=[kind] * len(starts),
+                    t=ws[starts],
+                    v=np.add.reduceat(acc_val, starts),
+                    x=acc_val[top],
+                    y=acc_ts[top],
+                    n=counts,
+                )
+            keep = acc_ts >= ts.max() - watermark_s  # the driver cuts at the feed's watermark
+            add("keep", int(keep.sum()), t=acc_ts[keep])
+            if keep_readings:
+                add("reading", k, t=acc_ts, v=acc_val)
+        add(
+            "meter",
+            1,
+            t=[acc_ts[0] if k else np.nan],
+            v=[acc_ts[-1] if k else np.nan],
+            x=[ts.max()],
+            n=[len(ts)],
+            m=[k],
+            y=[last_ts],
+            z=[last_value],
+            r=[run0],
+        )
+        points, weights = np.unique(sent, return_counts=True)
+        if len(points) > SENT_SAMPLES:
+            points = np.quantile(sent, np.linspace(0, 1, SENT_SAMPLES))
+            weights = np.full(SENT_SAMPLES, len(sent) / SENT_SAMPLES)
+        add("sent", len(points), t=points, x=weights.astype(float))
+        columns: dict[str, list[Any]] = {c: [] for c in OUT_COLUMNS}
+        for b in blocks:
+            size = b.pop("_n")
+            for name in OUT_COLUMNS:
+                col = b.get(name)
+                if name in ("feed", "meter"):
+                    columns[name].extend([feed if name == "feed" else meter] * size)
+                elif col is None:
+                    columns[name].extend([None] * size)
+                else:
+                    columns[name].extend(col.tolist() if hasattr(col, "tolist") else col)
+        return pa.Table.from_pydict(columns, schema=_out_arrow_schema())
+
+    return reduce_meter
+
+
+def _out_arrow_schema() -> Any:
+    import pyarrow as pa
+
+    types = {"n": pa.int64(), "m": pa.int64(), "r": pa.int64()}
+    strings = ("kind", "feed", "meter", "tag", "detail")
+    return pa.schema(
+        [(c, pa.string() if c in strings else types.get(c, pa.float64())) for c in OUT_COLUMNS]
+    )
 
 
 @dataclass
 class BatchResult:
-    """What one micro-batch reduced to on the driver: all of it is small (per feed or meter)."""
+    """What one micro-batch reduced to on the driver: per feed, per meter and per window."""
 
     rows: int
     quantiles: list[float]
@@ -122,29 +244,37 @@ class BatchResult:
     meters: list[tuple[str, str, float, float]]  # feed, meter, first ts, last ts
     state: list[tuple[str, str, float | None, float | None, int, list[float]]]
     alerts: list[tuple[str, str, str, float, float, str]]  # feed, rule, meter, ts, value, detail
+    partials: Any  # pyarrow.Table: feed, window_kind, window_start, meter, total, n, max_*
+    readings: Any = None  # pyarrow.Table of accepted readings (store_readings only)
 
 
 class BatchWriter:
-    """The foreachBatch callback; holds only configuration so it is cheap to rebuild.
+    """The foreachBatch callback: one Spark job reduces the batch per meter, one Postgres
+    transaction applies it, then Redis (and MongoDB) get the touched features.
 
-    Per-reading work (lateness, de-duplication, window partials, stuck runs, negative values)
-    runs in Spark; Postgres gets per-(feed, window, meter) partials, per-meter state and alert
-    rows, and recomputes only the windows the batch touched."""
+    It keeps one Postgres connection across batches (reopened after an error)."""
 
     def __init__(self, cfg: JobConfig) -> None:
         self.cfg = cfg
         self.url = libpq_url(cfg.database_url)
+        self._conn: psycopg.Connection[Any] | None = None
+        self._redis: Any = None
+
+    def connection(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.url, autocommit=True)
+        return self._conn
 
     def _load_state(
         self, cur: psycopg.Cursor[Any], batch_id: int
-    ) -> tuple[bool, dict[str, float], list[tuple[Any, ...]]]:
-        """(already committed, per-feed watermarks in force, per-meter state rows)."""
+    ) -> tuple[bool, dict[str, float], dict[tuple[str, str], MeterState]]:
+        """(already committed, per-feed watermarks in force, per-meter state)."""
         cur.execute(
             "SELECT 1 FROM stream_batches WHERE job = %s AND batch_id = %s",
             (self.cfg.job, batch_id),
         )
         if cur.fetchone() is not None:
-            return True, {}, []
+            return True, {}, {}
         cur.execute(
             "SELECT watermarks FROM stream_batches WHERE job = %s AND batch_id < %s"
             " ORDER BY batch_id DESC LIMIT 1",
@@ -155,225 +285,138 @@ class BatchWriter:
         cur.execute(
             "SELECT feed, meter, last_ts, last_value, run, recent_ts FROM stream_meter_state"
         )
-        return False, before, cur.fetchall()
+        state = {(f, m): (lt, lv, int(run), list(ts or [])) for f, m, lt, lv, run, ts in cur}
+        return False, before, state
 
     def __call__(self, df: Any, batch_id: int) -> None:
-        t0 = time.perf_counter()
-        with psycopg.connect(self.url, autocommit=True) as conn, conn.cursor() as cur:
-            done, before, state = self._load_state(cur, batch_id)
-            if done:
-                return  # replayed after a crash that followed the commit
-            for table in ("stream_partial_staging", "stream_staging"):
-                cur.execute(
-                    f"DELETE FROM {table} WHERE job = %s AND batch_id = %s",
-                    (self.cfg.job, batch_id),
-                )
-        df = df.persist()
         try:
-            result = self.reduce(df, batch_id, before, state)
-        finally:
-            df.unpersist()
+            self._run(df, batch_id)
+        except psycopg.Error:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = None
+            raise
+
+    def _run(self, df: Any, batch_id: int) -> None:
+        t0 = time.perf_counter()
+        with self.connection().cursor() as cur:
+            done, before, state = self._load_state(cur, batch_id)
+        if done:
+            return  # replayed after a crash that followed the commit
+        t1 = time.perf_counter()
+        result = self.reduce(df, before, state)
         if result is None:
             return
-        t1 = time.perf_counter()
+        t2 = time.perf_counter()
         out = self.commit(batch_id, result)
-        log.debug(
-            "batch %s reduced in %.3f s, committed in %.3f s",
-            batch_id,
-            t1 - t0,
-            time.perf_counter() - t1,
-        )
+        t3 = time.perf_counter()
         if out is not None:
             self.publish(batch_id, out[0], out[1], result.quantiles, result.rows)
+        log.debug(
+            "batch %s: %d rows, state %.3f s, spark %.3f s, commit %.3f s, sinks %.3f s",
+            batch_id,
+            result.rows,
+            t1 - t0,
+            t2 - t1,
+            t3 - t2,
+            time.perf_counter() - t3,
+        )
 
     def reduce(
-        self, df: Any, batch_id: int, before: dict[str, float], state: list[tuple[Any, ...]]
+        self, df: Any, before: dict[str, float], state: dict[tuple[str, str], MeterState]
     ) -> BatchResult | None:
-        """Spark side: classify, de-duplicate and reduce the batch; stage its partials."""
-        from pyspark.sql import Window
-        from pyspark.sql import functions as F
+        """One Spark job: group the batch by (feed, meter), reduce each group in numpy, collect
+        the small result (per window, meter and alert) to the driver as Arrow."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
         cfg = self.cfg
-        spark = df.sparkSession
-        stats = (
-            df.groupBy("feed")
-            .agg(
-                F.count(F.lit(1)).alias("n"),
-                F.max("ts").alias("max_ts"),
-                F.percentile_approx("sent_at", F.array(*[F.lit(q) for q in QUANTILES])).alias("q"),
-            )
-            .collect()
+        out = (
+            df.groupBy("feed", "meter")
+            .applyInArrow(meter_reducer(cfg, before, state), OUT_SCHEMA)
+            .toArrow()
         )
-        rows = sum(int(r["n"]) for r in stats)
+        if out.num_rows == 0:
+            return None
+        kind = out.column("kind")
+
+        def rows_of(name: str) -> Any:
+            return out.filter(pc.equal(kind, name))
+
+        meters_t = rows_of("meter")
+        rows = int(pc.sum(meters_t.column("n")).as_py() or 0)
         if not rows:
             return None
+        newest: dict[str, float] = {}
+        for f, x in zip(
+            meters_t.column("feed").to_pylist(), meters_t.column("x").to_pylist(), strict=True
+        ):
+            newest[f] = max(newest.get(f, -1e18), x)
         watermarks: dict[str, list[float]] = {f: [w, w] for f, w in before.items()}
-        for r in stats:
-            b = before.get(r["feed"], -1e18)
-            watermarks[r["feed"]] = [b, max(b, float(r["max_ts"]) - cfg.watermark_s)]
-        quantiles = _merge_quantiles([(int(r["n"]), list(r["q"])) for r in stats])
-
-        def per_feed(idx: int, default: float) -> Any:
-            pairs = [x for f, w in watermarks.items() for x in (F.lit(f), F.lit(w[idx]))]
-            mapped = F.create_map(*pairs)[F.col("feed")] if pairs else F.lit(None)
-            return F.coalesce(mapped.cast("double"), F.lit(default))
-
-        wm_before, wm_after = per_feed(0, -1e18), per_feed(1, -1e18)
-        late = (
-            df.where(F.col("ts") < wm_before)
-            .dropDuplicates(["feed", "meter", "ts"])
-            .select(
-                "feed",
-                F.lit("late").alias("rule"),
-                "meter",
-                "ts",
-                "value",
-                F.to_json(
-                    F.struct(
-                        wm_before.alias("watermark"), (wm_before - F.col("ts")).alias("behind_s")
-                    )
-                ).alias("detail"),
-            )
-        )
-        accepted = df.where(F.col("ts") >= wm_before).dropDuplicates(["feed", "meter", "ts"])
-        recent = [(f, m, float(t)) for f, m, _, _, _, ts in state for t in ts or []]
-        if recent:
-            seen = spark.createDataFrame(recent, "feed STRING, meter STRING, ts DOUBLE")
-            accepted = accepted.join(F.broadcast(seen), ["feed", "meter", "ts"], "left_anti")
-        accepted = accepted.select("feed", "meter", "ts", "value", "sent_at").persist()
-        try:
-            self._stage_partials(accepted, batch_id)
-            if cfg.store_readings:
-                stage(
-                    accepted.select(
-                        F.lit(cfg.job),
-                        F.lit(batch_id),
-                        F.monotonically_increasing_id(),
-                        "feed",
-                        "meter",
-                        "ts",
-                        "value",
-                        "sent_at",
-                    ),
-                    cfg.database_url,
-                    "stream_staging",
-                    READING_COLUMNS,
-                    cfg.staging_dir,
-                )
-            state_schema = "feed STRING, meter STRING, last_ts DOUBLE, last_value DOUBLE, run INT"
-            prior = spark.createDataFrame(
-                [(f, m, lt, lv, int(run)) for f, m, lt, lv, run, _ in state] or [], state_schema
-            )
-            # Stuck runs continue from each meter's state over readings newer than its last one;
-            # an out-of-order reading cannot extend or break a run that already moved past it.
-            w = Window.partitionBy("feed", "meter").orderBy("ts")
-            fresh = (
-                accepted.join(F.broadcast(prior), ["feed", "meter"], "left")
-                .where(F.col("last_ts").isNull() | (F.col("ts") > F.col("last_ts")))
-                .withColumn("prev", F.coalesce(F.lag("value").over(w), F.col("last_value")))
-                .withColumn(
-                    "brk",
-                    F.when(F.col("prev").isNull() | (F.col("value") != F.col("prev")), 1).otherwise(
-                        0
-                    ),
-                )
-                .withColumn("grp", F.sum("brk").over(w.rowsBetween(Window.unboundedPreceding, 0)))
-            )
-            runs = fresh.withColumnRenamed("run", "run0").withColumn(
-                "run",
-                F.row_number().over(Window.partitionBy("feed", "meter", "grp").orderBy("ts"))
-                + F.when(F.col("grp") == 0, F.coalesce(F.col("run0"), F.lit(0))).otherwise(0),
-            )
-            runs = runs.persist()
-            stuck = runs.where((F.col("run") >= cfg.stuck_run) & (F.col("value") != 0)).select(
-                "feed",
-                F.lit("stuck").alias("rule"),
-                "meter",
-                "ts",
-                "value",
-                F.to_json(F.struct(F.col("run"))).alias("detail"),
-            )
-            negative = accepted.where((F.col("feed") == "solar") & (F.col("value") < 0)).select(
-                "feed",
-                F.lit("negative_generation").alias("rule"),
-                "meter",
-                "ts",
-                "value",
-                F.lit("{}").alias("detail"),
-            )
-            alerts = [tuple(r) for r in late.unionByName(stuck).unionByName(negative).collect()]
-            last = {
-                (r["feed"], r["meter"]): (
-                    float(r["l"]["ts"]),
-                    float(r["l"]["value"]),
-                    int(r["l"]["run"]),
-                )
-                for r in runs.groupBy("feed", "meter")
-                .agg(F.max_by(F.struct("ts", "value", "run"), "ts").alias("l"))
-                .collect()
-            }
-            per_meter = (
-                accepted.groupBy("feed", "meter")
-                .agg(
-                    F.min("ts").alias("lo"),
-                    F.max("ts").alias("hi"),
-                    F.collect_list(F.when(F.col("ts") >= wm_after, F.col("ts"))).alias("keep"),
-                )
-                .collect()
-            )
-            runs.unpersist()
-        finally:
-            accepted.unpersist()
-        old = {(f, m): (lt, lv, run, ts) for f, m, lt, lv, run, ts in state}
+        for f, x in newest.items():
+            b = before.get(f, -1e18)
+            watermarks[f] = [b, max(b, x - cfg.watermark_s)]
+        keep: dict[tuple[str, str], list[float]] = {}
+        keep_t = rows_of("keep")
+        for f, m, t in zip(
+            *(keep_t.column(c).to_pylist() for c in ("feed", "meter", "t")), strict=True
+        ):
+            if t >= watermarks[f][1]:
+                keep.setdefault((f, m), []).append(t)
         meters: list[tuple[str, str, float, float]] = []
         new_state: list[tuple[str, str, float | None, float | None, int, list[float]]] = []
-        for r in per_meter:
-            key = (r["feed"], r["meter"])
-            meters.append((key[0], key[1], float(r["lo"]), float(r["hi"])))
-            lt, lv, run, kept = old.get(key, (None, None, 0, []))
-            after = watermarks[key[0]][1]
-            recent_ts = sorted({t for t in kept or [] if t >= after} | set(r["keep"]))
-            if key in last:
-                lt, lv, run = last[key]
-            new_state.append((key[0], key[1], lt, lv, int(run), recent_ts))
-        return BatchResult(rows, quantiles, watermarks, meters, new_state, alerts)
-
-    def _stage_partials(self, accepted: Any, batch_id: int) -> None:
-        from pyspark.sql import functions as F
-
-        cfg = self.cfg
-        origin = ORIGIN.timestamp()
-        frames = []
-        for kind, width in (("5m", cfg.window_s), ("epoch", cfg.epoch_s)):
-            ws = F.lit(origin) + F.floor((F.col("ts") - F.lit(origin)) / width) * width
-            frames.append(
-                accepted.withColumn("ws", ws.cast("double"))
-                .groupBy("feed", "ws", "meter")
-                .agg(
-                    F.sum("value").alias("total"),
-                    F.count(F.lit(1)).alias("n"),
-                    F.max("value").alias("max_value"),
-                    F.max_by("ts", "value").alias("max_ts"),
-                )
-                .select(
-                    F.lit(cfg.job),
-                    F.lit(batch_id),
-                    "feed",
-                    F.lit(kind),
-                    "ws",
-                    "meter",
-                    "total",
-                    "n",
-                    "max_value",
-                    "max_ts",
-                )
+        cols = ("feed", "meter", "t", "v", "m", "y", "z", "r")
+        for f, m, lo, hi, k, lt, lv, run in zip(
+            *(meters_t.column(c).to_pylist() for c in cols), strict=True
+        ):
+            if not k:
+                continue  # only late or repeated readings: nothing about the meter changed
+            meters.append((f, m, lo, hi))
+            after = watermarks[f][1]
+            old = [t for t in state.get((f, m), (None, None, 0, []))[3] if t >= after]
+            new_state.append((f, m, lt, lv, int(run), sorted(set(old) | set(keep.get((f, m), [])))))
+        alerts_t = rows_of("alert")
+        alerts = list(
+            zip(
+                *(
+                    alerts_t.column(c).to_pylist()
+                    for c in ("feed", "tag", "meter", "t", "v", "detail")
+                ),
+                strict=True,
             )
-        stage(
-            frames[0].unionAll(frames[1]),
-            cfg.database_url,
-            "stream_partial_staging",
-            PARTIAL_COLUMNS,
-            cfg.staging_dir,
+        )
+        sent_t = rows_of("sent")
+        quantiles = _weighted_quantiles(
+            sent_t.column("t").to_numpy(), sent_t.column("x").to_numpy(), QUANTILES
+        )
+        part = rows_of("partial")
+        partials = pa.table(
+            {
+                "feed": part.column("feed"),
+                "window_kind": part.column("tag"),
+                "window_start": pc.cast(pc.multiply(part.column("t"), 1_000_000), pa.int64()).cast(
+                    pa.timestamp("us", tz="UTC")
+                ),
+                "meter": part.column("meter"),
+                "total": part.column("v"),
+                "n": part.column("n"),
+                "max_value": part.column("x"),
+                "max_ts": part.column("y"),
+            }
+        )
+        readings = None
+        if cfg.store_readings:
+            rd = rows_of("reading")
+            readings = pa.table(
+                {
+                    "feed": rd.column("feed"),
+                    "meter": rd.column("meter"),
+                    "ts": _timestamps(rd.column("t")),
+                    "value": rd.column("v"),
+                }
+            )
+        return BatchResult(
+            rows, quantiles, watermarks, meters, new_state, alerts, partials, readings
         )
 
     def commit(self, batch_id: int, res: BatchResult) -> tuple[list[str], list[str]] | None:
@@ -386,50 +429,58 @@ class BatchWriter:
             "origin": ORIGIN,
             "spike_ratio": cfg.spike_ratio,
             "spike_floor": cfg.spike_floor,
+            "epoch_width": timedelta(seconds=cfg.epoch_s),
         }
-        with psycopg.connect(self.url) as conn, conn.cursor() as cur:
+        conn = self.connection()
+        timings: list[str] = []
+
+        def timed(name: str, statement: str, p: Any = None) -> psycopg.Cursor[Any]:
+            t = time.perf_counter()
+            cur.execute(statement, p)
+            timings.append(f"{name} {1000 * (time.perf_counter() - t):.0f}")
+            return cur
+
+        with conn.transaction(), conn.cursor() as cur:
             cur.execute(
                 "INSERT INTO stream_batches (job, batch_id, watermarks, rows, processed_at)"
                 " VALUES (%s, %s, %s, %s, now()) ON CONFLICT DO NOTHING",
                 (cfg.job, batch_id, Jsonb(res.watermarks), res.rows),
             )
             if cur.rowcount == 0:
-                conn.rollback()
-                return None
-            cur.execute(sql.WATERMARKS)
-            cur.executemany(sql.WATERMARK_ROW, [(f, w[0], w[1]) for f, w in res.watermarks.items()])
-            cur.executemany(sql.METERS, res.meters)
-            cur.executemany(sql.METER_STATE, res.state)
-            cur.executemany(sql.ALERT, [(*a, batch_id) for a in res.alerts])
-            cur.execute(sql.BATCH_PARTIALS, params)
-            cur.execute("ANALYZE batch_partials")
-            for name in ("UPSERT_PARTIALS", "SPIKES"):
-                t = time.perf_counter()
-                cur.execute(getattr(sql, name), params)
-                log.debug("batch %s %s %.3f s", batch_id, name, time.perf_counter() - t)
-            if cfg.store_readings:
-                cur.execute(sql.AUDIT_READINGS, params)
-            cur.execute(sql.TOUCHED_TABLE)
+                return None  # already applied: the (empty) transaction just ends
+            cur.execute(sql.TEMP_TABLES)
+            feeds = list(res.watermarks)
+            cur.execute(
+                sql.WATERMARKS,
+                (
+                    feeds,
+                    [w[0] for w in res.watermarks.values()],
+                    [w[1] for w in res.watermarks.values()],
+                ),
+            )
+            timed("meters", sql.METERS, _columns(res.meters, 4))
+            timed("state", sql.METER_STATE, _columns(res.state, 6, array_at=5))
+            if res.alerts:
+                timed("alerts", sql.ALERTS, (batch_id, *_columns(res.alerts, 6)))
+            t = time.perf_counter()
+            _copy_arrow(cur, "batch_partials", res.partials)
+            timings.append(f"copy {1000 * (time.perf_counter() - t):.0f}")
+            timed("analyze", "ANALYZE batch_partials")
+            timed("upsert", sql.UPSERT_PARTIALS, params)
+            timed("spikes", sql.SPIKES, params)
+            if res.readings is not None:
+                _copy_arrow(cur, "batch_readings", res.readings)
+                timed("audit", sql.AUDIT_READINGS, params)
             for kind, width_s in (("5m", cfg.window_s), ("epoch", cfg.epoch_s)):
                 p = {**params, "kind": kind, "width": timedelta(seconds=width_s)}
-                for name in ("TOUCHED_WINDOWS", "AGGREGATE", "RAMP", "CLOSE"):
-                    t = time.perf_counter()
-                    cur.execute(getattr(sql, name), p)
-                    if name == "TOUCHED_WINDOWS":
-                        cur.execute("ANALYZE touched_windows")
-                    log.debug(
-                        "batch %s %s/%s %.3f s", batch_id, kind, name, time.perf_counter() - t
-                    )
-            cur.execute(sql.EPOCH_ACTUALS, params)
-            new_epoch_feeds = sorted({r[0] for r in cur.fetchall()})
+                for name in ("AGGREGATE", "RAMP", "CLOSE"):
+                    timed(f"{kind}/{name.lower()}", getattr(sql, name), p)
+            new_epoch_feeds = sorted({r[0] for r in timed("actuals", sql.EPOCH_ACTUALS, params)})
             for feed in new_epoch_feeds:
                 self._nowcast(cur, feed)
-            for table in ("stream_partial_staging", "stream_staging"):
-                cur.execute(
-                    f"DELETE FROM {table} WHERE job = %s AND batch_id = %s", (cfg.job, batch_id)
-                )
-        feeds = sorted({m[0] for m in res.meters} | set(new_epoch_feeds))
-        return feeds, new_epoch_feeds
+        log.debug("batch %s commit ms: %s", batch_id, ", ".join(timings))
+        touched = sorted({m[0] for m in res.meters} | set(new_epoch_feeds))
+        return touched, new_epoch_feeds
 
     def _nowcast(self, cur: psycopg.Cursor[Any], feed: str) -> None:
         cur.execute(
@@ -456,19 +507,22 @@ class BatchWriter:
         quantiles: list[float],
         rows: int,
     ) -> None:
-        features = latest_features(self.url, feeds)
+        conn = self.connection()
+        features = latest_features(conn, feeds)
+        nowcasts = latest_nowcasts(conn, epoch_feeds)
         now = time.time()
         if self.cfg.redis_url:
             import redis
 
-            r = redis.Redis.from_url(self.cfg.redis_url)
-            pipe = r.pipeline(transaction=False)
+            if self._redis is None:
+                self._redis = redis.Redis.from_url(self.cfg.redis_url)
+            pipe = self._redis.pipeline(transaction=False)
             for feed, feat in features.items():
                 mapping: dict[str, str | float] = {k: json.dumps(v) for k, v in feat.items()}
                 mapping["updated_at"] = now
                 pipe.hset(FEATURE_KEY.format(feed=feed), mapping=mapping)  # type: ignore[arg-type]
                 pipe.publish(FEATURE_CHANNEL, json.dumps({"feed": feed, **feat}))
-            for feed, nc in latest_nowcasts(self.url, epoch_feeds).items():
+            for feed, nc in nowcasts.items():
                 pipe.hset(
                     NOWCAST_KEY.format(feed=feed), mapping={k: json.dumps(v) for k, v in nc.items()}
                 )
@@ -480,65 +534,96 @@ class BatchWriter:
             )
             pipe.ltrim(LATENCY_KEY, -100_000, -1)
             pipe.execute()
-            r.close()
         if self.cfg.mongo_url:
             write_alerts_to_mongo(self.url, self.cfg.mongo_url, batch_id)
 
 
-def _merge_quantiles(parts: list[tuple[int, list[float]]]) -> list[float]:
-    """Per-feed sent_at quantiles -> batch quantiles, weighting each feed by its row count."""
+def _weighted_quantiles(points: Any, weights: Any, qs: list[float]) -> list[float]:
+    """Quantiles of `points` where each stands for `weights` readings (the batch's sent_at)."""
     import numpy as np
 
-    total = sum(n for n, _ in parts)
-    if not total:
+    if not len(points):
         return []
-    points = np.concatenate(
-        [np.repeat(np.asarray(q, dtype=float), max(1, round(40 * n / total))) for n, q in parts]
-    )
-    return [float(x) for x in np.quantile(points, QUANTILES)]
+    order = np.argsort(points)
+    cum = np.cumsum(np.asarray(weights, dtype=float)[order])
+    at = np.searchsorted(cum, np.asarray(qs) * cum[-1], side="left")
+    return [float(x) for x in np.asarray(points, dtype=float)[order][np.minimum(at, len(cum) - 1)]]
 
 
-def latest_features(url: str, feeds: list[str]) -> dict[str, dict[str, Any]]:
-    """The newest 5-minute window per feed, plus the newest closed epoch window."""
+def _timestamps(seconds: Any) -> Any:
+    """Unix seconds (double) -> Arrow timestamps in microseconds, as Postgres rounds them."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    micros = pc.round(pc.multiply(seconds, 1_000_000.0))
+    return pc.cast(micros, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int, array_at: int = -1) -> list[list[Any]]:
+    """Rows -> one list per column (for `unnest`); column `array_at` as array literals."""
+    cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] or [[] for _ in range(width)]
+    if array_at >= 0:
+        cols[array_at] = ["{" + ",".join(repr(float(x)) for x in v) + "}" for v in cols[array_at]]
+    return cols
+
+
+def _copy_arrow(cur: psycopg.Cursor[Any], table: str, data: Any) -> None:
+    """COPY an Arrow table into `table` (same column order) as CSV written by Arrow's C++."""
+    import io
+
+    import pyarrow.csv as pacsv
+
+    if data.num_rows == 0:
+        return
+    buf = io.BytesIO()
+    pacsv.write_csv(data, buf, pacsv.WriteOptions(include_header=False))
+    columns = ", ".join(data.column_names)
+    with cur.copy(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+        copy.write(buf.getbuffer())
+
+
+def latest_features(conn: psycopg.Connection[Any], feeds: list[str]) -> dict[str, dict[str, Any]]:
+    """The newest 5-minute window per feed (one index probe per feed)."""
     out: dict[str, dict[str, Any]] = {}
     if not feeds:
         return out
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT DISTINCT ON (feed) feed, extract(epoch FROM window_start), value, mean,"
-            " reading_count, meter_count, coverage, ramp_rate FROM stream_aggregates"
-            " WHERE window_kind = '5m' AND feed = ANY(%s) ORDER BY feed, window_start DESC",
-            (feeds,),
-        )
-        for feed, ws, value, mean, n, meters, cov, ramp in cur.fetchall():
-            out[feed] = {
-                "window_start": float(ws),
-                "value": value,
-                "mean": mean,
-                "reading_count": n,
-                "meter_count": meters,
-                "coverage": cov,
-                "ramp_rate": ramp,
-            }
+    rows = conn.execute(
+        "SELECT f.feed, extract(epoch FROM a.window_start), a.value, a.mean, a.reading_count,"
+        " a.meter_count, a.coverage, a.ramp_rate FROM unnest(%s::text[]) AS f(feed)"
+        " CROSS JOIN LATERAL (SELECT * FROM stream_aggregates s WHERE s.feed = f.feed"
+        " AND s.window_kind = '5m' ORDER BY s.window_start DESC LIMIT 1) a",
+        (feeds,),
+    ).fetchall()
+    for feed, ws, value, mean, n, meters, cov, ramp in rows:
+        out[feed] = {
+            "window_start": float(ws),
+            "value": value,
+            "mean": mean,
+            "reading_count": n,
+            "meter_count": meters,
+            "coverage": cov,
+            "ramp_rate": ramp,
+        }
     return out
 
 
-def latest_nowcasts(url: str, feeds: list[str]) -> dict[str, dict[str, Any]]:
+def latest_nowcasts(conn: psycopg.Connection[Any], feeds: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    with psycopg.connect(url) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT DISTINCT ON (feed) feed, extract(epoch FROM target_start), value, method,"
-            " based_on_epochs FROM stream_nowcasts WHERE feed = ANY(%s)"
-            " ORDER BY feed, target_start DESC",
-            (feeds,),
-        )
-        for feed, target, value, method, n in cur.fetchall():
-            out[feed] = {
-                "target_start": float(target),
-                "value": value,
-                "method": method,
-                "based_on_epochs": n,
-            }
+    if not feeds:
+        return out
+    rows = conn.execute(
+        "SELECT f.feed, extract(epoch FROM n.target_start), n.value, n.method, n.based_on_epochs"
+        " FROM unnest(%s::text[]) AS f(feed) CROSS JOIN LATERAL (SELECT * FROM stream_nowcasts s"
+        " WHERE s.feed = f.feed ORDER BY s.target_start DESC LIMIT 1) n",
+        (feeds,),
+    ).fetchall()
+    for feed, target, value, method, n in rows:
+        out[feed] = {
+            "target_start": float(target),
+            "value": value,
+            "method": method,
+            "based_on_epochs": n,
+        }
     return out
 
 

@@ -1,26 +1,59 @@
 """The SQL of one micro-batch commit. Spark has already reduced the batch to per-(feed, window,
-meter) partials (in ``stream_partial_staging``), per-meter state and alert rows; these statements
-fold the partials into ``stream_partials`` and recompute only the windows the batch touched.
+meter) partials, per-meter state and alert rows; the driver COPYs the partials into the temp
+table ``batch_partials`` and these statements fold them into ``stream_partials`` and recompute
+only the windows the batch touched.
 
 The partial upsert is additive, so it is idempotent only together with the ``stream_batches``
 row inserted in the same transaction: a batch whose row exists is skipped as a whole.
 
 Parameters: job, b (batch id), width (interval), kind, spike_ratio, spike_floor, origin
-(timestamptz); per-feed watermarks come from temp table batch_wm."""
+(timestamptz); per-feed watermarks come from temp table batch_wm. Small per-meter inputs arrive
+as arrays (one statement each, whatever the number of meters)."""
 
-# Watermarks are per feed: the feeds replay different years, so one global watermark would
-# make a whole feed late. batch_wm holds (feed, before, after) for the batch in flight.
-WATERMARKS = """
+# Temp tables live as long as the job's connection and are emptied at every commit. Watermarks
+# are per feed: the feeds replay different years, so one global watermark would make a whole
+# feed late. batch_wm holds (feed, before, after) for the batch in flight.
+TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS batch_wm (feed text PRIMARY KEY, before float8, after float8)
-ON COMMIT DELETE ROWS
+  ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS batch_partials (
+  feed text, window_kind text, window_start timestamptz, meter text, total float8, n bigint,
+  max_value float8, max_ts float8) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS batch_readings (feed text, meter text, ts timestamptz,
+  value float8) ON COMMIT DELETE ROWS
 """
 
-# The batch's partials as a temp table with real window starts, analysed so the planner hash-joins
-# them (the unlogged staging table has no statistics of its own).
-BATCH_PARTIALS = """
-CREATE TEMP TABLE batch_partials ON COMMIT DROP AS
-SELECT feed, window_kind, to_timestamp(ws) AS window_start, meter, total, n, max_value, max_ts
-FROM stream_partial_staging WHERE job = %(job)s AND batch_id = %(b)s
+WATERMARKS = """
+INSERT INTO batch_wm (feed, before, after)
+SELECT * FROM unnest(%s::text[], %s::float8[], %s::float8[])
+"""
+
+METERS = """
+INSERT INTO stream_meters (feed, meter, first_seen, last_seen)
+SELECT f, m, to_timestamp(lo), to_timestamp(hi)
+FROM unnest(%s::text[], %s::text[], %s::float8[], %s::float8[]) AS u(f, m, lo, hi)
+ON CONFLICT (feed, meter) DO UPDATE
+SET first_seen = least(stream_meters.first_seen, excluded.first_seen),
+    last_seen = greatest(stream_meters.last_seen, excluded.last_seen)
+"""
+
+# recent_ts arrives as array literals ('{1.0,2.0}'), one per meter.
+METER_STATE = """
+INSERT INTO stream_meter_state (feed, meter, last_ts, last_value, run, recent_ts)
+SELECT f, m, lt, lv, run, recent::float8[]
+FROM unnest(%s::text[], %s::text[], %s::float8[], %s::float8[], %s::int[], %s::text[])
+  AS u(f, m, lt, lv, run, recent)
+ON CONFLICT (feed, meter) DO UPDATE
+SET last_ts = excluded.last_ts, last_value = excluded.last_value, run = excluded.run,
+    recent_ts = excluded.recent_ts
+"""
+
+ALERTS = """
+INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
+SELECT f, rule, m, to_timestamp(ts), v, d::jsonb, %s, now()
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::text[])
+  AS u(f, rule, m, ts, v, d)
+ON CONFLICT DO NOTHING
 """
 
 UPSERT_PARTIALS = """
@@ -28,33 +61,6 @@ INSERT INTO stream_partials (feed, window_kind, window_start, meter, total, n)
 SELECT feed, window_kind, window_start, meter, total, n FROM batch_partials
 ON CONFLICT (feed, window_kind, window_start, meter) DO UPDATE
 SET total = stream_partials.total + excluded.total, n = stream_partials.n + excluded.n
-"""
-
-METERS = """
-INSERT INTO stream_meters (feed, meter, first_seen, last_seen)
-VALUES (%s, %s, to_timestamp(%s), to_timestamp(%s))
-ON CONFLICT (feed, meter) DO UPDATE
-SET first_seen = least(stream_meters.first_seen, excluded.first_seen),
-    last_seen = greatest(stream_meters.last_seen, excluded.last_seen)
-"""
-
-METER_STATE = """
-INSERT INTO stream_meter_state (feed, meter, last_ts, last_value, run, recent_ts)
-VALUES (%s, %s, %s, %s, %s, %s)
-ON CONFLICT (feed, meter) DO UPDATE
-SET last_ts = excluded.last_ts, last_value = excluded.last_value, run = excluded.run,
-    recent_ts = excluded.recent_ts
-"""
-
-ALERT = """
-INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-VALUES (%s, %s, %s, to_timestamp(%s), %s, %s::jsonb, %s, now())
-ON CONFLICT DO NOTHING
-"""
-
-# The batch's newest reading per feed came from Spark; the watermark never moves back.
-WATERMARK_ROW = """
-INSERT INTO batch_wm (feed, before, after) VALUES (%s, %s, %s)
 """
 
 # A meter's largest reading in a 5-minute window far above the median of the window's per-meter
@@ -78,25 +84,15 @@ WHERE s.window_kind = '5m' AND m.meters >= 3
 ON CONFLICT DO NOTHING
 """
 
-TOUCHED_TABLE = """
-CREATE TEMP TABLE IF NOT EXISTS touched_windows (feed text, kind text, ws timestamptz)
-ON COMMIT DELETE ROWS
-"""
-
-TOUCHED_WINDOWS = """
-INSERT INTO touched_windows
-SELECT DISTINCT feed, window_kind, window_start FROM batch_partials
-WHERE window_kind = %(kind)s
-"""
-
 AGGREGATE = """
-WITH agg AS (
-  SELECT t.feed, t.ws, sum(p.total / p.n) AS value, sum(p.total) / sum(p.n) AS mean,
-         sum(p.n) AS readings, count(*) AS meters
-  FROM touched_windows t JOIN stream_partials p
-    ON p.feed = t.feed AND p.window_kind = t.kind AND p.window_start = t.ws
-  WHERE t.kind = %(kind)s
-  GROUP BY t.feed, t.ws
+WITH touched AS (
+  SELECT DISTINCT feed, window_start FROM batch_partials WHERE window_kind = %(kind)s
+), agg AS (
+  SELECT t.feed, t.window_start AS ws, sum(p.total / p.n) AS value,
+         sum(p.total) / sum(p.n) AS mean, sum(p.n) AS readings, count(*) AS meters
+  FROM touched t JOIN stream_partials p
+    ON p.feed = t.feed AND p.window_kind = %(kind)s AND p.window_start = t.window_start
+  GROUP BY t.feed, t.window_start
 ), fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed)
 INSERT INTO stream_aggregates (feed, window_kind, window_start, window_end, value, mean,
                                reading_count, meter_count, coverage, ramp_rate, closed, updated_at)
@@ -113,8 +109,9 @@ SET value = excluded.value, mean = excluded.mean, reading_count = excluded.readi
 # windows and the one after each; the span per feed is read once through the primary key.
 RAMP = """
 WITH span AS (
-  SELECT feed, min(ws) AS first, min(ws) - interval '1 day' AS lo, max(ws) + %(width)s AS hi
-  FROM touched_windows WHERE kind = %(kind)s GROUP BY feed
+  SELECT feed, min(window_start) AS first, min(window_start) - interval '1 day' AS lo,
+         max(window_start) + %(width)s AS hi
+  FROM batch_partials WHERE window_kind = %(kind)s GROUP BY feed
 ), lagged AS (
   SELECT a.feed, a.window_start, s.first,
          a.value - lag(a.value) OVER w AS delta, lag(a.window_start) OVER w AS prev_start
@@ -131,10 +128,13 @@ WHERE a.feed = l.feed AND a.window_kind = %(kind)s AND a.window_start = l.window
 """
 
 # Windows whose end the watermark passed are final: close them and roll-call their meters.
+# Every window ending at or before a feed's previous watermark was closed by an earlier batch
+# (accepted readings are never behind it), so only windows ending after it are looked at.
 CLOSE = """
 WITH closed AS (
   UPDATE stream_aggregates a SET closed = true FROM batch_wm w
   WHERE a.window_kind = %(kind)s AND NOT a.closed AND w.feed = a.feed
+    AND a.window_start > to_timestamp(greatest(w.before, 0)) - %(width)s
     AND a.window_end <= to_timestamp(w.after)
   RETURNING a.feed, a.window_start, a.window_end
 )
@@ -149,7 +149,8 @@ ON CONFLICT DO NOTHING
 """
 
 # Closed epoch windows become epoch actuals once; the evidence hash commits to every meter's
-# reading count and sum in the epoch (the partials the value was computed from).
+# reading count and sum in the epoch (the partials the value was computed from). Only epochs
+# that can have closed in this batch (ending after the feed's previous watermark) are looked at.
 EPOCH_ACTUALS = """
 INSERT INTO epoch_actuals (feed, epoch_start, epoch_end, value, meter_count, reading_count,
                            coverage, quality_flags, evidence, evidence_hash, closed_at)
@@ -167,8 +168,9 @@ SELECT a.feed, a.window_start, a.window_end, a.value, a.meter_count, a.reading_c
       FROM stream_partials p WHERE p.feed = a.feed AND p.window_kind = 'epoch'
         AND p.window_start = a.window_start), ''), 'UTF8')), 'hex'),
   now()
-FROM stream_aggregates a
+FROM batch_wm w JOIN stream_aggregates a ON a.feed = w.feed
 WHERE a.window_kind = 'epoch' AND a.closed
+  AND a.window_start > to_timestamp(greatest(w.before, 0)) - %(epoch_width)s
   AND NOT EXISTS (SELECT 1 FROM epoch_actuals e WHERE e.feed = a.feed
                   AND e.epoch_start = a.window_start)
 RETURNING feed
@@ -177,7 +179,6 @@ RETURNING feed
 # Audit copy of the accepted readings (optional: the hot path never reads it).
 AUDIT_READINGS = """
 INSERT INTO stream_readings (feed, meter, ts, value, batch_id)
-SELECT feed, meter, to_timestamp(ts), value, %(b)s FROM stream_staging
-WHERE job = %(job)s AND batch_id = %(b)s
+SELECT feed, meter, ts, value, %(b)s FROM batch_readings
 ON CONFLICT DO NOTHING
 """

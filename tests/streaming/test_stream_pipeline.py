@@ -259,14 +259,12 @@ def test_rerunning_from_scratch_over_same_files_changes_nothing(
         " FROM stream_aggregates ORDER BY 1, 2, 3",
     )
     alerts = query(pipeline.db, "SELECT count(*) FROM stream_alerts")
-    # This time through the CSV staging path: both staging paths must give the same result.
     cfg = JobConfig(
         pipeline.cfg.landing_dir,
         tmp_path / "fresh-checkpoint",
         pipeline.db,
         job=pipeline.cfg.job,
         max_files_per_trigger=1,
-        staging_dir=tmp_path / "stage",
     )
     run_until_idle(spark, cfg)
     after = query(

@@ -40,8 +40,6 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
         str(tmp_path / "landing"),
         "--checkpoint-dir",
         str(tmp_path / "checkpoint"),
-        "--staging-dir",
-        str(tmp_path / "staging"),
         "--job",
         JOB,
         "--max-files-per-trigger",

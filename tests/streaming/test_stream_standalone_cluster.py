@@ -92,8 +92,6 @@ def test_job_runs_on_standalone_master_and_worker(
         str(tmp_path / "landing"),
         "--checkpoint-dir",
         str(tmp_path / "checkpoint"),
-        "--staging-dir",
-        str(tmp_path / "staging"),
         "--job",
         "test-cluster",
         "--master",
