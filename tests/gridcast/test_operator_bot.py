@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,66 @@ def test_kill_9_between_commit_and_reveal_still_reveals(anvil: AnvilNode, tmp_pa
     assert batch[3] is True  # revealed on-chain
     assert [e.curve.first_epoch for e in Journal(journal_path).entries(REVEALED)] == [0]
     assert Web3.is_address(lm.operators[0].address)
+
+
+def _mine_until(node: AnvilNode, done: Callable[[], bool], what: str, timeout: float = 180) -> None:
+    """Mine a block every 0.3 s (each one is a Silverback event) until `done()` holds."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        node.rpc("evm_mine")
+        time.sleep(0.3)
+
+
+def test_silverback_runner_commits_and_reveals_per_block(anvil: AnvilNode, tmp_path: Path) -> None:
+    lm = _market(anvil, tmp_path, [4])
+    operator = lm.operators[0].address
+    env = {
+        **os.environ,
+        "GRIDCAST_RPC_URL": anvil.url,
+        "GRIDCAST_STATE_DIR": str(tmp_path),
+        "GRIDCAST_DEPLOYMENT_FILE": str(tmp_path / "deployment.json"),
+    }
+    cmd = [sys.executable, "-m", "gridcast.cli", "oracle", "run", "--runner", "silverback"]
+    cmd += ["--model", "seasonal-naive", "--dev-key", "4"]
+    journal = Journal(tmp_path / f"journal-{operator}.sqlite")
+    log_path = tmp_path / "silverback.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _mine_until(anvil, lambda: bool(journal.entries(COMMITTED)), "a commit")
+        feed = FeedView.read(lm.contract("ForecastRegistry"), lm.market.feeds[0].feed_bytes)
+        _warp(anvil, feed.commit_deadline(0))
+        _mine_until(anvil, lambda: bool(journal.entries(REVEALED)), "a reveal")
+        assert proc.poll() is None, log_path.read_text()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    text = log_path.read_text()
+    assert "via silverback" in text
+    assert "WebsocketRunner" in text  # blocks came as subscriptions, not polling
+    registry = lm.contract("ForecastRegistry")
+    batch = registry.functions.batch(feed.feed_id, operator, 0).call()
+    assert batch[3] is True  # revealed on-chain
+    # Many blocks, each a pass: still one commitment per round, and round 0 revealed once.
+    assert [e.curve.first_epoch for e in journal.entries(REVEALED)] == [0]
+    rounds = [e.curve.first_epoch for s in (COMMITTED, REVEALED) for e in journal.entries(s)]
+    assert sorted(rounds) == list(range(0, len(rounds) * ROUND, ROUND))
+    watermark = int(registry.functions.nextCommittableEpoch(feed.feed_id, operator).call())
+    assert watermark == len(rounds) * ROUND
+
+
+def test_oracle_run_refuses_an_unknown_runner(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "gridcast.cli", "oracle", "run", "--runner", "cron"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert "--runner must be one of loop, silverback" in out.stderr
