@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ from indexer.db.engine import upgrade  # noqa: E402
 from streaming.job import LATENCY_KEY, JobConfig, start  # noqa: E402
 from streaming.spark import spark_session  # noqa: E402
 from streaming.staging import libpq_url  # noqa: E402
+
+DATA_START = datetime(2011, 6, 1, 9, tzinfo=UTC)  # solar replay start (streaming.replay)
 
 
 def scratch_database(server_url: str) -> tuple[str, str]:
@@ -62,7 +65,9 @@ def committed_rows(db: str, job: str) -> int:
     return int(row[0]) if row else 0
 
 
-def replay(hours: float, meters: int, batch: int, speedup: float, seed: int) -> tuple[int, float]:
+def replay(
+    hours: float, meters: int, batch: int, speedup: float, seed: int, start: datetime
+) -> tuple[int, float]:
     cmd = [
         sys.executable,
         "-m",
@@ -81,6 +86,8 @@ def replay(hours: float, meters: int, batch: int, speedup: float, seed: int) -> 
         str(speedup),
         "--seed",
         str(seed),
+        "--start",
+        start.isoformat(),
     ]
     env = {**os.environ, "COLUMNS": "300"}
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
@@ -90,6 +97,13 @@ def replay(hours: float, meters: int, batch: int, speedup: float, seed: int) -> 
         raise RuntimeError(f"unexpected replay output: {out.stdout[-500:]}")
     # Time from the first publish (the replay's start-up and plan building are not the pipeline).
     return int(found.group(1)), float(started.group(1))
+
+
+def late_alerts(db: str) -> int:
+    """Readings the job alerted as late (should be 0: every phase is ahead of the watermark)."""
+    with psycopg.connect(libpq_url(db)) as conn:
+        row = conn.execute("SELECT count(*) FROM stream_alerts WHERE rule = 'late'").fetchone()
+    return int(row[0]) if row else 0
 
 
 def latencies(r: redis.Redis, since: float) -> np.ndarray:
@@ -137,6 +151,13 @@ def main() -> None:
     ap.add_argument("--paced-rate", type=float, default=5000.0, help="readings/s in phase 2")
     ap.add_argument("--paced-hours", type=float, default=200.0)
     ap.add_argument("--trigger", type=float, default=0.2)
+    ap.add_argument(
+        "--watermark",
+        type=float,
+        default=None,
+        help="watermark delay in data seconds (default: the data span of one message, so that "
+        "the replay's message order never makes a reading late)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/streaming.json")
     ap.add_argument("--verbose", action="store_true", help="log the job's per-batch timings")
     args = ap.parse_args()
@@ -192,14 +213,25 @@ def main() -> None:
             redis_url=rurl,
             job=job,
             trigger_s=args.trigger,
+            # One message carries `batch` consecutive 15-minute readings of one meter, so meters
+            # are up to that much data time apart within a feed; a tighter watermark would turn
+            # the replay's message order into late readings.
+            watermark_s=args.watermark if args.watermark is not None else args.batch * 900.0,
         )
         query = start(spark, cfg)
 
+        # Each phase replays the data hours after the previous one, so its readings are ahead of
+        # the watermark (the same hours again would all be late: alerts, no feature updates).
+        warm_hours = 5.0
+        start1 = DATA_START + timedelta(hours=warm_hours)
+        start2 = start1 + timedelta(hours=args.hours)
+        load_before = os.getloadavg()[0]
+
         # Warm-up: one small replay so JVM/Python workers are hot before timing.
-        warm, _ = replay(5, args.meters, args.batch, 0.0, seed=1)
+        warm, _ = replay(warm_hours, args.meters, args.batch, 0.0, seed=1, start=DATA_START)
         wait_for(db, job, warm, 600)
 
-        sent, t0 = replay(args.hours, args.meters, args.batch, 0.0, seed=2)
+        sent, t0 = replay(args.hours, args.meters, args.batch, 0.0, seed=2, start=start1)
         t1 = wait_for(db, job, warm + sent, 1200)
         wait_for_redis(db, job, r)
         throughput = sent / (t1 - t0)
@@ -208,7 +240,7 @@ def main() -> None:
 
         speedup = args.paced_rate * 900.0 / args.meters  # solar data step is 15 minutes
         t2 = time.time()
-        paced, _ = replay(args.paced_hours, args.meters, args.batch, speedup, seed=3)
+        paced, _ = replay(args.paced_hours, args.meters, args.batch, speedup, seed=3, start=start2)
         wait_for(db, job, warm + sent + paced, 1200)
         wait_for_redis(db, job, r)
         lat = latencies(r, t2) * 1000
@@ -221,7 +253,12 @@ def main() -> None:
             "burst_latency_p50_ms": round(float(np.percentile(burst_lat, 50)), 1),
             "burst_latency_p95_ms": round(float(np.percentile(burst_lat, 95)), 1),
             "readings_per_message": args.batch,
+            "meters": args.meters,
+            "watermark_s": cfg.watermark_s,
+            "late_alerts": late_alerts(db),
             "cpu_cores": os.cpu_count() or 0,
+            "load_avg_1m_before": round(load_before, 2),
+            "load_avg_1m_after": round(os.getloadavg()[0], 2),
         }
         print(
             f"phase 2 at {args.paced_rate:,.0f} readings/s: latency p50 "

@@ -6,7 +6,7 @@ import json
 import signal
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -51,16 +51,27 @@ def replay(
     fault_rate: float = typer.Option(0.0, min=0.0, max=0.5, help="Rate of every fault kind."),
     faults: str = typer.Option("", help="Per-kind rates, e.g. 'late=0.05,spike=0.01'."),
     seed: int = typer.Option(7, help="Seed of meter variation and faults."),
+    start: str = typer.Option(
+        "", help="Data start for every feed (ISO time, UTC); default: each feed's own start."
+    ),
 ) -> None:
     """Publish real series as per-meter telemetry on gridcast/telemetry/<class>/<meter>."""
     from streaming.errors import StreamingError
     from streaming.mqtt import Publisher
     from streaming.replay import build_plan, publish_plan
 
+    names = [f.strip() for f in feeds.split(",") if f.strip()]
+    try:
+        when = datetime.fromisoformat(start) if start else None
+    except ValueError:
+        raise typer.BadParameter(f"--start must be an ISO time, got {start!r}") from None
     try:
         plan = build_plan(
-            [f.strip() for f in feeds.split(",") if f.strip()],
+            names,
             timedelta(hours=hours),
+            starts=dict.fromkeys(names, when if when.tzinfo else when.replace(tzinfo=UTC))
+            if when
+            else None,
             meters=meters,
             batch=batch,
             faults=_parse_faults(faults, fault_rate),  # type: ignore[arg-type]

@@ -80,6 +80,7 @@ class JobConfig:
 QUANTILES = [q / 100 for q in (5, 10, 15, 20, 25, 30, 35, 40, 45, 50)] + [
     q / 100 for q in (55, 60, 65, 70, 75, 80, 85, 90, 95, 99)
 ]
+ANALYZE_ROWS = 20_000  # batch partials from which the temp table gets statistics
 SENT_SAMPLES = 32  # sent_at points per meter and batch, at most (latency quantiles)
 # One schema for everything the per-meter reduction emits; `kind` says what a row is:
 #   partial  tag=window kind, t=window start, v=sum, x=max value, y=ts of max, n=count
@@ -110,24 +111,42 @@ def meter_reducer(
     def reduce_meter(key: tuple[Any, ...], table: Any) -> Any:
         import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
 
+        schema = _out_arrow_schema()
         feed, meter = str(key[0].as_py()), str(key[1].as_py())
-        ts = table.column("ts").to_numpy()
-        value = table.column("value").to_numpy()
-        sent = table.column("sent_at").to_numpy()
-        blocks: list[dict[str, Any]] = []
+        # One row per message: flatten the readings in Arrow (no per-reading rows in the JVM).
+        readings = table.column("readings")
+        counts = pc.fill_null(pc.list_value_length(readings), 0).to_numpy()
+        flat = pc.list_flatten(readings)
+        ts = pc.struct_field(flat, "ts").to_numpy().astype(float)
+        value = pc.struct_field(flat, "value").to_numpy().astype(float)
+        sent = np.repeat(table.column("sent_at").to_numpy().astype(float), counts)
+        ok = ~(np.isnan(ts) | np.isnan(value))
+        ts, value, sent = ts[ok], value[ok], sent[ok]
+        batches: list[Any] = []
 
         def add(kind: str, size: int, **cols: Any) -> None:
-            blocks.append({"kind": [kind] * size, "_n": size, **cols})
+            consts = {"kind": kind, "feed": feed, "meter": meter}
+            arrays = []
+            for f in schema:
+                col = consts.get(f.name, cols.get(f.name))
+                if col is None:
+                    arrays.append(pa.nulls(size, f.type))
+                elif isinstance(col, str):
+                    arrays.append(pa.repeat(pa.scalar(col, f.type), size))
+                else:
+                    arrays.append(pa.array(col, f.type))
+            batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
 
+        if not len(ts):
+            return schema.empty_table()
         wm = before.get(feed, -1e18)
         late = ts < wm
         if late.any():
             lt, first = np.unique(ts[late], return_index=True)
             details = [json.dumps({"watermark": wm, "behind_s": wm - t}) for t in lt.tolist()]
-            add(
-                "alert", len(lt), tag=["late"] * len(lt), t=lt, v=value[late][first], detail=details
-            )
+            add("alert", len(lt), tag="late", t=lt, v=value[late][first], detail=details)
         # Accepted: inside the watermark, once per timestamp, not one the meter already had.
         acc_ts, first = np.unique(ts[~late], return_index=True)
         acc_val = value[~late][first]
@@ -154,7 +173,7 @@ def meter_reducer(
                     add(
                         "alert",
                         int(hit.sum()),
-                        tag=["stuck"] * int(hit.sum()),
+                        tag="stuck",
                         t=f_ts[hit],
                         v=f_val[hit],
                         detail=[json.dumps({"run": int(x)}) for x in runs[hit]],
@@ -167,10 +186,10 @@ def meter_reducer(
                     add(
                         "alert",
                         c,
-                        tag=["negative_generation"] * c,
+                        tag="negative_generation",
                         t=acc_ts[neg],
                         v=acc_val[neg],
-                        detail=["{}"] * c,
+                        detail="{}",
                     )
             for kind, width in windows:
                 ws = origin + np.floor((acc_ts - origin) / width) * width  # sorted with acc_ts
@@ -180,7 +199,7 @@ def meter_reducer(
                 add(
                     "partial",
                     len(starts),
-                    tag=[kind] * len(starts),
+                    tag=kind,
                     t=ws[starts],
                     v=np.add.reduceat(acc_val, starts),
                     x=acc_val[top],
@@ -208,18 +227,7 @@ def meter_reducer(
             points = np.quantile(sent, np.linspace(0, 1, SENT_SAMPLES))
             weights = np.full(SENT_SAMPLES, len(sent) / SENT_SAMPLES)
         add("sent", len(points), t=points, x=weights.astype(float))
-        columns: dict[str, list[Any]] = {c: [] for c in OUT_COLUMNS}
-        for b in blocks:
-            size = b.pop("_n")
-            for name in OUT_COLUMNS:
-                col = b.get(name)
-                if name in ("feed", "meter"):
-                    columns[name].extend([feed if name == "feed" else meter] * size)
-                elif col is None:
-                    columns[name].extend([None] * size)
-                else:
-                    columns[name].extend(col.tolist() if hasattr(col, "tolist") else col)
-        return pa.Table.from_pydict(columns, schema=_out_arrow_schema())
+        return pa.Table.from_batches(batches, schema=schema)
 
     return reduce_meter
 
@@ -263,6 +271,8 @@ class BatchWriter:
     def connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
             self._conn = psycopg.connect(self.url, autocommit=True)
+            # Room for a large batch's temp tables in memory (set before they are first used).
+            self._conn.execute("SET temp_buffers = '256MB'")
         return self._conn
 
     def _load_state(
@@ -465,7 +475,10 @@ class BatchWriter:
             t = time.perf_counter()
             _copy_arrow(cur, "batch_partials", res.partials)
             timings.append(f"copy {1000 * (time.perf_counter() - t):.0f}")
-            timed("analyze", "ANALYZE batch_partials")
+            if res.partials.num_rows >= ANALYZE_ROWS:
+                # Statistics make the planner hash-join a large batch against stream_partials;
+                # a small one is served well by index lookups without paying for ANALYZE.
+                timed("analyze", "ANALYZE batch_partials")
             timed("upsert", sql.UPSERT_PARTIALS, params)
             timed("spikes", sql.SPIKES, params)
             if res.readings is not None:
@@ -693,20 +706,12 @@ def mark_submitted(url: str, feed: str, epoch_start: datetime, tx_hash: str) -> 
 
 
 def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
-    """Landed JSON lines -> one row per reading (feed, meter, ts, value, sent_at)."""
-    from pyspark.sql import functions as F
-
+    """Landed JSON lines -> one row per message (feed, meter, sent_at, readings); the per-meter
+    reduction flattens the readings itself, so the JVM never handles a row per reading."""
     reader = spark.readStream.schema(RAW_SCHEMA)
     if cfg.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
-    raw = reader.json(str(cfg.landing_dir))
-    return (
-        raw.select("feed", "meter", "sent_at", F.explode("readings").alias("r"))
-        .select(
-            "feed", "meter", F.col("r.ts").alias("ts"), F.col("r.value").alias("value"), "sent_at"
-        )
-        .where(F.col("ts").isNotNull() & F.col("value").isNotNull())
-    )
+    return reader.json(str(cfg.landing_dir)).select("feed", "meter", "sent_at", "readings")
 
 
 def start(spark: Any, cfg: JobConfig) -> Any:

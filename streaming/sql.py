@@ -129,19 +129,21 @@ WHERE a.feed = l.feed AND a.window_kind = %(kind)s AND a.window_start = l.window
 
 # Windows whose end the watermark passed are final: close them and roll-call their meters.
 # Every window ending at or before a feed's previous watermark was closed by an earlier batch
-# (accepted readings are never behind it), so only windows ending after it are looked at.
+# (accepted readings are never behind it), so only windows ending after it are looked at. A
+# window whose meter count equals the feed's fleet has nobody missing and skips the roll call.
 CLOSE = """
 WITH closed AS (
   UPDATE stream_aggregates a SET closed = true FROM batch_wm w
   WHERE a.window_kind = %(kind)s AND NOT a.closed AND w.feed = a.feed
     AND a.window_start > to_timestamp(greatest(w.before, 0)) - %(width)s
     AND a.window_end <= to_timestamp(w.after)
-  RETURNING a.feed, a.window_start, a.window_end
-)
+  RETURNING a.feed, a.window_start, a.window_end, a.meter_count
+), fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed)
 INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
 SELECT c.feed, 'missing_meter', m.meter, c.window_start, NULL,
        jsonb_build_object('window', %(kind)s), %(b)s, now()
-FROM closed c JOIN stream_meters m ON m.feed = c.feed
+FROM closed c JOIN fleet f ON f.feed = c.feed AND c.meter_count < f.size
+  JOIN stream_meters m ON m.feed = c.feed
 WHERE NOT EXISTS (SELECT 1 FROM stream_partials p WHERE p.feed = c.feed
                   AND p.window_kind = %(kind)s AND p.window_start = c.window_start
                   AND p.meter = m.meter)
