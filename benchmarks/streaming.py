@@ -149,7 +149,13 @@ def main() -> None:
     ap.add_argument("--meters", type=int, default=40)
     ap.add_argument("--batch", type=int, default=500, help="readings per MQTT message")
     ap.add_argument("--paced-rate", type=float, default=5000.0, help="readings/s in phase 2")
-    ap.add_argument("--paced-hours", type=float, default=200.0)
+    ap.add_argument("--paced-hours", type=float, default=1000.0)
+    ap.add_argument(
+        "--paced-batch",
+        type=int,
+        default=50,
+        help="readings per message in phase 2 (a steady stream rather than a few large waves)",
+    )
     ap.add_argument("--trigger", type=float, default=0.2)
     ap.add_argument(
         "--watermark",
@@ -240,7 +246,9 @@ def main() -> None:
 
         speedup = args.paced_rate * 900.0 / args.meters  # solar data step is 15 minutes
         t2 = time.time()
-        paced, _ = replay(args.paced_hours, args.meters, args.batch, speedup, seed=3, start=start2)
+        paced, _ = replay(
+            args.paced_hours, args.meters, args.paced_batch, speedup, seed=3, start=start2
+        )
         wait_for(db, job, warm + sent + paced, 1200)
         wait_for_redis(db, job, r)
         lat = latencies(r, t2) * 1000
@@ -253,6 +261,8 @@ def main() -> None:
             "burst_latency_p50_ms": round(float(np.percentile(burst_lat, 50)), 1),
             "burst_latency_p95_ms": round(float(np.percentile(burst_lat, 95)), 1),
             "readings_per_message": args.batch,
+            "paced_readings_per_message": args.paced_batch,
+            "paced_readings_total": paced,
             "meters": args.meters,
             "watermark_s": cfg.watermark_s,
             "late_alerts": late_alerts(db),

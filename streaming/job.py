@@ -40,6 +40,8 @@ from streaming import sql
 from streaming.errors import NonRetryableError
 from streaming.nowcast import holt_winters
 from streaming.staging import libpq_url
+from streaming.windows import KEYS as WINDOW_KEYS
+from streaming.windows import WindowUpdate, merge_windows, stored_table
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +82,6 @@ class JobConfig:
 QUANTILES = [q / 100 for q in (5, 10, 15, 20, 25, 30, 35, 40, 45, 50)] + [
     q / 100 for q in (55, 60, 65, 70, 75, 80, 85, 90, 95, 99)
 ]
-ANALYZE_ROWS = 20_000  # batch partials from which the temp table gets statistics
 SENT_SAMPLES = 32  # sent_at points per meter and batch, at most (latency quantiles)
 # One schema for everything the per-meter reduction emits; `kind` says what a row is:
 #   partial  tag=window kind, t=window start, v=sum, x=max value, y=ts of max, n=count
@@ -252,7 +253,7 @@ class BatchResult:
     meters: list[tuple[str, str, float, float]]  # feed, meter, first ts, last ts
     state: list[tuple[str, str, float | None, float | None, int, list[float]]]
     alerts: list[tuple[str, str, str, float, float, str]]  # feed, rule, meter, ts, value, detail
-    partials: Any  # pyarrow.Table: feed, window_kind, window_start, meter, total, n, max_*
+    partials: Any  # pyarrow.Table: feed, window_kind, ws, meter, total, n, max_value, max_ts
     readings: Any = None  # pyarrow.Table of accepted readings (store_readings only)
 
 
@@ -404,9 +405,7 @@ class BatchWriter:
             {
                 "feed": part.column("feed"),
                 "window_kind": part.column("tag"),
-                "window_start": pc.cast(pc.multiply(part.column("t"), 1_000_000), pa.int64()).cast(
-                    pa.timestamp("us", tz="UTC")
-                ),
+                "ws": part.column("t"),
                 "meter": part.column("meter"),
                 "total": part.column("v"),
                 "n": part.column("n"),
@@ -473,20 +472,21 @@ class BatchWriter:
             if res.alerts:
                 timed("alerts", sql.ALERTS, (batch_id, *_columns(res.alerts, 6)))
             t = time.perf_counter()
-            _copy_arrow(cur, "batch_partials", res.partials)
+            windows = self._merge(cur, res.partials)
+            timings.append(f"merge {1000 * (time.perf_counter() - t):.0f}")
+            t = time.perf_counter()
+            _copy_windows(cur, windows, cfg)
             timings.append(f"copy {1000 * (time.perf_counter() - t):.0f}")
-            if res.partials.num_rows >= ANALYZE_ROWS:
-                # Statistics make the planner hash-join a large batch against stream_partials;
-                # a small one is served well by index lookups without paying for ANALYZE.
-                timed("analyze", "ANALYZE batch_partials")
-            timed("upsert", sql.UPSERT_PARTIALS, params)
-            timed("spikes", sql.SPIKES, params)
+            timed("windows", sql.WINDOWS)
+            timed("aggregates", sql.AGGREGATES)
+            if windows.spikes:
+                timed("spikes", sql.ALERTS, (batch_id, *_columns(windows.spikes, 6)))
             if res.readings is not None:
                 _copy_arrow(cur, "batch_readings", res.readings)
                 timed("audit", sql.AUDIT_READINGS, params)
             for kind, width_s in (("5m", cfg.window_s), ("epoch", cfg.epoch_s)):
                 p = {**params, "kind": kind, "width": timedelta(seconds=width_s)}
-                for name in ("AGGREGATE", "RAMP", "CLOSE"):
+                for name in ("RAMP", "CLOSE"):
                     timed(f"{kind}/{name.lower()}", getattr(sql, name), p)
             new_epoch_feeds = sorted({r[0] for r in timed("actuals", sql.EPOCH_ACTUALS, params)})
             for feed in new_epoch_feeds:
@@ -494,6 +494,19 @@ class BatchWriter:
         log.debug("batch %s commit ms: %s", batch_id, ", ".join(timings))
         touched = sorted({m[0] for m in res.meters} | set(new_epoch_feeds))
         return touched, new_epoch_feeds
+
+    def _merge(self, cur: psycopg.Cursor[Any], partials: Any) -> WindowUpdate:
+        """The batch's partials added to the stored arrays of the windows they touch."""
+        keys = partials.group_by(WINDOW_KEYS).aggregate([])
+        cur.execute(
+            "SELECT p.feed, p.window_kind, extract(epoch FROM p.window_start)::float8, p.meters,"
+            " p.totals, p.counts FROM unnest(%s::text[], %s::text[], %s::float8[]) AS t(f, k, ws)"
+            " JOIN stream_window_meters p ON p.feed = t.f AND p.window_kind = t.k"
+            " AND p.window_start = to_timestamp(t.ws)",
+            tuple(keys.column(c).to_pylist() for c in WINDOW_KEYS),
+        )
+        stored = stored_table(cur.fetchall())
+        return merge_windows(partials, stored, self.cfg.spike_ratio, self.cfg.spike_floor)
 
     def _nowcast(self, cur: psycopg.Cursor[Any], feed: str) -> None:
         cur.execute(
@@ -578,6 +591,32 @@ def _columns(rows: list[tuple[Any, ...]], width: int, array_at: int = -1) -> lis
     if array_at >= 0:
         cols[array_at] = ["{" + ",".join(repr(float(x)) for x in v) + "}" for v in cols[array_at]]
     return cols
+
+
+def _copy_windows(cur: psycopg.Cursor[Any], w: WindowUpdate, cfg: JobConfig) -> None:
+    """Binary COPY of the merged windows (arrays included) into temp table batch_windows."""
+    width = {"5m": float(cfg.window_s), "epoch": float(cfg.epoch_s)}
+    columns = (
+        "feed, window_kind, ws, we, meters, totals, counts, value, mean, readings, meter_count"
+    )
+    types = ["text", "text", "float8", "float8", "text[]", "float8[]", "int8[]", "float8"]
+    with cur.copy(f"COPY batch_windows ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types([*types, "float8", "int8", "int4"])
+        for row in zip(
+            w.feed,
+            w.kind,
+            w.start.tolist(),
+            [ws + width[k] for ws, k in zip(w.start.tolist(), w.kind, strict=True)],
+            w.meters,
+            w.totals,
+            w.counts,
+            w.value.tolist(),
+            w.mean.tolist(),
+            w.readings.tolist(),
+            w.meter_count.tolist(),
+            strict=True,
+        ):
+            copy.write_row(row)
 
 
 def _copy_arrow(cur: psycopg.Cursor[Any], table: str, data: Any) -> None:

@@ -1,13 +1,15 @@
 """The SQL of one micro-batch commit. Spark has already reduced the batch to per-(feed, window,
-meter) partials, per-meter state and alert rows; the driver COPYs the partials into the temp
-table ``batch_partials`` and these statements fold them into ``stream_partials`` and recompute
-only the windows the batch touched.
+meter) partials, per-meter state and alert rows; the driver has merged the partials into the
+stored per-window arrays (``streaming.windows``) and computed each touched window's aggregate.
+These statements write those rows, recompute ramps, close windows behind the watermark (with the
+missing-meter roll call) and turn closed epochs into epoch actuals.
 
-The partial upsert is additive, so it is idempotent only together with the ``stream_batches``
-row inserted in the same transaction: a batch whose row exists is skipped as a whole.
+A window's arrays are replaced by the merged ones, so the write is idempotent only together with
+the ``stream_batches`` row inserted in the same transaction: a batch whose row exists is skipped
+as a whole.
 
-Parameters: job, b (batch id), width (interval), kind, spike_ratio, spike_floor, origin
-(timestamptz); per-feed watermarks come from temp table batch_wm. Small per-meter inputs arrive
+Parameters: b (batch id), width (interval), kind, epoch_width; per-feed watermarks come from
+temp table batch_wm and the touched windows from batch_windows. Small per-meter inputs arrive
 as arrays (one statement each, whatever the number of meters)."""
 
 # Temp tables live as long as the job's connection and are emptied at every commit. Watermarks
@@ -16,9 +18,9 @@ as arrays (one statement each, whatever the number of meters)."""
 TEMP_TABLES = """
 CREATE TEMP TABLE IF NOT EXISTS batch_wm (feed text PRIMARY KEY, before float8, after float8)
   ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS batch_partials (
-  feed text, window_kind text, window_start timestamptz, meter text, total float8, n bigint,
-  max_value float8, max_ts float8) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS batch_windows (
+  feed text, window_kind text, ws float8, we float8, meters text[], totals float8[],
+  counts int8[], value float8, mean float8, readings int8, meter_count int) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS batch_readings (feed text, meter text, ts timestamptz,
   value float8) ON COMMIT DELETE ROWS
 """
@@ -56,49 +58,21 @@ FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::
 ON CONFLICT DO NOTHING
 """
 
-UPSERT_PARTIALS = """
-INSERT INTO stream_partials (feed, window_kind, window_start, meter, total, n)
-SELECT feed, window_kind, window_start, meter, total, n FROM batch_partials
-ON CONFLICT (feed, window_kind, window_start, meter) DO UPDATE
-SET total = stream_partials.total + excluded.total, n = stream_partials.n + excluded.n
+WINDOWS = """
+INSERT INTO stream_window_meters (feed, window_kind, window_start, meters, totals, counts)
+SELECT feed, window_kind, to_timestamp(ws), meters, totals, counts FROM batch_windows
+ON CONFLICT (feed, window_kind, window_start) DO UPDATE
+SET meters = excluded.meters, totals = excluded.totals, counts = excluded.counts
 """
 
-# A meter's largest reading in a 5-minute window far above the median of the window's per-meter
-# means (the batch's partials plus the ones earlier batches stored).
-SPIKES = """
-WITH touched AS (
-  SELECT DISTINCT feed, window_start FROM batch_partials WHERE window_kind = '5m'
-), med AS (
-  SELECT p.feed, p.window_start, percentile_cont(0.5) WITHIN GROUP (ORDER BY p.total / p.n)
-           AS median, count(*) AS meters
-  FROM touched t JOIN stream_partials p
-    ON p.feed = t.feed AND p.window_kind = '5m' AND p.window_start = t.window_start
-  GROUP BY p.feed, p.window_start
-)
-INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT s.feed, 'spike', s.meter, to_timestamp(s.max_ts), s.max_value,
-       jsonb_build_object('window_median', m.median), %(b)s, now()
-FROM batch_partials s JOIN med m ON m.feed = s.feed AND m.window_start = s.window_start
-WHERE s.window_kind = '5m' AND m.meters >= 3
-  AND s.max_value > %(spike_ratio)s * greatest(m.median, %(spike_floor)s)
-ON CONFLICT DO NOTHING
-"""
-
-AGGREGATE = """
-WITH touched AS (
-  SELECT DISTINCT feed, window_start FROM batch_partials WHERE window_kind = %(kind)s
-), agg AS (
-  SELECT t.feed, t.window_start AS ws, sum(p.total / p.n) AS value,
-         sum(p.total) / sum(p.n) AS mean, sum(p.n) AS readings, count(*) AS meters
-  FROM touched t JOIN stream_partials p
-    ON p.feed = t.feed AND p.window_kind = %(kind)s AND p.window_start = t.window_start
-  GROUP BY t.feed, t.window_start
-), fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed)
+# Coverage: the window's meters over the meters ever seen in the feed (this batch's included).
+AGGREGATES = """
+WITH fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed)
 INSERT INTO stream_aggregates (feed, window_kind, window_start, window_end, value, mean,
                                reading_count, meter_count, coverage, ramp_rate, closed, updated_at)
-SELECT a.feed, %(kind)s, a.ws, a.ws + %(width)s, a.value, a.mean, a.readings, a.meters,
-       a.meters::float / f.size, NULL, false, now()
-FROM agg a JOIN fleet f USING (feed)
+SELECT b.feed, b.window_kind, to_timestamp(b.ws), to_timestamp(b.we), b.value, b.mean,
+       b.readings, b.meter_count, b.meter_count::float / f.size, NULL, false, now()
+FROM batch_windows b JOIN fleet f USING (feed)
 ON CONFLICT (feed, window_kind, window_start) DO UPDATE
 SET value = excluded.value, mean = excluded.mean, reading_count = excluded.reading_count,
     meter_count = excluded.meter_count, coverage = excluded.coverage,
@@ -109,9 +83,9 @@ SET value = excluded.value, mean = excluded.mean, reading_count = excluded.readi
 # windows and the one after each; the span per feed is read once through the primary key.
 RAMP = """
 WITH span AS (
-  SELECT feed, min(window_start) AS first, min(window_start) - interval '1 day' AS lo,
-         max(window_start) + %(width)s AS hi
-  FROM batch_partials WHERE window_kind = %(kind)s GROUP BY feed
+  SELECT feed, to_timestamp(min(ws)) AS first, to_timestamp(min(ws)) - interval '1 day' AS lo,
+         to_timestamp(max(ws)) + %(width)s AS hi
+  FROM batch_windows WHERE window_kind = %(kind)s GROUP BY feed
 ), lagged AS (
   SELECT a.feed, a.window_start, s.first,
          a.value - lag(a.value) OVER w AS delta, lag(a.window_start) OVER w AS prev_start
@@ -143,15 +117,15 @@ INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id,
 SELECT c.feed, 'missing_meter', m.meter, c.window_start, NULL,
        jsonb_build_object('window', %(kind)s), %(b)s, now()
 FROM closed c JOIN fleet f ON f.feed = c.feed AND c.meter_count < f.size
+  JOIN stream_window_meters p ON p.feed = c.feed AND p.window_kind = %(kind)s
+   AND p.window_start = c.window_start
   JOIN stream_meters m ON m.feed = c.feed
-WHERE NOT EXISTS (SELECT 1 FROM stream_partials p WHERE p.feed = c.feed
-                  AND p.window_kind = %(kind)s AND p.window_start = c.window_start
-                  AND p.meter = m.meter)
+WHERE NOT (m.meter = ANY (p.meters))
 ON CONFLICT DO NOTHING
 """
 
 # Closed epoch windows become epoch actuals once; the evidence hash commits to every meter's
-# reading count and sum in the epoch (the partials the value was computed from). Only epochs
+# reading count and sum in the epoch (the per-meter sums the value was computed from). Only epochs
 # that can have closed in this batch (ending after the feed's previous watermark) are looked at.
 EPOCH_ACTUALS = """
 INSERT INTO epoch_actuals (feed, epoch_start, epoch_end, value, meter_count, reading_count,
@@ -166,8 +140,9 @@ SELECT a.feed, a.window_start, a.window_end, a.value, a.meter_count, a.reading_c
                      'window_end', extract(epoch FROM a.window_end),
                      'hash_of', 'meter|readings|sum'),
   '0x' || encode(sha256(convert_to(coalesce((
-      SELECT string_agg(p.meter || '|' || p.n || '|' || p.total, ';' ORDER BY p.meter)
-      FROM stream_partials p WHERE p.feed = a.feed AND p.window_kind = 'epoch'
+      SELECT string_agg(u.meter || '|' || u.n || '|' || u.total, ';' ORDER BY u.meter)
+      FROM stream_window_meters p, unnest(p.meters, p.counts, p.totals) AS u(meter, n, total)
+      WHERE p.feed = a.feed AND p.window_kind = 'epoch'
         AND p.window_start = a.window_start), ''), 'UTF8')), 'hex'),
   now()
 FROM batch_wm w JOIN stream_aggregates a ON a.feed = w.feed

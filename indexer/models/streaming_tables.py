@@ -124,16 +124,17 @@ class StreamStaging(Base):
     sent_at: Mapped[float] = mapped_column(Float)
 
 
-class StreamPartial(Base):
-    """Sum and count of one meter's readings in one window, added to once per committed batch."""
+class StreamWindowMeters(Base):
+    """One window's per-meter sums and counts as parallel arrays sorted by meter; replaced by the
+    merged arrays whenever a committed batch touches the window."""
 
-    __tablename__ = "stream_partials"
+    __tablename__ = "stream_window_meters"
     feed: Mapped[str] = mapped_column(String(32), primary_key=True)
     window_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
     window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    meter: Mapped[str] = mapped_column(String(64), primary_key=True)
-    total: Mapped[float] = mapped_column(Float)
-    n: Mapped[int] = mapped_column(BigInteger)
+    meters: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    totals: Mapped[list[float]] = mapped_column(ARRAY(Float))
+    counts: Mapped[list[int]] = mapped_column(ARRAY(BigInteger))
 
 
 class StreamMeterState(Base):
@@ -147,19 +148,3 @@ class StreamMeterState(Base):
     last_value: Mapped[float | None] = mapped_column(Float, nullable=True)
     run: Mapped[int] = mapped_column(Integer)
     recent_ts: Mapped[list[float]] = mapped_column(ARRAY(Float))
-
-
-class StreamPartialStaging(Base):
-    """Per-meter window partials of the micro-batch in flight (unlogged)."""
-
-    __tablename__ = "stream_partial_staging"
-    job: Mapped[str] = mapped_column(String(64), primary_key=True)
-    batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    feed: Mapped[str] = mapped_column(String(32), primary_key=True)
-    window_kind: Mapped[str] = mapped_column(String(8), primary_key=True)
-    ws: Mapped[float] = mapped_column(Float, primary_key=True)
-    meter: Mapped[str] = mapped_column(String(64), primary_key=True)
-    total: Mapped[float] = mapped_column(Float)
-    n: Mapped[int] = mapped_column(BigInteger)
-    max_value: Mapped[float] = mapped_column(Float)
-    max_ts: Mapped[float] = mapped_column(Float)
