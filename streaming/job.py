@@ -475,7 +475,7 @@ class BatchWriter:
             windows = self._merge(cur, res.partials)
             timings.append(f"merge {1000 * (time.perf_counter() - t):.0f}")
             t = time.perf_counter()
-            _copy_windows(cur, windows, cfg)
+            _copy_arrow(cur, "batch_windows", windows.table)
             timings.append(f"copy {1000 * (time.perf_counter() - t):.0f}")
             timed("windows", sql.WINDOWS)
             timed("aggregates", sql.AGGREGATES)
@@ -506,7 +506,8 @@ class BatchWriter:
             tuple(keys.column(c).to_pylist() for c in WINDOW_KEYS),
         )
         stored = stored_table(cur.fetchall())
-        return merge_windows(partials, stored, self.cfg.spike_ratio, self.cfg.spike_floor)
+        widths = {"5m": float(self.cfg.window_s), "epoch": float(self.cfg.epoch_s)}
+        return merge_windows(partials, stored, widths, self.cfg.spike_ratio, self.cfg.spike_floor)
 
     def _nowcast(self, cur: psycopg.Cursor[Any], feed: str) -> None:
         cur.execute(
@@ -591,32 +592,6 @@ def _columns(rows: list[tuple[Any, ...]], width: int, array_at: int = -1) -> lis
     if array_at >= 0:
         cols[array_at] = ["{" + ",".join(repr(float(x)) for x in v) + "}" for v in cols[array_at]]
     return cols
-
-
-def _copy_windows(cur: psycopg.Cursor[Any], w: WindowUpdate, cfg: JobConfig) -> None:
-    """Binary COPY of the merged windows (arrays included) into temp table batch_windows."""
-    width = {"5m": float(cfg.window_s), "epoch": float(cfg.epoch_s)}
-    columns = (
-        "feed, window_kind, ws, we, meters, totals, counts, value, mean, readings, meter_count"
-    )
-    types = ["text", "text", "float8", "float8", "text[]", "float8[]", "int8[]", "float8"]
-    with cur.copy(f"COPY batch_windows ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([*types, "float8", "int8", "int4"])
-        for row in zip(
-            w.feed,
-            w.kind,
-            w.start.tolist(),
-            [ws + width[k] for ws, k in zip(w.start.tolist(), w.kind, strict=True)],
-            w.meters,
-            w.totals,
-            w.counts,
-            w.value.tolist(),
-            w.mean.tolist(),
-            w.readings.tolist(),
-            w.meter_count.tolist(),
-            strict=True,
-        ):
-            copy.write_row(row)
 
 
 def _copy_arrow(cur: psycopg.Cursor[Any], table: str, data: Any) -> None:

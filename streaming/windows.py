@@ -34,22 +34,29 @@ def partial_schema() -> Any:
 
 @dataclass
 class WindowUpdate:
-    """Every touched window after the merge, in (feed, kind, start) order."""
+    """Every touched window after the merge: `table` has the columns of the job's temp table
+    batch_windows (arrays as Postgres array literals, ready for COPY), `spikes` alert rows."""
 
-    feed: list[str]
-    kind: list[str]
-    start: Any  # numpy float seconds
-    meters: list[list[str]]
-    totals: list[list[float]]
-    counts: list[list[int]]
-    value: Any  # numpy arrays, one entry per window
-    mean: Any
-    readings: Any
-    meter_count: Any
-    spikes: list[tuple[str, str, str, float, float, str]]  # alert rows (feed, rule, meter, ...)
+    table: Any  # pyarrow.Table
+    spikes: list[tuple[str, str, str, float, float, str]]  # (feed, rule, meter, ts, value, detail)
 
     def __len__(self) -> int:
-        return len(self.feed)
+        return int(self.table.num_rows)
+
+
+def _pg_array(offsets: Any, values: Any, quote: bool = False) -> Any:
+    """Per-window Postgres array literals ('{a,b}') from flat values and list offsets, built in
+    Arrow (no Python object per element); floats print in shortest round-trip form."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if quote:
+        escaped = pc.replace_substring(pc.replace_substring(values, "\\", "\\\\"), '"', '\\"')
+        values = pc.binary_join_element_wise('"', escaped, '"', "")
+    else:
+        values = values.cast(pa.string())
+    joined = pc.binary_join(pa.ListArray.from_arrays(offsets, values), ",")
+    return pc.binary_join_element_wise("{", joined, "}", "")
 
 
 def stored_table(rows: list[tuple[Any, ...]]) -> Any:
@@ -70,10 +77,16 @@ def stored_table(rows: list[tuple[Any, ...]]) -> Any:
 
 
 def merge_windows(
-    batch: Any, stored: Any, spike_ratio: float, spike_floor: float, min_meters: int = 3
+    batch: Any,
+    stored: Any,
+    widths: dict[str, float],
+    spike_ratio: float,
+    spike_floor: float,
+    min_meters: int = 3,
 ) -> WindowUpdate:
     """`batch`: the batch's partials (PARTIAL_COLUMNS + max_value, max_ts), at most one row per
-    (window, meter); `stored`: the stored partials of the same windows (PARTIAL_COLUMNS)."""
+    (window, meter); `stored`: the stored partials of the same windows (PARTIAL_COLUMNS);
+    `widths`: window kind -> width in seconds."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -85,8 +98,7 @@ def merge_windows(
         .sort_by([(c, "ascending") for c in [*KEYS, "meter"]])
     )
     if merged.num_rows == 0:
-        empty = np.zeros(0)
-        return WindowUpdate([], [], empty, [], [], [], empty, empty, empty, empty, [])
+        return WindowUpdate(_table(widths, None), [])
     windows = merged.group_by(KEYS, use_threads=False).aggregate([("meter", "count")])
     # The merge is sorted by window, so each window's meters are one contiguous run.
     counts = windows.column("meter_count").to_numpy().astype(np.int64)
@@ -102,10 +114,24 @@ def merge_windows(
     ranked = per_meter[np.lexsort((per_meter, wid))]
     median = (ranked[starts + (counts - 1) // 2] + ranked[starts + counts // 2]) / 2.0
     offsets = pa.array(np.concatenate([starts, [len(merged)]]).astype(np.int32))
-    meters = pa.ListArray.from_arrays(offsets, merged.column("meter").combine_chunks())
-    totals = pa.ListArray.from_arrays(offsets, merged.column("total_sum").combine_chunks())
-    ns = pa.ListArray.from_arrays(offsets, merged.column("n_sum").combine_chunks())
-
+    kinds = windows.column("window_kind")
+    ws = windows.column("ws").to_numpy()
+    table = _table(
+        widths,
+        {
+            "feed": windows.column("feed"),
+            "window_kind": kinds,
+            "ws": ws,
+            "we": ws + np.array([widths[k] for k in kinds.to_pylist()], dtype=float),
+            "meters": _pg_array(offsets, merged.column("meter").combine_chunks(), quote=True),
+            "totals": _pg_array(offsets, merged.column("total_sum").combine_chunks()),
+            "counts": _pg_array(offsets, merged.column("n_sum").combine_chunks()),
+            "value": value,
+            "mean": sums / readings,
+            "readings": readings,
+            "meter_count": counts,
+        },
+    )
     spikes: list[tuple[str, str, str, float, float, str]] = []
     five = batch.filter(pc.equal(batch.column("window_kind"), "5m"))
     if five.num_rows:
@@ -124,16 +150,27 @@ def merge_windows(
                 strict=True,
             ):
                 spikes.append((feed, "spike", meter, ts, v, json.dumps({"window_median": m})))
-    return WindowUpdate(
-        feed=windows.column("feed").to_pylist(),
-        kind=windows.column("window_kind").to_pylist(),
-        start=windows.column("ws").to_numpy(),
-        meters=meters.to_pylist(),
-        totals=totals.to_pylist(),
-        counts=ns.to_pylist(),
-        value=value,
-        mean=sums / readings,
-        readings=readings,
-        meter_count=counts,
-        spikes=spikes,
+    return WindowUpdate(table, spikes)
+
+
+def _table(widths: dict[str, float], columns: dict[str, Any] | None) -> Any:
+    import pyarrow as pa
+
+    schema = pa.schema(
+        [
+            ("feed", pa.string()),
+            ("window_kind", pa.string()),
+            ("ws", pa.float64()),
+            ("we", pa.float64()),
+            ("meters", pa.string()),
+            ("totals", pa.string()),
+            ("counts", pa.string()),
+            ("value", pa.float64()),
+            ("mean", pa.float64()),
+            ("readings", pa.int64()),
+            ("meter_count", pa.int64()),
+        ]
     )
+    if columns is None:
+        return schema.empty_table()
+    return pa.table({f.name: pa.array(columns[f.name], f.type) for f in schema}, schema=schema)
