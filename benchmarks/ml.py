@@ -80,7 +80,7 @@ def main() -> None:
         t0 = time.perf_counter()
         result = train(
             series,
-            ModelConfig(),
+            ModelConfig.for_feed(feed),
             device="cpu",
             on_epoch=lambda r, f=feed: print(
                 f"  {f} epoch {r.epoch:2d} loss {r.train_loss:.4f} val {r.val_loss:.4f} "

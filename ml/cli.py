@@ -33,8 +33,9 @@ def _train(feed: str, seed: int, epochs: int | None, quiet: bool) -> tuple[Any, 
     from ml.training import EpochReport, train
 
     series = load_feed(feed)
-    base = ModelConfig(seed=seed)
-    config = ModelConfig(**{**base.__dict__, "max_epochs": epochs or base.max_epochs})
+    config = ModelConfig.for_feed(feed, seed=seed)
+    if epochs:
+        config = ModelConfig.for_feed(feed, seed=seed, max_epochs=epochs)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -28,6 +28,11 @@ class ModelConfig:
     train_days: int = 365
     origin_stride_hours: int = 1
 
+    @classmethod
+    def for_feed(cls, feed: str, **overrides: object) -> ModelConfig:
+        """The configuration a feed trains with by default, with ``overrides`` on top."""
+        return cls(**{**FEED_DEFAULTS.get(feed, {}), **overrides})  # type: ignore[arg-type]
+
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)
         data["hidden_sizes"] = list(self.hidden_sizes)
@@ -40,3 +45,12 @@ class ModelConfig:
         if "hidden_sizes" in kwargs:
             kwargs["hidden_sizes"] = tuple(kwargs["hidden_sizes"])  # type: ignore[arg-type]
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+# Chosen on the validation window only (pinball loss, which early stopping also watches):
+# solar has ~2.5 years before its validation window, and training on all of it at a lower
+# learning rate gave a validation loss of 0.069-0.070 against 0.075-0.077 for the last year at
+# 2e-3, across seeds. Demand has a single year, so its defaults are the plain ones.
+FEED_DEFAULTS: dict[str, dict[str, object]] = {
+    "solar": {"train_days": 900, "learning_rate": 1e-3},
+}

@@ -37,3 +37,13 @@ def test_training_is_deterministic_for_a_seed(synthetic: FeedSeries, trained: Tr
     b = train(synthetic, config, device="cpu")
     for key, value in a.net.state_dict().items():
         assert np.array_equal(value.numpy(), b.net.state_dict()[key].numpy())
+
+
+def test_feed_defaults_apply_under_explicit_overrides() -> None:
+    from ml.config import ModelConfig
+
+    solar = ModelConfig.for_feed("solar")
+    assert (solar.train_days, solar.learning_rate) == (900, 1e-3)
+    assert ModelConfig.for_feed("solar", train_days=30).train_days == 30
+    assert ModelConfig.for_feed("demand") == ModelConfig()
+    assert ModelConfig.from_dict(solar.to_dict()) == solar  # what the artifact stores
