@@ -13,9 +13,10 @@ clock and only serves latency measurement. A message is accepted or rejected as 
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
+
+import orjson
 
 from streaming.errors import InvalidTelemetry
 
@@ -40,17 +41,37 @@ def encode(feed: str, meter: str, readings: list[tuple[float, float]], sent_at: 
         "sent_at": sent_at,
         "readings": [{"ts": ts, "value": value} for ts, value in readings],
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 def _number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _plain_readings(readings: list[Any]) -> bool:
+    """Every reading an object with finite numeric `ts` in range and `value` (C-level loops: a
+    message of 500 readings costs a fraction of a millisecond)."""
+    try:
+        ts = [r["ts"] for r in readings]
+        values = [r["value"] for r in readings]
+    except (TypeError, KeyError):
+        return False
+    try:
+        return (
+            set(map(type, ts)) | set(map(type, values)) <= {int, float}
+            and all(map(math.isfinite, ts))
+            and all(map(math.isfinite, values))
+            and TS_MIN <= min(ts)
+            and max(ts) < TS_MAX
+        )
+    except OverflowError:
+        return False
+
+
 def validate(topic: str, payload: bytes) -> dict[str, Any]:
     """Return the decoded message, or raise :class:`InvalidTelemetry` with the reason."""
     try:
-        msg = json.loads(payload)
+        msg = orjson.loads(payload)
     except (UnicodeDecodeError, ValueError) as exc:
         raise InvalidTelemetry("not_json", str(exc)[:200]) from None
     if not isinstance(msg, dict):
@@ -72,6 +93,9 @@ def validate(topic: str, payload: bytes) -> dict[str, Any]:
         raise InvalidTelemetry("no_readings")
     if len(readings) > MAX_READINGS_PER_MESSAGE:
         raise InvalidTelemetry("too_many_readings", str(len(readings)))
+    if _plain_readings(readings):
+        return msg
+    # Slow path: find the first bad reading and say why.
     for r in readings:
         if not isinstance(r, dict):
             raise InvalidTelemetry("bad_reading")
