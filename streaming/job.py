@@ -10,10 +10,13 @@ window kinds, the meter's new rule state and a few sent_at samples for latency. 
 and per-meter state travel to the executors with the function (they are per feed and per meter,
 never per reading); the reduced rows come back to the driver as one Arrow table.
 
-Postgres receives only those partials (COPY), per-meter state and alert rows; one transaction
-adds the partials, records the batch id (a batch already recorded is skipped, so a replay never
-counts twice) and recomputes the windows the batch touched (``streaming.sql``). The window state
-lives in Postgres rather than in Spark's state store because Spark's stateful operators drop rows
+The driver adds the batch's partials to the stored per-window arrays of the windows it touched
+(``stream_window_meters``: one row per window holding every meter's sum and count) and computes
+those windows' aggregates and spike alerts in numpy (``streaming.windows``); Postgres then gets
+one row per touched window (COPY), the per-meter state and the alert rows, in ONE transaction
+that also records the batch id (a batch already recorded is skipped, so a replay never counts
+twice) and closes the windows the watermark passed (``streaming.sql``). The window state lives
+in Postgres rather than in Spark's state store because Spark's stateful operators drop rows
 behind the watermark silently, while every late reading here must become an alert. Redis and
 MongoDB get idempotent writes after the commit. ``JobConfig.store_readings`` also keeps every
 accepted reading (audit, slower: every reading then travels through the driver).
@@ -258,10 +261,10 @@ class BatchResult:
 
 
 class BatchWriter:
-    """The foreachBatch callback: one Spark job reduces the batch per meter, one Postgres
-    transaction applies it, then Redis (and MongoDB) get the touched features.
-
-    It keeps one Postgres connection across batches (reopened after an error)."""
+    """The foreachBatch callback: one Spark job reduces the batch per meter, the driver merges
+    the window partials, one Postgres transaction applies it all, then Redis (and MongoDB) get
+    the touched features. It keeps one Postgres connection across batches (reopened after a
+    database error)."""
 
     def __init__(self, cfg: JobConfig) -> None:
         self.cfg = cfg
