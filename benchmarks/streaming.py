@@ -343,6 +343,7 @@ def main() -> None:
         broker.terminate()
         broker.wait(30)
         drop_database(server, name)
+        shutil.rmtree(work, ignore_errors=True)  # landed files, checkpoint, broker config
 
 
 if __name__ == "__main__":
