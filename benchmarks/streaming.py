@@ -2,7 +2,8 @@
 and latency from MQTT publish to the Redis feature update (p50/p95).
 
 Publisher and gateway run as `gridcast telemetry` subprocesses (as in production) against a
-private mosquitto whose per-client queue holds a whole burst; the Spark job runs in this process.
+private mosquitto with the project's broker settings (streaming/mosquitto.conf: a per-client
+queue that holds a whole burst); the Spark job runs in this process.
 Phase 1 publishes as fast as possible (throughput = readings committed / seconds from the first
 publish to the commit of the last one); phase 2 publishes at a paced rate (latency without a
 backlog: MQTT publish -> Redis feature update, as recorded by the job). Each phase replays data
@@ -20,7 +21,6 @@ import logging
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -36,7 +36,7 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from gridcast.node import free_port  # noqa: E402
+from gridcast.demo.broker import start_mosquitto  # noqa: E402
 from gridcast.services import database_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
@@ -45,31 +45,6 @@ from streaming.spark import spark_session  # noqa: E402
 from streaming.staging import libpq_url  # noqa: E402
 
 DATA_START = datetime(2011, 6, 1, 9, tzinfo=UTC)  # solar replay start (streaming.replay)
-
-
-def private_broker(work: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """A mosquitto of the benchmark's own whose per-client queue holds a whole burst: with the
-    default (max_queued_messages 1000) the broker drops QoS 1 messages for a gateway that falls
-    a burst behind, and the run could never finish."""
-    port = free_port()
-    conf = work / "mosquitto.conf"
-    conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
-        "max_queued_messages 1000000\nmax_queued_bytes 0\n"
-    )
-    binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
-    proc = subprocess.Popen(
-        [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc, port
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("mosquitto did not start") from None
-            time.sleep(0.05)
 
 
 def scratch_database(server_url: str) -> tuple[str, str]:
@@ -164,8 +139,8 @@ def wait_for(db: str, job: str, target: int, timeout: float) -> float:
         if time.time() > deadline:
             raise TimeoutError(
                 f"job committed {committed_rows(db, job)} of {target} readings (a broker drops "
-                "QoS 1 messages beyond its per-client queue, mosquitto: max_queued_messages 1000, "
-                "when the gateway falls behind a burst)"
+                "QoS 1 messages beyond its per-client queue when the gateway falls behind a "
+                "burst: see max_queued_* in streaming/mosquitto.conf)"
             )
         time.sleep(0.05)
     return time.time()
@@ -226,7 +201,7 @@ def main() -> None:
     gateway = None
     query = None
     work.mkdir(parents=True, exist_ok=True)
-    broker, port = private_broker(work)
+    broker, port = start_mosquitto(work)
     try:
         upgrade(db)
         env = {

@@ -1,4 +1,5 @@
-"""An MQTT broker for the demo: the one already listening, or a private mosquitto."""
+"""An MQTT broker for the demo and the benchmarks: the one already listening, or a private
+mosquitto with the project's broker settings (``streaming/mosquitto.conf``) on a free port."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import time
 from pathlib import Path
 
 from gridcast.node import free_port
+
+BROKER_CONF = Path(__file__).resolve().parents[2] / "streaming" / "mosquitto.conf"
 
 
 def listening(host: str, port: int) -> bool:
@@ -27,8 +30,11 @@ def start_mosquitto(state_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
             "(scripts/setup.sh installs it as root; or `apt-get install mosquitto`)"
         )
     port = free_port()
+    shared = [
+        line for line in BROKER_CONF.read_text().splitlines() if not line.startswith("listener")
+    ]
     conf = state_dir / "mosquitto.conf"
-    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n")
+    conf.write_text("\n".join([f"listener {port} 127.0.0.1", "persistence false", *shared]) + "\n")
     proc = subprocess.Popen(
         [binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
