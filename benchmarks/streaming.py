@@ -37,12 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from gridcast.demo.broker import start_mosquitto  # noqa: E402
-from gridcast.services import database_url, redis_url  # noqa: E402
+from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
 from streaming.job import LATENCY_KEY, JobConfig, start  # noqa: E402
 from streaming.spark import spark_session  # noqa: E402
-from streaming.staging import libpq_url  # noqa: E402
 
 DATA_START = datetime(2011, 6, 1, 9, tzinfo=UTC)  # solar replay start (streaming.replay)
 

@@ -21,6 +21,11 @@ def _sqlalchemy_url(url: str) -> str:
     return url
 
 
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy psycopg URL as plain libpq takes it (psycopg.connect, COPY tools)."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
 def embedded_postgres_url(data_dir: Path) -> str:
     """Start (or reuse) pgserver's PostgreSQL in `data_dir` and return its URL."""
     global _pg

@@ -39,10 +39,10 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from gridcast.services import libpq_url
 from streaming import sql
 from streaming.errors import NonRetryableError
 from streaming.nowcast import holt_winters
-from streaming.staging import libpq_url
 from streaming.windows import KEYS as WINDOW_KEYS
 from streaming.windows import WindowUpdate, merge_windows, stored_table
 
@@ -82,9 +82,7 @@ class JobConfig:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-QUANTILES = [q / 100 for q in (5, 10, 15, 20, 25, 30, 35, 40, 45, 50)] + [
-    q / 100 for q in (55, 60, 65, 70, 75, 80, 85, 90, 95, 99)
-]
+QUANTILES = [q / 100 for q in (*range(5, 100, 5), 99)]
 SENT_SAMPLES = 32  # sent_at points per meter and batch, at most (latency quantiles)
 # One schema for everything the per-meter reduction emits; `kind` says what a row is:
 #   partial  tag=window kind, t=window start, v=sum, x=max value, y=ts of max, n=count

@@ -9,7 +9,7 @@ from eth_utils import keccak
 
 from gridcast.market import Market
 from gridcast.operator.feeds import FeedView
-from streaming.staging import libpq_url
+from gridcast.services import libpq_url
 
 
 class NowcastUnavailableError(RuntimeError):

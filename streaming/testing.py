@@ -12,11 +12,11 @@ from pathlib import Path
 
 import psycopg
 
+from gridcast.services import libpq_url
 from gridcast.settings import PROJECT_ROOT
 from streaming.gateway import Gateway
 from streaming.mqtt import Publisher
 from streaming.replay import ReplayPlan, publish_plan
-from streaming.staging import libpq_url
 
 
 def land(plan: ReplayPlan, landing: Path, dead: Path, max_readings: int) -> int:

@@ -9,9 +9,9 @@ import psycopg
 import pytest
 from pymongo import MongoClient
 
+from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.job import write_alerts_to_mongo
-from streaming.staging import libpq_url
 
 pytestmark = pytest.mark.mongo_wire
 

@@ -17,13 +17,13 @@ import psycopg
 import pytest
 import redis
 
+from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.gateway import Gateway, read_dead_letters
 from streaming.job import FEATURE_KEY, NOWCAST_KEY, JobConfig, run_until_idle
 from streaming.mqtt import Publisher
 from streaming.reference import accepted, window_aggregates
 from streaming.replay import FaultRates, ReplayPlan, build_plan, publish_plan
-from streaming.staging import libpq_url
 
 FEEDS = ["solar", "demand", "household"]
 

@@ -11,10 +11,10 @@ import pandas as pd
 import psycopg
 import pytest
 
+from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.reference import accepted, window_aggregates
 from streaming.replay import FaultRates, build_plan
-from streaming.staging import libpq_url
 from streaming.testing import batches, job_env, kill_group, land, spawn, stream_command
 
 JOB = "test-restart"

@@ -14,10 +14,10 @@ from typing import Any
 import psycopg
 import pytest
 
+from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.reference import accepted, window_aggregates
 from streaming.replay import FaultRates, build_plan
-from streaming.staging import libpq_url
 from streaming.testing import free_port, job_env, kill_group, land, spawn, stream_command
 
 pytestmark = pytest.mark.spark_cluster

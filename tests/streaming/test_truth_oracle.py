@@ -16,7 +16,7 @@ from gridcast.chain.submitter import Submitter
 from gridcast.localnet import DEMAND, LocalMarket, bootstrap
 from gridcast.node import AnvilNode
 from gridcast.operator.feeds import FeedView
-from streaming.staging import libpq_url
+from gridcast.services import libpq_url
 from streaming.truth_oracle import TruthOracle
 
 EPOCH = 60
