@@ -9,10 +9,12 @@ from eth_account.signers.local import LocalAccount
 
 from gridcast.chain.keys import dev_account, keystore_account
 
+PASSPHRASE_ENV = "GRIDCAST_ACCOUNT_PASSPHRASE"
+
 
 def resolve_account(alias: str | None, dev_key_index: int | None, chain_id: int) -> LocalAccount:
     if alias:
-        passphrase = os.environ.get("GRIDCAST_ACCOUNT_PASSPHRASE")
+        passphrase = os.environ.get(PASSPHRASE_ENV)
         if passphrase is None:
             passphrase = getpass.getpass(f"passphrase for Ape account {alias!r}: ")
         return keystore_account(alias, passphrase)

@@ -8,6 +8,7 @@ every new block, see :mod:`ml.oracle_silverback`). Both build the operator with
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
+
+from gridcast.accounts import PASSPHRASE_ENV
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -181,6 +184,10 @@ def run(
         api_url=api_url,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if runner == "silverback" and account and PASSPHRASE_ENV not in os.environ:
+        # Both this check and the bot process unlock the keystore: ask once, hand it down in the
+        # environment resolve_account already reads (never on a command line, never logged).
+        os.environ[PASSPHRASE_ENV] = getpass.getpass(f"passphrase for Ape account {account!r}: ")
     try:
         bot, described = build_operator(opts)
     except (GridcastError, ValueError, FileNotFoundError, KeyError) as exc:
