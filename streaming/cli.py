@@ -154,14 +154,24 @@ def run(
     store_readings: bool = typer.Option(
         False, help="Also keep every accepted reading in stream_readings (audit; slower)."
     ),
+    reduce_on: str = typer.Option(
+        "auto",
+        help="Where each micro-batch is reduced per meter: auto (driver while the batch's files "
+        "total at most --driver-reduce-mb, else executors), driver or executors.",
+    ),
+    driver_reduce_mb: float = typer.Option(
+        64.0, min=0.0, help="Largest batch (MiB of landed files) that auto reduces on the driver."
+    ),
     migrate: bool = typer.Option(True, help="Apply Alembic migrations first."),
 ) -> None:
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
     from gridcast.services import database_url, redis_url
     from indexer.db.engine import upgrade
-    from streaming.job import JobConfig, run_until_idle, start
+    from streaming.job import REDUCE_ON, JobConfig, run_until_idle, start
     from streaming.spark import spark_session
 
+    if reduce_on not in REDUCE_ON:
+        raise typer.BadParameter(f"--reduce-on must be one of {', '.join(REDUCE_ON)}")
     settings = get_settings()
     url = database_url(settings)
     if migrate:
@@ -180,6 +190,8 @@ def run(
         max_files_per_trigger=max_files_per_trigger or None,
         master=master,
         store_readings=store_readings,
+        reduce_on=reduce_on,
+        driver_reduce_max_bytes=int(driver_reduce_mb * (1 << 20)),
     )
     spark = spark_session(master)
     spark.sparkContext.setLogLevel("ERROR")

@@ -30,11 +30,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -56,6 +58,7 @@ RAW_SCHEMA = (
     "received_at DOUBLE, v LONG, feed STRING, meter STRING, sent_at DOUBLE, "
     "readings ARRAY<STRUCT<ts: DOUBLE, value: DOUBLE>>"
 )
+REDUCE_ON = ("auto", "driver", "executors")
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # window alignment origin (midnight UTC)
 
 
@@ -79,6 +82,11 @@ class JobConfig:
     master: str | None = None
     # Also keep every accepted reading in stream_readings (audit; costs a row per reading).
     store_readings: bool = False
+    # Where micro-batches are reduced per meter: "auto" = on the driver while the batch's files
+    # total at most driver_reduce_max_bytes, else on the executors; or always "driver" /
+    # always "executors".
+    reduce_on: str = "auto"
+    driver_reduce_max_bytes: int = 64 << 20
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -96,6 +104,7 @@ OUT_SCHEMA = (
     "kind STRING, feed STRING, meter STRING, tag STRING, t DOUBLE, v DOUBLE, x DOUBLE,"
     " y DOUBLE, z DOUBLE, n LONG, m LONG, r LONG, detail STRING"
 )
+PACKED_SCHEMA = "payload BINARY"  # one Arrow IPC stream (OUT_SCHEMA rows) per meter group
 OUT_COLUMNS = ("kind", "feed", "meter", "tag", "t", "v", "x", "y", "z", "n", "m", "r", "detail")
 MeterState = tuple[float | None, float | None, int, list[float]]  # last ts, value, run, recent
 
@@ -234,6 +243,49 @@ def meter_reducer(
     return reduce_meter
 
 
+def reduce_on_driver(table: Any, reducer: Any) -> Any:
+    """Run `reducer` over each (feed, meter) group of a collected batch, as applyInArrow would
+    on the executors (a stable sort keeps each group's messages in file order)."""
+    import pyarrow as pa
+
+    if table.num_rows == 0:
+        return _out_arrow_schema().empty_table()
+    table = table.sort_by([("feed", "ascending"), ("meter", "ascending")])
+    feeds, meters = table.column("feed").to_pylist(), table.column("meter").to_pylist()
+    keys = list(zip(feeds, meters, strict=True))
+    outs = []
+    start = 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            feed, meter = keys[start]
+            outs.append(reducer((pa.scalar(feed), pa.scalar(meter)), table.slice(start, i - start)))
+            start = i
+    return pa.concat_tables(outs)
+
+
+def packed_output(reducer: Any) -> Any:
+    """`reducer` with its output packed into one Arrow IPC blob per group: the JVM then moves a
+    row per meter instead of a row per window partial (it never reads them)."""
+
+    def run(key: tuple[Any, ...], table: Any) -> Any:
+        import pyarrow as pa
+
+        out = reducer(key, table)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, out.schema) as writer:
+            writer.write_table(out)
+        return pa.table({"payload": pa.array([sink.getvalue().to_pybytes()], pa.binary())})
+
+    return run
+
+
+def unpack_output(packed: Any) -> Any:
+    import pyarrow as pa
+
+    tables = [pa.ipc.open_stream(blob).read_all() for blob in packed.column("payload").to_pylist()]
+    return pa.concat_tables(tables) if tables else _out_arrow_schema().empty_table()
+
+
 def _out_arrow_schema() -> Any:
     import pyarrow as pa
 
@@ -269,6 +321,7 @@ class BatchWriter:
         self.url = libpq_url(cfg.database_url)
         self._conn: psycopg.Connection[Any] | None = None
         self._redis: Any = None
+        self.reduced_on = ""  # where the last batch was reduced (logged)
 
     def connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -325,14 +378,35 @@ class BatchWriter:
         if out is not None:
             self.publish(batch_id, out[0], out[1], result.quantiles, result.rows)
         log.debug(
-            "batch %s: %d rows, state %.3f s, spark %.3f s, commit %.3f s, sinks %.3f s",
+            "batch %s: %d rows, state %.3f s, spark %.3f s (%s), commit %.3f s, sinks %.3f s",
             batch_id,
             result.rows,
             t1 - t0,
             t2 - t1,
+            self.reduced_on,
             t3 - t2,
             time.perf_counter() - t3,
         )
+
+    def reduces_on_driver(self, df: Any) -> bool:
+        """Where this batch is reduced: small batches on the driver (one Spark stage, no shuffle:
+        a shuffle and a Python worker round trip cost more than the reduction itself), large
+        ones, or input the driver cannot stat, on the executors."""
+        cfg = self.cfg
+        if cfg.reduce_on != "auto":
+            return cfg.reduce_on == "driver"
+        total = 0
+        for uri in df.inputFiles():
+            parsed = urlparse(uri)
+            if parsed.scheme not in ("", "file"):
+                return False
+            try:
+                total += os.path.getsize(unquote(parsed.path))
+            except OSError:
+                return False
+            if total > cfg.driver_reduce_max_bytes:
+                return False
+        return True
 
     def reduce(
         self, df: Any, before: dict[str, float], state: dict[tuple[str, str], MeterState]
@@ -343,11 +417,13 @@ class BatchWriter:
         import pyarrow.compute as pc
 
         cfg = self.cfg
-        out = (
-            df.groupBy("feed", "meter")
-            .applyInArrow(meter_reducer(cfg, before, state), OUT_SCHEMA)
-            .toArrow()
-        )
+        reducer = meter_reducer(cfg, before, state)
+        self.reduced_on = "driver" if self.reduces_on_driver(df) else "executors"
+        if self.reduced_on == "driver":
+            out = reduce_on_driver(df.toArrow(), reducer)
+        else:
+            packed = df.groupBy("feed", "meter").applyInArrow(packed_output(reducer), PACKED_SCHEMA)
+            out = unpack_output(packed.toArrow())
         if out.num_rows == 0:
             return None
         kind = out.column("kind")
@@ -735,6 +811,8 @@ def start(spark: Any, cfg: JobConfig) -> Any:
         cfg.landing_dir.mkdir(parents=True, exist_ok=True)
     if cfg.watermark_s < 0 or cfg.window_s <= 0 or cfg.epoch_s % cfg.window_s:
         raise NonRetryableError("epoch_s must be a positive multiple of window_s")
+    if cfg.reduce_on not in REDUCE_ON:
+        raise NonRetryableError(f"reduce_on must be one of {', '.join(REDUCE_ON)}")
     return (
         telemetry_stream(spark, cfg)
         .writeStream.foreachBatch(BatchWriter(cfg))

@@ -96,6 +96,8 @@ def test_job_runs_on_standalone_master_and_worker(
         "test-cluster",
         "--master",
         master_url,
+        "--reduce-on",
+        "executors",  # the per-meter reduction itself runs on the worker, not the driver
         "--until-idle",
     )
     env = {**job_env(db, redis_url), "SPARK_LOCAL_IP": "127.0.0.1"}
