@@ -294,7 +294,7 @@ def test_ramp_rate_is_change_per_hour_against_previous_window(pipeline: Pipeline
 def test_driver_and_executor_reductions_agree(pipeline: PipelineRun, spark: Any) -> None:
     """Small batches reduce on the driver, large ones on the executors: the same landed files,
     watermark and meter state give the same partials, alerts, state and counts either way."""
-    from streaming.job import RAW_SCHEMA, BatchWriter
+    from streaming.job import RAW_SCHEMA, BatchWriter, MeterState
 
     df = (
         spark.read.schema(RAW_SCHEMA)
@@ -308,7 +308,9 @@ def test_driver_and_executor_reductions_agree(pipeline: PipelineRun, spark: Any)
     before = {"solar": solar[len(solar) // 3]}
     meter = next(m for m in pipeline.plan.main if m.feed == "demand" and m.raw is None)
     first = meter.readings[0][0]
-    state = {("demand", meter.meter): (first - 1.0, 1.0, 2, [first])}
+    state: dict[tuple[str, str], MeterState] = {
+        ("demand", meter.meter): (first - 1.0, 1.0, 2, [first])
+    }
 
     def reduced(where: str) -> Any:
         cfg = JobConfig(
