@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Float, Integer, String, Text
+from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,6 +46,8 @@ class StreamAlert(Base):
     """A data-quality violation; keyed so a replayed batch re-raises nothing."""
 
     __tablename__ = "stream_alerts"
+    # Epoch actuals count the alerts inside each closed epoch by feed and time.
+    __table_args__ = (Index("ix_stream_alerts_feed_event_ts", "feed", "event_ts"),)
     feed: Mapped[str] = mapped_column(String(32), primary_key=True)
     rule: Mapped[str] = mapped_column(String(32), primary_key=True)
     meter: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -108,20 +110,6 @@ class StreamBatch(Base):
     watermarks: Mapped[dict[str, list[float]]] = mapped_column(JSONB)
     rows: Mapped[int] = mapped_column(BigInteger)
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class StreamStaging(Base):
-    """Rows of the micro-batch in flight, written in parallel by executors (unlogged)."""
-
-    __tablename__ = "stream_staging"
-    job: Mapped[str] = mapped_column(String(64), primary_key=True)
-    batch_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    feed: Mapped[str] = mapped_column(String(32))
-    meter: Mapped[str] = mapped_column(String(64))
-    ts: Mapped[float] = mapped_column(Float)
-    value: Mapped[float] = mapped_column(Float)
-    sent_at: Mapped[float] = mapped_column(Float)
 
 
 class StreamWindowMeters(Base):
