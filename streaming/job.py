@@ -59,6 +59,7 @@ RAW_SCHEMA = (
     "readings ARRAY<STRUCT<ts: DOUBLE, value: DOUBLE>>"
 )
 REDUCE_ON = ("auto", "driver", "executors")
+LANDED_FILES = "part-*.parquet"  # what the gateway lands (streaming.landing.land_table)
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # window alignment origin (midnight UTC)
 
 
@@ -797,12 +798,12 @@ def mark_submitted(url: str, feed: str, epoch_start: datetime, tx_hash: str) -> 
 
 
 def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
-    """Landed JSON lines -> one row per message (feed, meter, sent_at, readings); the per-meter
+    """Landed Parquet -> one row per message (feed, meter, sent_at, readings); the per-meter
     reduction flattens the readings itself, so the JVM never handles a row per reading."""
-    reader = spark.readStream.schema(RAW_SCHEMA)
+    reader = spark.readStream.schema(RAW_SCHEMA).option("pathGlobFilter", LANDED_FILES)
     if cfg.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
-    return reader.json(str(cfg.landing_dir)).select("feed", "meter", "sent_at", "readings")
+    return reader.parquet(str(cfg.landing_dir)).select("feed", "meter", "sent_at", "readings")
 
 
 def start(spark: Any, cfg: JobConfig) -> Any:

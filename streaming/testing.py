@@ -31,7 +31,7 @@ def land(plan: ReplayPlan, landing: Path, dead: Path, max_readings: int) -> int:
             time.sleep(0.02)
     finally:
         gw.stop()
-    return len(list(landing.glob("part-*.jsonl")))
+    return len(list(landing.glob("part-*.parquet")))
 
 
 def stream_command(*args: str) -> list[str]:

@@ -298,7 +298,7 @@ def test_driver_and_executor_reductions_agree(pipeline: PipelineRun, spark: Any)
 
     df = (
         spark.read.schema(RAW_SCHEMA)
-        .json(str(pipeline.cfg.landing_dir))
+        .parquet(str(pipeline.cfg.landing_dir))
         .select("feed", "meter", "sent_at", "readings")
     )
     sent = pipeline.plan.sent_readings()
