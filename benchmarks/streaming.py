@@ -288,7 +288,7 @@ def main() -> None:
         if args.verbose:
             landed = sorted(
                 (int(f.name.split("-")[1]) / 1e9 - t0, f.stat().st_size)
-                for f in (work / "landing").glob("part-*.parquet")
+                for f in work.rglob("part-*.parquet")  # landed or already archived
             )
             phase = [(at, size) for at, size in landed if at >= 0]
             print(

@@ -162,14 +162,24 @@ def run(
     driver_reduce_mb: float = typer.Option(
         64.0, min=0.0, help="Largest batch (MiB of landed files) that auto reduces on the driver."
     ),
+    clean_source: str = typer.Option(
+        "archive",
+        help="Landed files after their batch committed: archive (moved to --archive-dir), "
+        "delete, or off (left in place; the listing then grows with every file).",
+    ),
+    archive_dir: Path = typer.Option(
+        None, help="Where archived landed files go (default: '<landing dir>-archive')."
+    ),
     migrate: bool = typer.Option(True, help="Apply Alembic migrations first."),
 ) -> None:
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
     from gridcast.services import database_url, redis_url
     from indexer.db.engine import upgrade
-    from streaming.job import REDUCE_ON, JobConfig, run_until_idle, start
+    from streaming.job import CLEAN_SOURCE, REDUCE_ON, JobConfig, run_until_idle, start
     from streaming.spark import spark_session
 
+    if clean_source not in CLEAN_SOURCE:
+        raise typer.BadParameter(f"--clean-source must be one of {', '.join(CLEAN_SOURCE)}")
     if reduce_on not in REDUCE_ON:
         raise typer.BadParameter(f"--reduce-on must be one of {', '.join(REDUCE_ON)}")
     settings = get_settings()
@@ -192,6 +202,8 @@ def run(
         store_readings=store_readings,
         reduce_on=reduce_on,
         driver_reduce_max_bytes=int(driver_reduce_mb * (1 << 20)),
+        clean_source=clean_source,
+        archive_dir=archive_dir,
     )
     spark = spark_session(master)
     spark.sparkContext.setLogLevel("ERROR")

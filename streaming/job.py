@@ -59,6 +59,7 @@ RAW_SCHEMA = (
     "readings ARRAY<STRUCT<ts: DOUBLE, value: DOUBLE>>"
 )
 REDUCE_ON = ("auto", "driver", "executors")
+CLEAN_SOURCE = ("archive", "delete", "off")
 LANDED_FILES = "part-*.parquet"  # what the gateway lands (streaming.landing.land_table)
 ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # window alignment origin (midnight UTC)
 
@@ -88,6 +89,16 @@ class JobConfig:
     # always "executors".
     reduce_on: str = "auto"
     driver_reduce_max_bytes: int = 64 << 20
+    # Landed files once their batch committed: "archive" moves them under archive_dir (default:
+    # a sibling "<landing>-archive"), "delete" removes them, "off" leaves them. The file source
+    # lists the landing directory at every trigger, so a directory that only grows makes every
+    # micro-batch slower over the hours.
+    clean_source: str = "archive"
+    archive_dir: Path | None = None
+
+    def archive_path(self) -> Path:
+        return self.archive_dir or self.landing_dir.with_name(self.landing_dir.name + "-archive")
+
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -801,6 +812,12 @@ def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
     """Landed Parquet -> one row per message (feed, meter, sent_at, readings); the per-meter
     reduction flattens the readings itself, so the JVM never handles a row per reading."""
     reader = spark.readStream.schema(RAW_SCHEMA).option("pathGlobFilter", LANDED_FILES)
+    if cfg.clean_source != "off":
+        reader = reader.option("cleanSource", cfg.clean_source)
+    if cfg.clean_source == "archive":
+        archive = cfg.archive_path()
+        archive.mkdir(parents=True, exist_ok=True)
+        reader = reader.option("sourceArchiveDir", str(archive))
     if cfg.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
     return reader.parquet(str(cfg.landing_dir)).select("feed", "meter", "sent_at", "readings")
@@ -812,6 +829,8 @@ def start(spark: Any, cfg: JobConfig) -> Any:
         cfg.landing_dir.mkdir(parents=True, exist_ok=True)
     if cfg.watermark_s < 0 or cfg.window_s <= 0 or cfg.epoch_s % cfg.window_s:
         raise NonRetryableError("epoch_s must be a positive multiple of window_s")
+    if cfg.clean_source not in CLEAN_SOURCE:
+        raise NonRetryableError(f"clean_source must be one of {', '.join(CLEAN_SOURCE)}")
     if cfg.reduce_on not in REDUCE_ON:
         raise NonRetryableError(f"reduce_on must be one of {', '.join(REDUCE_ON)}")
     return (

@@ -88,6 +88,7 @@ def pipeline(
         job="test-pipeline",
         max_files_per_trigger=1,
         store_readings=True,  # the audit copy lets the tests check which readings were kept
+        clean_source="off",  # later tests read the landed files again
     )
     run_until_idle(spark, cfg)
     return PipelineRun(plan, db, redis_url, tmp / "dead", cfg)
@@ -265,6 +266,7 @@ def test_rerunning_from_scratch_over_same_files_changes_nothing(
         pipeline.db,
         job=pipeline.cfg.job,
         max_files_per_trigger=1,
+        clean_source="off",
     )
     run_until_idle(spark, cfg)
     after = query(

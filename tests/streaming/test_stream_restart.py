@@ -79,3 +79,9 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
     assert (merged["n_job"] == merged["reading_count"]).all()
     assert merged["value_job"].to_numpy() == pytest.approx(merged["value"].to_numpy(), rel=1e-9)
     assert stored == len(accepted(plan.sent_readings()))
+    # Committed files were archived (moved, not lost) across the kill and the restart, so the
+    # landing directory the file source lists stays small.
+    left = list((tmp_path / "landing").glob("part-*.parquet"))
+    archived = list((tmp_path / "landing-archive").rglob("part-*.parquet"))
+    assert len(left) + len(archived) == files
+    assert len(archived) >= files - 1
