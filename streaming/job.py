@@ -1,14 +1,18 @@
 """The Spark Structured Streaming job: landed telemetry files -> windows -> quality -> sinks.
 
 Spark's file source and checkpoint decide which files make up each micro-batch (and replay the
-same files for the same batch id after a crash). Each micro-batch is ONE Spark job: the batch is
-grouped by (feed, meter) and every meter's readings are reduced in numpy on the executors
-(``applyInArrow``): lateness against the per-feed watermark in force, de-duplication (within the
-batch and against the meter's accepted timestamps still inside the watermark), stuck runs
-continued from per-meter state, negative generation, per-(window, meter) sums and counts for both
-window kinds, the meter's new rule state and a few sent_at samples for latency. The watermarks
+same files for the same batch id after a crash). Each micro-batch is ONE Spark job that reduces
+every (feed, meter) group's readings in numpy with the same function, in one of two places: a
+small batch (its landed Parquet files at most ``driver_reduce_max_bytes``) is collected as Arrow
+and reduced on the driver, which saves the shuffle and the Python worker round trips that cost
+more than the reduction itself; a larger one is grouped on the executors (``applyInArrow``, each
+group's output packed as one Arrow blob). The reduction covers lateness against the per-feed
+watermark in force, de-duplication (within the batch and against the meter's accepted timestamps
+still inside the watermark), stuck runs continued from per-meter state, negative generation,
+per-(window, meter) sums and counts for both window kinds, the meter's new rule state and a few
+sent_at samples for latency. The watermarks
 and per-meter state travel to the executors with the function (they are per feed and per meter,
-never per reading); the reduced rows come back to the driver as one Arrow table.
+never per reading); the reduced rows reach the driver as one Arrow table.
 
 The driver adds the batch's partials to the stored per-window arrays of the windows it touched
 (``stream_window_meters``: one row per window holding every meter's sum and count) and computes
@@ -95,11 +99,10 @@ class JobConfig:
     # micro-batch slower over the hours.
     clean_source: str = "archive"
     archive_dir: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
 
     def archive_path(self) -> Path:
         return self.archive_dir or self.landing_dir.with_name(self.landing_dir.name + "-archive")
-
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 QUANTILES = [q / 100 for q in (*range(5, 100, 5), 99)]
