@@ -60,7 +60,7 @@ class Gateway:
     def handle(self, topic: str, payload: bytes) -> None:
         now = time.time()
         try:
-            msg = schema.validate(topic, payload)
+            msg, ts, values = schema.parse(topic, payload)
         except InvalidTelemetry as exc:
             record = {
                 "received_at": now,
@@ -75,18 +75,10 @@ class Gateway:
                 self._dead.append(json.dumps(record).encode())
                 self.rejected_messages += 1
             return
-        readings = msg["readings"]
-        n = len(readings)
+        n = len(ts)
         MESSAGES.labels("accepted").inc()
         READINGS.labels(msg["feed"]).inc(n)
-        row = (
-            now,
-            msg["feed"],
-            msg["meter"],
-            float(msg["sent_at"]),
-            [r["ts"] for r in readings],
-            [r["value"] for r in readings],
-        )
+        row = (now, msg["feed"], msg["meter"], float(msg["sent_at"]), ts, values)
         with self._lock:
             if not self._rows:
                 self._first_at = now

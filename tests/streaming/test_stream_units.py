@@ -12,13 +12,16 @@ from gridcast.clock import ClockError, DataClock
 from streaming.errors import InvalidTelemetry
 from streaming.nowcast import holt_winters
 from streaming.replay import FaultRates, build_plan, meter_frame
-from streaming.schema import encode, topic_for, validate
+from streaming.schema import encode, parse, topic_for, validate
 
 
 def test_schema_accepts_an_encoded_batch() -> None:
     payload = encode("solar", "solar-001", [(1306944000.0, 1.5), (1306944900.0, 1.7)], 1.0)
     msg = validate(topic_for("solar", "solar-001"), payload)
     assert [r["value"] for r in msg["readings"]] == [1.5, 1.7]
+    # The gateway lands the columns parse() returns.
+    _, ts, values = parse(topic_for("solar", "solar-001"), payload)
+    assert (ts, values) == ([1306944000.0, 1306944900.0], [1.5, 1.7])
 
 
 @pytest.mark.parametrize(
