@@ -175,36 +175,36 @@ def run(
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
     from gridcast.services import database_url, redis_url
     from indexer.db.engine import upgrade
-    from streaming.job import CLEAN_SOURCE, REDUCE_ON, JobConfig, run_until_idle, start
+    from streaming.errors import NonRetryableError
+    from streaming.job import JobConfig, run_until_idle, start
     from streaming.spark import spark_session
 
-    if clean_source not in CLEAN_SOURCE:
-        raise typer.BadParameter(f"--clean-source must be one of {', '.join(CLEAN_SOURCE)}")
-    if reduce_on not in REDUCE_ON:
-        raise typer.BadParameter(f"--reduce-on must be one of {', '.join(REDUCE_ON)}")
     settings = get_settings()
     url = database_url(settings)
+    base = _telemetry_dir()
+    try:
+        cfg = JobConfig(
+            landing_dir=landing_dir or base / "landing",
+            checkpoint_dir=checkpoint_dir or settings.state_dir / "checkpoints" / job,
+            database_url=url,
+            redis_url=redis_url(settings),
+            mongo_url=settings.mongo_url,
+            job=job,
+            watermark_s=watermark,
+            epoch_s=epoch_seconds,
+            trigger_s=trigger,
+            max_files_per_trigger=max_files_per_trigger or None,
+            master=master,
+            store_readings=store_readings,
+            reduce_on=reduce_on,
+            driver_reduce_max_bytes=int(driver_reduce_mb * (1 << 20)),
+            clean_source=clean_source,
+            archive_dir=archive_dir,
+        )
+    except NonRetryableError as exc:
+        raise typer.BadParameter(str(exc)) from None
     if migrate:
         upgrade(url)
-    base = _telemetry_dir()
-    cfg = JobConfig(
-        landing_dir=landing_dir or base / "landing",
-        checkpoint_dir=checkpoint_dir or settings.state_dir / "checkpoints" / job,
-        database_url=url,
-        redis_url=redis_url(settings),
-        mongo_url=settings.mongo_url,
-        job=job,
-        watermark_s=watermark,
-        epoch_s=epoch_seconds,
-        trigger_s=trigger,
-        max_files_per_trigger=max_files_per_trigger or None,
-        master=master,
-        store_readings=store_readings,
-        reduce_on=reduce_on,
-        driver_reduce_max_bytes=int(driver_reduce_mb * (1 << 20)),
-        clean_source=clean_source,
-        archive_dir=archive_dir,
-    )
     spark = spark_session(master)
     spark.sparkContext.setLogLevel("ERROR")
     if until_idle:

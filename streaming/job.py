@@ -101,6 +101,15 @@ class JobConfig:
     archive_dir: Path | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # A bad setting is refused when the config is built: before migrations or Spark start.
+        if self.watermark_s < 0 or self.window_s <= 0 or self.epoch_s % self.window_s:
+            raise NonRetryableError("epoch_s must be a positive multiple of window_s")
+        if self.clean_source not in CLEAN_SOURCE:
+            raise NonRetryableError(f"clean_source must be one of {', '.join(CLEAN_SOURCE)}")
+        if self.reduce_on not in REDUCE_ON:
+            raise NonRetryableError(f"reduce_on must be one of {', '.join(REDUCE_ON)}")
+
     def archive_path(self) -> Path:
         return self.archive_dir or self.landing_dir.with_name(self.landing_dir.name + "-archive")
 
@@ -830,12 +839,6 @@ def start(spark: Any, cfg: JobConfig) -> Any:
     """Start the streaming query (returns the StreamingQuery)."""
     if not cfg.landing_dir.exists():
         cfg.landing_dir.mkdir(parents=True, exist_ok=True)
-    if cfg.watermark_s < 0 or cfg.window_s <= 0 or cfg.epoch_s % cfg.window_s:
-        raise NonRetryableError("epoch_s must be a positive multiple of window_s")
-    if cfg.clean_source not in CLEAN_SOURCE:
-        raise NonRetryableError(f"clean_source must be one of {', '.join(CLEAN_SOURCE)}")
-    if cfg.reduce_on not in REDUCE_ON:
-        raise NonRetryableError(f"reduce_on must be one of {', '.join(REDUCE_ON)}")
     return (
         telemetry_stream(spark, cfg)
         .writeStream.foreachBatch(BatchWriter(cfg))

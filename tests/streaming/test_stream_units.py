@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,16 @@ def test_plan_is_deterministic_for_a_seed_and_keeps_late_messages_apart() -> Non
         (m.meter, m.readings, m.fault) for m in b.main
     ]
     assert all(m.fault == "late" for m in a.late)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{"reduce_on": "gpu"}, {"clean_source": "shred"}, {"epoch_s": 100}, {"watermark_s": -1.0}],
+)
+def test_job_config_refuses_bad_settings(bad: dict[str, object], tmp_path: Path) -> None:
+    from streaming.errors import NonRetryableError
+    from streaming.job import JobConfig
+
+    with pytest.raises(NonRetryableError):
+        JobConfig(tmp_path / "landing", tmp_path / "cp", "postgresql://x/y", **bad)  # type: ignore[arg-type]
+    assert not (tmp_path / "landing").exists()
