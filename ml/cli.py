@@ -33,9 +33,7 @@ def _train(feed: str, seed: int, epochs: int | None, quiet: bool) -> tuple[Any, 
     from ml.training import EpochReport, train
 
     series = load_feed(feed)
-    config = ModelConfig.for_feed(feed, seed=seed)
-    if epochs:
-        config = ModelConfig.for_feed(feed, seed=seed, max_epochs=epochs)
+    config = ModelConfig.for_feed(feed, seed=seed, **({"max_epochs": epochs} if epochs else {}))
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
