@@ -40,7 +40,7 @@ from gridcast.demo.broker import start_mosquitto  # noqa: E402
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
-from streaming.job import LATENCY_KEY, JobConfig, start  # noqa: E402
+from streaming.job import LATENCY_KEY, REDUCE_ON, JobConfig, start  # noqa: E402
 from streaming.spark import spark_session  # noqa: E402
 
 DATA_START = datetime(2011, 6, 1, 9, tzinfo=UTC)  # solar replay start (streaming.replay)
@@ -191,7 +191,7 @@ def main() -> None:
     ap.add_argument("--trigger", type=float, default=0.2)
     ap.add_argument(
         "--reduce-on",
-        choices=("auto", "driver", "executors"),
+        choices=REDUCE_ON,
         default="auto",
         help="where the job reduces each micro-batch (see `gridcast stream run --help`)",
     )
@@ -279,8 +279,8 @@ def main() -> None:
         start2 = start1 + timedelta(hours=args.hours)
         load_before = os.getloadavg()[0]
 
-        # Warm-up: a replay of the same shape, so the JVM has compiled the JSON scan and the
-        # Python workers are up before timing (a sustained rate, not the first seconds of a JVM).
+        # Warm-up: a replay of the same shape, so the JVM has compiled the scan and the Python
+        # workers are up before timing (a sustained rate, not the first seconds of a JVM).
         warm, _, _ = replay(
             warm_hours, args.meters, args.batch, 0.0, seed=1, start=DATA_START, env=env
         )
