@@ -32,8 +32,9 @@ def spark_session(master: str | None = None, app_name: str = "gridcast-stream") 
         .config("spark.sql.streaming.minBatchesToRetain", "20")
         # Checkpoint logs through Hadoop's FileSystem API rather than FileContext: without the
         # native Hadoop library FileContext's rename forks `readlink` for every path it checks,
-        # several per micro-batch (~40 ms of a cycle here). A rename is atomic on the local
-        # file systems and HDFS the job checkpoints to.
+        # several per micro-batch (the benchmark's walCommit 33 -> 12 ms, commitOffsets
+        # 35 -> 11 ms, latestOffset 40 -> 18 ms). A rename is atomic on the local file systems
+        # and HDFS the job checkpoints to.
         .config(
             "spark.sql.streaming.checkpointFileManagerClass",
             "org.apache.spark.sql.execution.streaming.checkpointing."
