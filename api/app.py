@@ -228,6 +228,9 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
             return _gql_error(401, exc.message, exc.code)
         return JSONResponse(out)
 
+    from api.web import mount_dashboard
+
+    mount_dashboard(app, s)  # the dashboard at / and its config; after every other route
     app.add_middleware(
         CORSMiddleware, allow_origins=s.cors_origins, allow_methods=["GET", "POST", "OPTIONS"],
         allow_headers=["*"],

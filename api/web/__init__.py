@@ -1,0 +1,68 @@
+"""The dashboard: the built React app (``api/web/dist``, made by ``npm run build``) served at
+``/`` next to ``/graphql``, and ``/dashboard/config.json`` (chain id, contract addresses, the ABI
+fragments the wallet needs) so the browser never hard-codes a deployment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.staticfiles import StaticFiles
+
+from gridcast.settings import Settings
+
+DIST = Path(__file__).resolve().parent / "dist"
+BUILD_HINT = (
+    "The dashboard is not built: run `./scripts/setup.sh` (or `npm --prefix api/web install && "
+    "npm --prefix api/web run build`), then reload. The GraphQL API is at /graphql."
+)
+# What the wallet calls: the token's approve/balance, the staking contract's stake/unstake, and
+# every custom error of both so reverts are decoded into sentences in the browser.
+WALLET_FUNCTIONS = {
+    "GridToken": {"approve", "allowance", "balanceOf"},
+    "OperatorStaking": {"stake", "requestUnstake", "withdraw", "stakeOf", "unbondingOf"},
+}
+
+
+def wallet_config(settings: Settings) -> dict[str, Any]:
+    """Chain id, addresses and the ABI fragments of the wallet's contracts (errors included)."""
+    from gridcast.chain import abi as abis
+    from gridcast.chain.deployment import Deployment
+
+    out: dict[str, Any] = {"chainId": settings.chain_id, "contracts": {}}
+    try:
+        dep = Deployment.load(settings.deployment_file)
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        out["error"] = str(exc)
+        return out
+    out["chainId"] = dep.chain_id
+    for name, wanted in WALLET_FUNCTIONS.items():
+        try:
+            items = abis.abi(name)
+        except abis.ArtifactsMissingError as exc:
+            out["error"] = str(exc)
+            return out
+        fragment = [i for i in items if i.get("type") == "error" or i.get("name") in wanted]
+        out["contracts"][name] = {"address": dep.addresses[name], "abi": fragment}
+    return out
+
+
+def mount_dashboard(app: FastAPI, settings: Settings, dist: Path = DIST) -> None:
+    """Add ``/dashboard/config.json`` and serve ``dist`` at ``/`` (a page explaining how to build
+    it when missing). Call after every other route: the mount at ``/`` matches everything left."""
+
+    @app.get("/dashboard/config.json", include_in_schema=False)
+    async def dashboard_config() -> JSONResponse:
+        return JSONResponse(wallet_config(settings))
+
+    if (dist / "index.html").is_file():
+        app.mount("/", StaticFiles(directory=dist, html=True), name="dashboard")
+        return
+
+    @app.get("/", include_in_schema=False)
+    async def not_built() -> HTMLResponse:
+        return HTMLResponse(
+            f"<!doctype html><title>Gridcast</title><p>{BUILD_HINT}</p>", status_code=503
+        )
