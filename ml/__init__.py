@@ -7,6 +7,8 @@ Public API (kept stable for the oracle bot, the telemetry replay and the demo):
 - ``ml.forecaster``: ``Forecaster.load(model_hash)``, ``SeasonalNaiveForecaster``,
   ``MSTLForecaster``, ``AutoETSForecaster``, ``ConstantForecaster``, ``ShiftedForecaster``;
   each has ``predict_curve(series, origin) -> QuantileCurve(p10, p50, p90)`` and ``model_hash``.
+- ``ml.artifact``: the one canonical JSON and content hash (``spec_hash``, ``artifact_hash``),
+  artifact files; imports no other ``ml`` module, so forecaster -> artifact <- registry.
 - ``ml.registry``: ``save_model``, ``load_model``, ``list_models``, ``register_row``,
   ``update_info`` (files under ``get_settings().model_dir``, rows in ``model_artifacts``).
 """

@@ -12,14 +12,15 @@ calendar flags and temperature), through :class:`ml.history.History`.
 
 from __future__ import annotations
 
-import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ml.artifact import artifact_hash, read_artifact, spec_hash, weights_bytes
 from ml.datasets import FeedSeries
 from ml.errors import HistoryError
 from ml.history import HORIZON, History
@@ -56,14 +57,6 @@ class QuantileCurve:
         }
 
 
-def spec_hash(spec: dict[str, Any]) -> str:
-    """keccak256 of a canonical JSON spec, for forecasters that have no weights."""
-    from eth_utils import keccak
-
-    blob = json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()
-    return "0x" + keccak(blob).hex()
-
-
 class Forecaster(ABC):
     """Day-ahead quantile forecaster. Subclasses implement :meth:`forecast`."""
 
@@ -98,11 +91,10 @@ class Forecaster(ABC):
         return QuantileCurve(history.target_index, q[0], q[1], q[2])
 
     @staticmethod
-    def load(model_hash: str) -> LSTMForecaster:
-        """The registered LSTM forecaster with this hash (checked against its bytes)."""
-        from ml.registry import load_model
-
-        return load_model(model_hash)
+    def load(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster:
+        """The stored forecaster with this hash (checked against its bytes)."""
+        weights, document = read_artifact(model_hash, model_dir)
+        return LSTMForecaster.from_artifact(weights, document["spec"], document["model_hash"])
 
 
 class SeasonalNaiveForecaster(Forecaster):
@@ -254,11 +246,37 @@ class LSTMForecaster(Forecaster):
             metadata=spec,
         )
 
+    @classmethod
+    def from_artifact(cls, weights: bytes, spec: dict[str, Any], model_hash: str) -> LSTMForecaster:
+        """Rebuild from an artifact's (already verified) weights and spec."""
+        import io
+
+        import torch
+
+        from ml.config import ModelConfig
+        from ml.scaling import Scaler
+        from ml.training import build_net
+
+        config = ModelConfig.from_dict(spec["config"])
+        exog_names = tuple(spec["exog_names"])
+        net = build_net(config, len(exog_names))
+        state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+        net.load_state_dict(state)
+        net.eval()
+        return cls(
+            net=net,
+            config=config,
+            scaler=Scaler.from_dict(spec["scaler"]),
+            calibration=dict(spec["calibration"]),
+            feed=spec["feed"],
+            exog_names=exog_names,
+            metadata=spec,
+            hash_=model_hash,
+        )
+
     @property
     def model_hash(self) -> str:
         if self.hash_ is None:
-            from ml.registry import artifact_hash, weights_bytes
-
             self.hash_ = artifact_hash(weights_bytes(self.net), self.metadata)
         return self.hash_
 
