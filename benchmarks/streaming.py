@@ -40,7 +40,9 @@ from gridcast.demo.broker import start_mosquitto  # noqa: E402
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
-from streaming.job import LATENCY_KEY, REDUCE_ON, JobConfig, start  # noqa: E402
+from streaming.config import REDUCE_ON, JobConfig  # noqa: E402
+from streaming.job import start  # noqa: E402
+from streaming.sinks import LATENCY_KEY  # noqa: E402
 from streaming.spark import spark_session  # noqa: E402
 
 DATA_START = datetime(2011, 6, 1, 9, tzinfo=UTC)  # solar replay start (streaming.replay)
@@ -207,7 +209,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.verbose:
         logging.basicConfig(format="%(asctime)s %(message)s")
-        logging.getLogger("streaming.job").setLevel(logging.DEBUG)
+        logging.getLogger("streaming.writer").setLevel(logging.DEBUG)
 
     settings = get_settings()
     server = database_url(settings)

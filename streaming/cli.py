@@ -175,8 +175,9 @@ def run(
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
     from gridcast.services import database_url, redis_url
     from indexer.db.engine import upgrade
+    from streaming.config import JobConfig
     from streaming.errors import NonRetryableError
-    from streaming.job import JobConfig, run_until_idle, start
+    from streaming.job import run_until_idle, start
     from streaming.spark import spark_session
 
     settings = get_settings()
@@ -223,7 +224,7 @@ def run(
 def pending(feed: str = typer.Option(None, help="Only this feed.")) -> None:
     """List closed epoch actuals not yet submitted as truth (the truth reporter's queue)."""
     from gridcast.services import database_url
-    from streaming.job import pending_epoch_actuals
+    from streaming.actuals import pending_epoch_actuals
 
     for row in pending_epoch_actuals(database_url(), feed):
         console.print(json.dumps(row, default=str))

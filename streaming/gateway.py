@@ -2,7 +2,7 @@
 
 Each accepted message becomes one row of the landed file (``received_at``, ``v``, ``feed``,
 ``meter``, ``sent_at`` and its ``readings`` as a list of (ts, value)), the layout of
-``streaming.job.RAW_SCHEMA``. Rejected messages go to the dead-letter store (JSON lines with the
+``streaming.config.RAW_SCHEMA``. Rejected messages go to the dead-letter store (JSON lines with the
 reason) and are counted in Prometheus metrics.
 """
 

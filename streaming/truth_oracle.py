@@ -20,7 +20,7 @@ from gridcast.chain.submitter import Submitter
 from gridcast.market import FeedBinding, Market
 from gridcast.operator.feeds import FeedView
 from gridcast.services import libpq_url
-from streaming.job import mark_submitted, pending_epoch_actuals
+from streaming.actuals import mark_submitted, pending_epoch_actuals
 
 log = logging.getLogger(__name__)
 NONE, SUBMITTED, DISPUTED = 0, 1, 2

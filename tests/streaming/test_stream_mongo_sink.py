@@ -11,7 +11,7 @@ from pymongo import MongoClient
 
 from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
-from streaming.job import write_alerts_to_mongo
+from streaming.sinks import write_alerts_to_mongo
 
 pytestmark = pytest.mark.mongo_wire
 

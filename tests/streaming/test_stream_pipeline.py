@@ -19,11 +19,13 @@ import redis
 
 from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
+from streaming.config import JobConfig
 from streaming.gateway import Gateway, read_dead_letters
-from streaming.job import FEATURE_KEY, NOWCAST_KEY, JobConfig, run_until_idle
+from streaming.job import run_until_idle
 from streaming.mqtt import Publisher
 from streaming.reference import accepted, window_aggregates
 from streaming.replay import FaultRates, ReplayPlan, build_plan, publish_plan
+from streaming.sinks import FEATURE_KEY, NOWCAST_KEY
 
 FEEDS = ["solar", "demand", "household"]
 
@@ -296,7 +298,9 @@ def test_ramp_rate_is_change_per_hour_against_previous_window(pipeline: Pipeline
 def test_driver_and_executor_reductions_agree(pipeline: PipelineRun, spark: Any) -> None:
     """Small batches reduce on the driver, large ones on the executors: the same landed files,
     watermark and meter state give the same partials, alerts, state and counts either way."""
-    from streaming.job import RAW_SCHEMA, BatchWriter, MeterState
+    from streaming.config import RAW_SCHEMA
+    from streaming.reduction import MeterState
+    from streaming.writer import BatchWriter
 
     df = (
         spark.read.schema(RAW_SCHEMA)

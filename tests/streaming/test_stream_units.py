@@ -110,8 +110,8 @@ def test_plan_is_deterministic_for_a_seed_and_keeps_late_messages_apart() -> Non
     [{"reduce_on": "gpu"}, {"clean_source": "shred"}, {"epoch_s": 100}, {"watermark_s": -1.0}],
 )
 def test_job_config_refuses_bad_settings(bad: dict[str, object], tmp_path: Path) -> None:
+    from streaming.config import JobConfig
     from streaming.errors import NonRetryableError
-    from streaming.job import JobConfig
 
     with pytest.raises(NonRetryableError):
         JobConfig(tmp_path / "landing", tmp_path / "cp", "postgresql://x/y", **bad)  # type: ignore[arg-type]

@@ -1,0 +1,62 @@
+"""The streaming job's settings (`JobConfig`, checked when built) and the landed-file layout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from streaming.errors import NonRetryableError
+
+RAW_SCHEMA = (
+    "received_at DOUBLE, v LONG, feed STRING, meter STRING, sent_at DOUBLE, "
+    "readings ARRAY<STRUCT<ts: DOUBLE, value: DOUBLE>>"
+)
+LANDED_FILES = "part-*.parquet"  # what the gateway lands (streaming.landing.land_table)
+REDUCE_ON = ("auto", "driver", "executors")
+CLEAN_SOURCE = ("archive", "delete", "off")
+
+
+@dataclass(frozen=True)
+class JobConfig:
+    landing_dir: Path
+    checkpoint_dir: Path
+    database_url: str
+    redis_url: str | None = None
+    mongo_url: str | None = None
+    job: str = "gridcast-stream"
+    window_s: int = 300  # 5-minute windows (data time)
+    epoch_s: int = 3600  # data time one epoch stands for (hourly feeds)
+    watermark_s: float = 600.0  # data seconds a reading may trail the newest one
+    trigger_s: float = 0.5
+    max_files_per_trigger: int | None = None
+    spike_ratio: float = 4.0
+    spike_floor: float = 0.1
+    stuck_run: int = 6
+    season: int = 24  # epochs per day, for the nowcast's seasonal term
+    master: str | None = None
+    # Also keep every accepted reading in stream_readings (audit; costs a row per reading).
+    store_readings: bool = False
+    # Where micro-batches are reduced per meter: "auto" = on the driver while the batch's files
+    # total at most driver_reduce_max_bytes, else on the executors; or always "driver" /
+    # always "executors".
+    reduce_on: str = "auto"
+    driver_reduce_max_bytes: int = 64 << 20
+    # Landed files once their batch committed: "archive" moves them under archive_dir (default:
+    # a sibling "<landing>-archive"), "delete" removes them, "off" leaves them. The file source
+    # lists the landing directory at every trigger, so a directory that only grows makes every
+    # micro-batch slower over the hours.
+    clean_source: str = "archive"
+    archive_dir: Path | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A bad setting is refused when the config is built: before migrations or Spark start.
+        if self.watermark_s < 0 or self.window_s <= 0 or self.epoch_s % self.window_s:
+            raise NonRetryableError("epoch_s must be a positive multiple of window_s")
+        if self.clean_source not in CLEAN_SOURCE:
+            raise NonRetryableError(f"clean_source must be one of {', '.join(CLEAN_SOURCE)}")
+        if self.reduce_on not in REDUCE_ON:
+            raise NonRetryableError(f"reduce_on must be one of {', '.join(REDUCE_ON)}")
+
+    def archive_path(self) -> Path:
+        return self.archive_dir or self.landing_dir.with_name(self.landing_dir.name + "-archive")
