@@ -33,10 +33,25 @@ else
   step "npm parts up to date"
 fi
 
+# The dashboard (api/web, served by `gridcast serve` at /): its own npm packages, built with vite;
+# the build prints the bundle size. Rebuilt when a source is newer than the last build.
+if [ ! -d api/web/node_modules/vite ] || [ api/web/package-lock.json -nt api/web/node_modules/.package-lock.json ]; then
+  step "installing the dashboard's npm packages (React, Vite, uPlot, viem, graphql-ws)"
+  npm --prefix api/web install --no-audit --no-fund --loglevel=error
+fi
+if [ ! -f api/web/dist/index.html ] || [ -n "$(find api/web/src api/web/index.html api/web/package.json -newer api/web/dist/index.html -print -quit)" ]; then
+  step "building the dashboard (api/web/dist)"
+  npm --prefix api/web run build --silent
+else
+  step "dashboard up to date"
+fi
+
 # System packages from Debian: an MQTT broker for telemetry (started by the demo and tests when
 # none runs) and docker-compose to validate docker-compose.yml. Installed only where we may.
 missing=()
 command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
+# Debian's chromium runs the dashboard's browser tests (tests/web, Playwright).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   missing+=(docker-compose)
 fi

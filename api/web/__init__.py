@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.staticfiles import StaticFiles
@@ -56,6 +57,19 @@ def mount_dashboard(app: FastAPI, settings: Settings, dist: Path = DIST) -> None
     @app.get("/dashboard/config.json", include_in_schema=False)
     async def dashboard_config() -> JSONResponse:
         return JSONResponse(wallet_config(settings))
+
+    @app.get("/dashboard/head.json", include_in_schema=False)
+    async def dashboard_head() -> JSONResponse:
+        """The chain head (for the indexer lag), always 200: the page shows "–" when unknown."""
+        try:
+            async with httpx.AsyncClient(timeout=3.0) as client:
+                r = await client.post(
+                    settings.rpc_url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"},
+                )
+            return JSONResponse({"head": int(r.json()["result"], 16)})
+        except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"head": None, "error": str(exc)})
 
     if (dist / "index.html").is_file():
         app.mount("/", StaticFiles(directory=dist, html=True), name="dashboard")
