@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {ISettlement} from "../interfaces/ISettlement.sol";
+import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
+
+/// @title ITruthSource
+/// @notice The one Settlement view the delivery roots depend on.
+interface ITruthSource {
+    function truthOf(bytes32 feedId, uint64 epoch) external view returns (ISettlement.Truth memory);
+}
+
+/// @title IFeedSource
+/// @notice The ForecastRegistry views the second-wave contracts read.
+interface IFeedSource {
+    function feedParams(bytes32 feedId) external view returns (IForecastRegistry.FeedParams memory);
+    function consensusOf(bytes32 feedId, uint64 epoch) external view returns (IForecastRegistry.Consensus memory);
+}
+
+/// @title IMeteredDelivery
+/// @notice Per (feed, epoch) Merkle roots over metered energy, final with the feed's truth.
+interface IMeteredDelivery {
+    /// @notice None: no root; Pending: posted, its truth still disputable; Final: usable;
+    /// Void: the truth was cancelled or overturned, or its window closed without a root.
+    enum RootStatus {
+        None,
+        Pending,
+        Final,
+        Void
+    }
+
+    struct DeliveryRoot {
+        bytes32 root;
+        uint64 postedAt;
+        uint32 leafCount;
+        int64 truthValue;
+        uint64 truthSubmittedAt;
+        uint256 totalWh;
+    }
+
+    error MeteredDeliveryNoTruth(bytes32 feedId, uint64 epoch);
+    error MeteredDeliveryWindowClosed(bytes32 feedId, uint64 epoch);
+    error MeteredDeliveryRootExists(bytes32 feedId, uint64 epoch);
+    error MeteredDeliveryEmptyRoot();
+    error MeteredDeliveryNotFinal(bytes32 feedId, uint64 epoch, RootStatus status);
+    error MeteredDeliveryInvalidProof(bytes32 feedId, uint64 epoch, bytes32 meterId);
+    error MeteredDeliveryLengthMismatch();
+
+    event DeliveryRootPosted(
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        bytes32 root,
+        uint32 leafCount,
+        uint256 totalWh,
+        int64 truthValue,
+        uint64 truthSubmittedAt,
+        uint64 finalAfter,
+        address reporter
+    );
+
+    function statusOf(bytes32 feedId, uint64 epoch) external view returns (RootStatus);
+    function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory);
+    function verifiedEnergy(
+        bytes32 feedId,
+        uint64 epoch,
+        bytes32[] calldata meterIds,
+        uint256[] calldata energyWh,
+        bytes32[][] calldata proofs
+    ) external view returns (uint256 totalWh);
+    function leafOf(bytes32 meterId, uint64 epoch, uint256 energyWh) external pure returns (bytes32);
+}
