@@ -75,8 +75,9 @@ def test_python_proofs_verify_on_chain(proto: Protocol, delivery: Any) -> None:
             assert delivery.leafOf(*reading.values()) == leaf_hash(*reading.values())
             assert delivery.verify(proto.feed, epoch, reading.meter, reading.energy_wh, proof)
             # a different amount or epoch does not verify with the same proof
-            assert not delivery.verify(proto.feed, epoch, reading.meter, reading.energy_wh + 1, proof)
-            assert not delivery.verify(proto.feed, epoch + 1, reading.meter, reading.energy_wh, proof)
+            m, wh = reading.meter, reading.energy_wh
+            assert not delivery.verify(proto.feed, epoch, m, wh + 1, proof)
+            assert not delivery.verify(proto.feed, epoch + 1, m, wh, proof)
 
 
 def test_root_final_after_the_truths_dispute_window(proto: Protocol, delivery: Any) -> None:
