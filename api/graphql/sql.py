@@ -7,7 +7,19 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Numeric,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+)
 
 from api.errors import InvalidArgumentError
 from api.graphql.derive import SCALAR_OPS, STRING_OPS, Entity, OrderDirection, normalize, to_python
@@ -34,8 +46,31 @@ class Node:
             raise AttributeError(key) from None
 
 
+INT64_MAX = 2**63 - 1
+
+
+def _typed(col: Any, value: Any, expanding: bool = False) -> Any:
+    """A bind parameter typed after the column, so a uint256 bound above 2^63 is sent as NUMERIC
+    (SQLAlchemy types a bare Python int as BIGINT, which Postgres refuses as out of range)."""
+    values = value if expanding else [value]
+    if not any(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return value
+    t = col.type
+    if isinstance(t, Integer):  # BIGINT columns: only values out of its range need NUMERIC
+        if not any(isinstance(v, int) and abs(v) > INT64_MAX for v in values):
+            return value
+        t = Numeric(78, 0)
+    elif not isinstance(t, Numeric):
+        return value
+    return bindparam(None, values if expanding else values[0], type_=t, expanding=expanding)
+
+
 def _cond(col: Any, op: str, value: Any) -> ColumnElement[bool]:
     value = normalize(value)
+    if op in ("in", "not_in"):
+        value = _typed(col, value, expanding=True)
+    elif value is not None:
+        value = _typed(col, value)
     if op == "":
         return col.is_(None) if value is None else col == value  # type: ignore[no-any-return]
     if op == "not":

@@ -1,0 +1,46 @@
+"""Faults a third-party client found (issue 18), each pinned by a regression test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _body(w: Any, query: str, variables: dict[str, Any] | None = None) -> Any:
+    r = w.gql(query, variables)
+    assert r.status_code < 500, r.text
+    return r.json()
+
+
+def test_uint256_filters_above_2_63_compare_as_numbers(world: Any) -> None:
+    b = world.block
+    ops = _body(world, f"{{ operators(block: {{number: {b}}}) {{ id totalRewards }} }}")
+    assert not ops.get("errors"), ops
+    rewards = {o["id"]: int(o["totalRewards"]) for o in ops["data"]["operators"]}
+    got = _body(world, f"{{ stakes(block: {{number: {b}}}) {{ id active }} }}")
+    stakes = {s["id"]: int(s["active"]) for s in got["data"]["stakes"]}
+    split = "10000000000000000000"  # above 2^63, and some operators earned more than it
+    assert 0 < sum(v >= int(split) for v in rewards.values()) < len(rewards)
+    for bound in (split, "33129674339134826899", "999999999999999999999", str(2**255)):
+        got = _body(
+            world,
+            f'{{ operators(where: {{totalRewards_gte: "{bound}"}}, block: {{number: {b}}}) '
+            "{ id } }",
+        )
+        assert not got.get("errors"), got
+        assert {o["id"] for o in got["data"]["operators"]} == {
+            k for k, v in rewards.items() if v >= int(bound)
+        }
+        lt = _body(
+            world,
+            f'{{ stakes(where: {{active_lt: "{bound}"}}, block: {{number: {b}}}) {{ id }} }}',
+        )
+        assert not lt.get("errors"), lt
+        assert {s["id"] for s in lt["data"]["stakes"]} == {
+            k for k, v in stakes.items() if v < int(bound)
+        }
+    q = "query($v: [BigInt!], $b: Int) { stakes(where: {active_in: $v}, block: {number: $b}) {id} }"
+    some = min(stakes.values())
+    inn = _body(world, q, {"v": [str(some), str(2**200)], "b": b})
+    assert {s["id"] for s in inn["data"]["stakes"]} == {k for k, v in stakes.items() if v == some}
+    q = "query($v: BigInt) { forecasts(where: {epoch_gt: $v}) { id } }"  # a BIGINT column
+    assert _body(world, q, {"v": str(2**70)}) == {"data": {"forecasts": []}}
