@@ -191,21 +191,82 @@ async def verify(state: Any, record_id: int) -> dict[str, Any]:
     return rec
 
 
+REVERIFIER = "api_record_reverifier"  # this consumer's name in outbox_cursors
+REVERIFY_CHANNELS = ("gridcast:forecastCommitted", "gridcast:forecastRevealed", "gridcast:reorg")
+
+
 async def reverify(state: Any, channel: str, payload: dict[str, Any]) -> None:
-    """Notification hook: re-check records that a commit, reveal or reorg may have changed."""
-    if channel not in ("gridcast:forecastCommitted", "gridcast:forecastRevealed", "gridcast:reorg"):
-        return
-    sql = "SELECT id FROM api_forecast_records WHERE (verified IS NULL OR reveal_verified IS NULL)"
-    params: dict[str, Any] = {}
-    if channel != "gridcast:reorg":
-        sql += " AND feed_id = :f AND operator = :o"
-        params = {"f": payload.get("feedId"), "o": payload.get("operator")}
-    else:
-        sql = "SELECT id FROM api_forecast_records"
-    async with state.engine.connect() as conn:
-        ids = [r.id for r in await conn.execute(text(sql), params)]
-    for i in ids:
-        await verify(state, i)
+    """Notification hook (any channel, any payload): catch up with the indexer's outbox."""
+    await catch_up(state)
+
+
+async def catch_up(state: Any) -> int:
+    """Re-check the records that outbox rows past this consumer's durable cursor may have
+    changed, then move the cursor; returns how many records were re-checked.
+
+    Commits and reveals re-check the unverified records of their (feed, operator); a reorg, or a
+    gap (rows pruned before this consumer read them, or its first run), re-checks every record.
+    The cursor moves only after the checks, and a check is idempotent, so a consumer that was down
+    or saw a batch of any size handles every row once (a crash in between repeats a harmless
+    check)."""
+    lock = getattr(state, "reverify_lock", None)
+    if lock is None:
+        lock = asyncio.Lock()
+        state.reverify_lock = lock
+    async with lock:
+        engine: AsyncEngine = state.engine
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO outbox_cursors (name, position) VALUES (:n, 0) "
+                    "ON CONFLICT (name) DO NOTHING"
+                ),
+                {"n": REVERIFIER},
+            )
+            cursor = (
+                await conn.execute(
+                    text("SELECT position FROM outbox_cursors WHERE name = :n"), {"n": REVERIFIER}
+                )
+            ).scalar_one()
+            bounds = (
+                await conn.execute(text("SELECT min(position), max(position) FROM indexer_outbox"))
+            ).one()
+            oldest, top = bounds[0], bounds[1]
+            if top is None or top <= cursor:
+                return 0
+            changed = (
+                await conn.execute(
+                    text(
+                        "SELECT channel = 'gridcast:reorg' AS reorg, payload->>'feedId' AS f, "
+                        "payload->>'operator' AS o FROM indexer_outbox WHERE position > :c AND "
+                        "position <= :t AND channel = ANY(:ch) GROUP BY 1, 2, 3"
+                    ),
+                    {"c": cursor, "t": top, "ch": list(REVERIFY_CHANNELS)},
+                )
+            ).all()
+            full = cursor < oldest - 1 or cursor == 0 or any(r.reorg for r in changed)
+            ids: list[int] = []
+            if full:
+                rows = await conn.execute(text("SELECT id FROM api_forecast_records ORDER BY id"))
+                ids = [r.id for r in rows]
+            elif changed:
+                rows = await conn.execute(
+                    text(
+                        "SELECT id FROM api_forecast_records WHERE (verified IS NULL OR "
+                        "reveal_verified IS NULL) AND (feed_id, operator) IN (SELECT * FROM "
+                        "unnest(CAST(:fs AS text[]), CAST(:os AS text[]))) ORDER BY id"
+                    ),
+                    {"fs": [r.f for r in changed], "os": [r.o for r in changed]},
+                )
+                ids = [r.id for r in rows]
+        for i in ids:
+            await verify(state, i)
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE outbox_cursors SET position = :p, updated_at = now() WHERE name = :n"),
+                {"p": top, "n": REVERIFIER},
+            )
+        return len(ids)
 
 
 class MongoMirror:

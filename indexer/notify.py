@@ -1,4 +1,4 @@
-"""Post-commit notifications for subscribers (the GraphQL API's subscriptions).
+"""Notifications for subscribers (the GraphQL API's subscriptions, the record re-verifier).
 
 Channels (JSON payloads; ``block`` is always present):
   gridcast:newBlock           {"block", "hash", "events"}              once per committed batch
@@ -13,19 +13,26 @@ Channels (JSON payloads; ``block`` is always present):
   gridcast:stakeChanged       {"operator", "kind", "block"}
   gridcast:rewardsChanged     {"account", "kind", "block"}
   gridcast:reorg              {"ancestor", "depth", "block"}
-Redis pub/sub when a Redis URL is configured, else Postgres NOTIFY (same channel names, sent in
-the batch's transaction so they arrive on commit). Batches with more than MAX_PER_BATCH entity
-notifications (backfill) send only gridcast:newBlock.
+
+Delivery is durable: every message of a batch, whatever the batch's size, is written to the
+outbox (``indexer_outbox``, see :mod:`indexer.models.outbox`) in the batch's transaction, with
+``gridcast:newBlock`` (or ``gridcast:reorg``) last. After the commit one wake-up goes out on the
+last message's channel (Redis pub/sub when a Redis URL is configured, else Postgres NOTIFY, sent
+in the transaction so it arrives on commit), its payload being that message plus ``"position"``,
+the newest outbox position. Consumers read the outbox by position from their own cursor; a lost
+wake-up only delays them until the next one (or their poll).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import time
 from typing import Any
 
 import psycopg
 
-MAX_PER_BATCH = 1000
+log = logging.getLogger("gridcast.indexer")
 
 
 def _dedupe(items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
@@ -40,39 +47,83 @@ def _dedupe(items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
 
 
 class Notifier:
-    def __init__(self, redis_url: str | None) -> None:
+    """Writes a batch's messages to the outbox, wakes consumers after commit, prunes the outbox.
+
+    Retention: a row goes once it is more than ``keep`` positions behind the newest and every
+    durable cursor (``outbox_cursors``) has passed it, or once it is older than ``max_age_s``.
+    """
+
+    def __init__(
+        self,
+        redis_url: str | None,
+        *,
+        keep: int = 100_000,
+        max_age_s: float = 7 * 86_400,
+        prune_every_s: float = 30.0,
+    ) -> None:
         self._redis: Any = None
         if redis_url:
             import redis
 
             self._redis = redis.Redis.from_url(redis_url)
+        self.keep = keep
+        self.max_age_s = max_age_s
+        self.prune_every_s = prune_every_s
+        self._last_prune = 0.0
 
     def messages(
         self, items: list[tuple[str, dict[str, Any]]], block: int, hash: str | None, events: int
     ) -> list[tuple[str, str]]:
-        out = _dedupe(items) if len(items) <= MAX_PER_BATCH else []
+        """The batch's messages, deduplicated, ``gridcast:newBlock`` last (nothing dropped)."""
+        out = _dedupe(items)
         out.append(
             ("gridcast:newBlock", json.dumps({"block": block, "hash": hash, "events": events}))
         )
         return out
 
     def in_transaction(
-        self, conn: psycopg.Connection[Any], messages: list[tuple[str, str]]
-    ) -> None:
-        """Postgres NOTIFY fallback: queued in the transaction, delivered at commit."""
-        if self._redis is None and messages:
-            with conn.cursor() as cur:
-                cur.executemany("SELECT pg_notify(%s, %s)", messages)
+        self, conn: psycopg.Connection[Any], messages: list[tuple[str, str]], block: int
+    ) -> tuple[str, str] | None:
+        """Append ``messages`` to the outbox in the caller's transaction; returns the wake-up
+        (channel, body) to send once it commits (queued as a NOTIFY here without Redis)."""
+        if not messages:
+            return None
+        with conn.cursor().copy(
+            "COPY indexer_outbox (block_number, channel, payload) FROM STDIN"
+        ) as copy:
+            for channel, body in messages:
+                copy.write_row((block, channel, body))
+        row = conn.execute(
+            "SELECT currval(pg_get_serial_sequence('indexer_outbox', 'position'))"
+        ).fetchone()
+        assert row is not None
+        channel, body = messages[-1]
+        wake = (channel, json.dumps({**json.loads(body), "position": int(row[0])}))
+        if self._redis is None:
+            conn.execute("SELECT pg_notify(%s, %s)", wake)
+        self.maybe_prune(conn)
+        return wake
 
-    def after_commit(self, messages: list[tuple[str, str]]) -> None:
-        if self._redis is None or not messages:
+    def maybe_prune(self, conn: psycopg.Connection[Any], *, force: bool = False) -> int:
+        """Apply the retention rule at most every ``prune_every_s``; returns rows deleted."""
+        now = time.monotonic()
+        if not force and now - self._last_prune < self.prune_every_s:
+            return 0
+        self._last_prune = now
+        cur = conn.execute(
+            "WITH top AS (SELECT coalesce(max(position), 0) AS p FROM indexer_outbox) "
+            "DELETE FROM indexer_outbox WHERE position <= ("
+            "  SELECT least(top.p - %(keep)s, coalesce((SELECT min(position) FROM outbox_cursors),"
+            "  top.p)) FROM top"
+            ") OR created_at < now() - make_interval(secs => %(age)s)",
+            {"keep": self.keep, "age": self.max_age_s},
+        )
+        return cur.rowcount
+
+    def after_commit(self, wake: tuple[str, str] | None) -> None:
+        if self._redis is None or wake is None:
             return
         try:
-            pipe = self._redis.pipeline(transaction=False)
-            for channel, body in messages:
-                pipe.publish(channel, body)
-            pipe.execute()
-        except Exception:  # noqa: BLE001 - a subscriber outage must not stop indexing
-            import logging
-
-            logging.getLogger("gridcast.indexer").warning("redis publish failed", exc_info=True)
+            self._redis.publish(*wake)
+        except Exception:  # noqa: BLE001 - consumers catch up from the outbox on the next wake-up
+            log.warning("redis publish failed", exc_info=True)

@@ -58,6 +58,8 @@ class IndexerConfig:
     progress: bool = False
     max_consecutive_failures: int = 20
     rpc_timeout_s: float = 30.0
+    outbox_keep: int = 100_000  # outbox retention: see indexer.models.outbox
+    outbox_max_age_s: float = 7 * 86_400
 
 
 @dataclass
@@ -76,7 +78,9 @@ class Indexer:
         self.addresses = [a.lower() for a in addresses]
         self.decoder = LogDecoder(addresses)
         self.store = Store()
-        self.notifier = Notifier(cfg.redis_url)
+        self.notifier = Notifier(
+            cfg.redis_url, keep=cfg.outbox_keep, max_age_s=cfg.outbox_max_age_s
+        )
         self.range_size = min(cfg.initial_block_range, cfg.max_block_range)
         self.conn: psycopg.Connection[Any] | None = None
         self.events_total = 0
@@ -261,12 +265,12 @@ class Indexer:
                 messages = self.notifier.messages(
                     store.notifications, chunk.end, end_hash, len(chunk.raw)
                 )
-                self.notifier.in_transaction(conn, messages)
+                wake = self.notifier.in_transaction(conn, messages, chunk.end)
         except BaseException:
             store.reset()
             raise
         store.committed()
-        self.notifier.after_commit(messages)
+        self.notifier.after_commit(wake)
         n = len(chunk.raw)
         self.events_total += n
         metrics.EVENTS.inc(n)
@@ -312,9 +316,9 @@ class Indexer:
                 [("gridcast:reorg", {"ancestor": ancestor, "depth": depth, "block": ancestor})],
                 ancestor, None, 0,
             )  # fmt: skip
-            self.notifier.in_transaction(conn, messages)
+            wake = self.notifier.in_transaction(conn, messages, ancestor)
         self.store.reset()
-        self.notifier.after_commit(messages)
+        self.notifier.after_commit(wake)
         metrics.REORGS.inc()
         metrics.ROLLBACK_DEPTH.set(depth)
         log.warning("reorg: rolled back %d blocks to ancestor %d", depth, ancestor)

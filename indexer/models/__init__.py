@@ -4,5 +4,6 @@ from indexer.models import (
     api_records,  # noqa: F401
     indexer_entities,  # noqa: F401
     ml_registry,  # noqa: F401
+    outbox,  # noqa: F401
     streaming_tables,  # noqa: F401
 )
