@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from graphql import GraphQLError
 
+from gridcast import errors as base
 
-class ApiError(GraphQLError):
-    """Base of the API's errors; ``code`` goes to ``extensions.code``."""
+
+class ApiError(GraphQLError, base.GridcastError):
+    """Base of the API's errors (on the project's tree); ``code`` goes to ``extensions.code``."""
 
     code = "BAD_REQUEST"
 
@@ -14,11 +16,11 @@ class ApiError(GraphQLError):
         super().__init__(message, extensions={"code": self.code})
 
 
-class RetryableError(ApiError):
+class RetryableError(ApiError, base.RetryableError):
     code = "RETRYABLE"
 
 
-class NonRetryableError(ApiError):
+class NonRetryableError(ApiError, base.NonRetryableError):
     code = "BAD_REQUEST"
 
 

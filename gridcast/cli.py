@@ -3,6 +3,8 @@ heavy imports (torch, pyspark) stay inside the commands so ``gridcast --help`` i
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from api.cli import app as api_app
@@ -17,7 +19,19 @@ from ml.oracle_cli import app as oracle_app
 from streaming.chain_cli import register as register_chain_commands
 from streaming.cli import stream_app, telemetry_app
 
-app = typer.Typer(
+
+class GridcastApp(typer.Typer):
+    """The top-level app: every command runs under :class:`gridcast.errors.exit_on_error`, so a
+    GridcastError or an unreachable service is one line and exit code 2, never a traceback."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        from gridcast.errors import exit_on_error
+
+        with exit_on_error():
+            return super().__call__(*args, **kwargs)
+
+
+app = GridcastApp(
     help="Gridcast: a decentralized forecasting network for electricity grids.",
     no_args_is_help=True,
     add_completion=False,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The session secret a development checkout runs with; refused in any other environment.
+DEV_SESSION_SECRET = "dev-only-session-secret-do-not-use-in-production"
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password", "placeholder", "xxx"}
 
 
@@ -49,7 +51,7 @@ class Settings(BaseSettings):
     # API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
-    session_secret: str = Field(default="dev-only-session-secret-do-not-use-in-production")
+    session_secret: str = Field(default=DEV_SESSION_SECRET)
     cors_origins: list[str] = ["*"]
     max_first: int = 1000
     max_query_depth: int = 10
@@ -84,6 +86,16 @@ class Settings(BaseSettings):
             raise ValueError("must be positive")
         return value
 
+    @model_validator(mode="after")
+    def _refuse_dev_secret_outside_development(self) -> Settings:
+        if self.environment != "development" and self.session_secret == DEV_SESSION_SECRET:
+            raise ValueError(
+                f"GRIDCAST_SESSION_SECRET is the development default but GRIDCAST_ENVIRONMENT is "
+                f"{self.environment!r}; set a random secret "
+                "(e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        return self
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -91,5 +103,14 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Read the settings once per process."""
-    return Settings()
+    """Read the settings once per process; invalid settings raise a ConfigurationError (one line
+    for the CLI) instead of pydantic's report."""
+    from gridcast.errors import ConfigurationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gridcast.chain.errors import GridcastError, NonRetryableError, RetryableError
+from gridcast.errors import GridcastError, NonRetryableError, RetryableError
 
 __all__ = [
     "GridcastError",

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from gridcast import errors as base
 
-class MLError(Exception):
+
+class MLError(base.GridcastError):
     """Base of every error raised by ``ml``."""
 
 
-class RetryableError(MLError):
+class RetryableError(MLError, base.RetryableError):
     """A transient failure (database busy, file being written); trying again may succeed."""
 
 
-class NonRetryableError(MLError):
+class NonRetryableError(MLError, base.NonRetryableError):
     """A failure that repeats on retry (bad input, corrupt artifact, unknown feed)."""
 
 

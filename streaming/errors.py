@@ -1,16 +1,28 @@
-"""The streaming package's error tree: loops back off on retryable errors, stop on the rest."""
+"""The streaming package's errors, on the project's tree (:mod:`gridcast.errors`): loops back off
+on retryable errors, stop on the rest."""
+
+from gridcast import errors as base
 
 
-class StreamingError(Exception):
+class StreamingError(base.GridcastError):
     """Base of every error raised by the streaming pipeline."""
 
 
-class RetryableError(StreamingError):
+class RetryableError(StreamingError, base.RetryableError):
     """A transient failure (broker or database unavailable); retry with back-off."""
 
 
-class NonRetryableError(StreamingError):
+class NonRetryableError(StreamingError, base.NonRetryableError):
     """A failure that retrying cannot fix (bad input, bad configuration)."""
+
+
+class BrokerUnavailableError(RetryableError, base.ServiceUnavailableError):
+    """The MQTT broker did not accept the connection."""
+
+    def __init__(self, host: str, port: int) -> None:
+        base.ServiceUnavailableError.__init__(
+            self, "MQTT broker", f"mqtt://{host}:{port}", base.HINTS["MQTT broker"]
+        )
 
 
 class InvalidTelemetry(NonRetryableError):

@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from gridcast.settings import get_settings
-from streaming.errors import RetryableError
+from streaming.errors import BrokerUnavailableError
 
 QOS = 1  # at-least-once end to end; duplicates are removed downstream by (feed, meter, ts).
 
@@ -32,7 +32,7 @@ def _connect(client: mqtt.Client, host: str | None, port: int | None) -> None:
     try:
         client.connect(host or s.mqtt_host, port or s.mqtt_port, keepalive=30)
     except OSError as exc:
-        raise RetryableError(f"MQTT broker unreachable: {exc}") from exc
+        raise BrokerUnavailableError(host or s.mqtt_host, port or s.mqtt_port) from exc
 
 
 class Publisher:

@@ -1,4 +1,4 @@
-"""The error tree of chain work: retry the first kind, stop on the second."""
+"""Chain errors on the project's tree (:mod:`gridcast.errors`): a decoded contract revert."""
 
 from __future__ import annotations
 
@@ -6,17 +6,15 @@ from typing import Any
 
 from eth_abi import decode
 
+from gridcast.errors import GridcastError, NonRetryableError, RetryableError
 
-class GridcastError(Exception):
-    """Base of Gridcast's own errors."""
-
-
-class RetryableError(GridcastError):
-    """A transient failure (connection, rate limit, timeout): back off and try again."""
-
-
-class NonRetryableError(GridcastError):
-    """A failure that will not go away by retrying (a revert, a bad key, bad input)."""
+__all__ = [
+    "ContractRevertError",
+    "GridcastError",
+    "NonRetryableError",
+    "RetryableError",
+    "decode_revert",
+]
 
 
 class ContractRevertError(NonRetryableError):
