@@ -23,13 +23,18 @@ def demo(
         False, help="Skip telemetry/Spark; truths then never come and epochs are cancelled."
     ),
     hold: bool = typer.Option(
-        False, help="After the summary keep everything running (explore the API) until Ctrl-C."
+        False, help="Kept for old scripts: staying live after the summary is the default now."
+    ),
+    exit_after: bool = typer.Option(
+        False, "--exit", help="Close the market before the summary and stop everything after it."
     ),
 ) -> None:
     """Start anvil, Postgres, Redis and MQTT (embedded unless configured), deploy, register the
     solar and demand feeds, stake five operators (LSTM, seasonal naive, MSTL, a bad one, the
     streaming nowcast), run the epochs with indexer, API, telemetry and Spark, then print a
-    summary per operator and example GraphQL queries. Stops everything it started."""
+    summary per operator, example GraphQL queries and the dashboard's URL. The market, the API
+    and the dashboard stay live until Ctrl-C (--exit: stop after the summary). Stops everything
+    it started."""
     from rich.console import Console
 
     from gridcast.demo.run import Demo, DemoConfig, DemoError, print_result
@@ -42,6 +47,7 @@ def demo(
         train_epochs=train_epochs,
         timeout_s=timeout,
         streaming=not no_streaming,
+        live=not exit_after,
     )
     runner = Demo(cfg, console)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
@@ -51,9 +57,9 @@ def demo(
         print_result(result)
         if runner.anvil is not None:
             print(f"chain RPC: {runner.anvil.url}", flush=True)
-        if hold:
-            print("holding: everything keeps running; Ctrl-C stops it", flush=True)
-            signal.pause()
+        if not exit_after:
+            print("live: market, API and dashboard keep running; Ctrl-C stops them", flush=True)
+            runner.keep_running()
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]")
         code = 130

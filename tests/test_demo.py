@@ -1,15 +1,12 @@
-"""`gridcast demo --epochs 2` end to end: the printed summary agrees with the chain and the API."""
+"""`gridcast demo --epochs 2 --exit` end to end: it ends by itself, and the printed summary agrees
+with the chain and the API it leaves behind."""
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,63 +19,61 @@ ROW = re.compile(
 )
 
 
-def _post(url: str, query: str) -> dict:  # type: ignore[type-arg]
-    req = urllib.request.Request(
-        url, json.dumps({"query": query}).encode(), {"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(req, timeout=30) as resp:
-        return json.loads(resp.read())  # type: ignore[no-any-return]
-
-
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory, project_root: Path):  # type: ignore[no-untyped-def]
+def demo_run(  # type: ignore[no-untyped-def]
+    tmp_path_factory: pytest.TempPathFactory, project_root: Path, fresh_database, redis_url: str
+):
+    """`gridcast demo --epochs 2 --exit` ends by itself; then the chain it left (anvil's dumped
+    state, loaded into a new anvil) and the database it indexed (served by a new API) are checked
+    against the summary it printed."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from gridcast.node import AnvilNode
+    from gridcast.settings import Settings
+
     state = tmp_path_factory.mktemp("demo")
+    db_url = fresh_database("gridcast_demo")
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
         "GRIDCAST_MODEL_DIR": str(project_root / ".gridcast" / "models"),
+        "DATABASE_URL": db_url,
     }
     cmd = [
         sys.executable, "-m", "gridcast.cli", "demo", "--epochs", "2", "--state-dir", str(state),
-        "--hold", "--train-epochs", "3",
+        "--exit", "--train-epochs", "3",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=project_root
-    )
-    lines: list[str] = []
-    deadline = time.monotonic() + 1200
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line.rstrip("\n"))
-        if line.startswith("holding:"):
-            break
-    output = "\n".join(lines)
-    try:
-        assert lines and lines[-1].startswith("holding:"), output
-        yield output, state
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            rest, _ = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            rest, _ = proc.communicate()
-        print(output + "\n" + (rest or ""))
-        assert proc.returncode in (0, 130), rest
+    done = subprocess.run(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=project_root, timeout=1200,
+    )  # fmt: skip
+    output = done.stdout
+    print(output)
+    assert done.returncode == 0, output
+    run_dir = next(p for p in state.iterdir() if (p / "deployment.json").exists())
+    chain_state = run_dir / "anvil-state.json"
+    assert chain_state.exists(), output
+    with AnvilNode(extra_args=["--load-state", str(chain_state)]) as node:
+        settings = Settings(
+            database_url=db_url, redis_url=redis_url, rpc_url=node.url, chain_id=31337,
+            deployment_file=run_dir / "deployment.json", rate_limit_per_minute=1_000_000,
+            session_secret="demo-test-" + "x" * 32,
+        )  # fmt: skip
+        with TestClient(create_app(settings)) as client:
+
+            def post(query: str) -> dict:  # type: ignore[type-arg]
+                return client.post("/graphql", json={"query": query}).json()  # type: ignore[no-any-return]
+
+            yield output, run_dir, Web3(Web3.HTTPProvider(node.url)), post
 
 
 def test_demo_summary_agrees_with_chain_and_api(demo_run) -> None:  # type: ignore[no-untyped-def]
-    output, state = demo_run
+    output, run_dir, w3, post = demo_run
     rows = {m["label"].strip(): m for m in map(ROW.match, output.splitlines()) if m}
     assert {"lstm", "seasonal-naive", "mstl", "bad (constant)"} <= set(rows), output
-    rpc = re.search(r"chain RPC: (\S+)", output)
-    api = re.search(r"GraphQL API: (\S+)", output)
-    assert rpc and api, output
-    w3 = Web3(Web3.HTTPProvider(rpc.group(1)))
-    run_dir = next(p for p in state.iterdir() if (p / "deployment.json").exists())
+    assert re.search(r"GraphQL API: (\S+)", output), output
+    assert "Dashboard:" not in output  # --exit: nothing stays up to point at
     from gridcast.chain.deployment import Deployment
 
     dep = Deployment.load(run_dir / "deployment.json")
@@ -87,10 +82,7 @@ def test_demo_summary_agrees_with_chain_and_api(demo_run) -> None:  # type: igno
     from gridcast.chain.keys import dev_account
     from gridcast.demo.run import OPERATORS
 
-    data = _post(
-        api.group(1),
-        "{ operators(first: 100) { id totalRewards totalSlashed forecastsRevealed } }",
-    )
+    data = post("{ operators(first: 100) { id totalRewards totalSlashed forecastsRevealed } }")
     assert "errors" not in data, data
     by_id = {o["id"].lower(): o for o in data["data"]["operators"]}
     total_rewards = 0.0

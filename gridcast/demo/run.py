@@ -55,6 +55,9 @@ class DemoConfig:
     train_epochs: int = 0
     timeout_s: float = 900.0
     streaming: bool = True
+    # live: after the summary the market (operators, telemetry, keeper), the API and the dashboard
+    # keep running until Ctrl-C; not live (--exit): the market closes before the summary.
+    live: bool = True
 
 
 @dataclass
@@ -64,6 +67,7 @@ class DemoResult:
     deployment: Deployment
     settled: dict[str, list[int]]
     examples: list[str] = field(default_factory=list)
+    dashboard_url: str | None = None  # set while the demo stays live
 
 
 def _http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
@@ -86,6 +90,8 @@ class Demo:
         self.env: dict[str, str] = {}
         self.first_epoch: int | None = None
         self._scan_from = 0
+        self.keeper: Keeper | None = None
+        self.lm: LocalMarket | None = None
 
     def say(self, msg: str) -> None:
         self.console.print(f"[bold cyan]demo[/] {msg}")
@@ -258,6 +264,7 @@ class Demo:
         registry = lm.contract("ForecastRegistry")
         feeds = [FeedView.read(registry, b.feed_bytes) for b in lm.market.feeds]
         keeper = Keeper(lm.admin, lm.deployment, [f.feed_id for f in feeds])
+        self.keeper, self.lm = keeper, lm
         settlement = lm.contract("Settlement")
         deadline = time.monotonic() + self.cfg.timeout_s
         settled: dict[str, list[int]] = {f.name: [] for f in feeds}
@@ -357,6 +364,44 @@ class Demo:
             time.sleep(0.5)
         raise DemoError(f"the indexer did not reach block {head} within {timeout}s")
 
+    def keep_running(self) -> None:
+        """Live mode: the keeper keeps finalizing and settling the epochs the operators keep
+        forecasting, so the dashboard and the API follow a market that goes on, until Ctrl-C
+        (a KeyboardInterrupt) or a child fails."""
+        assert self.group is not None and self.keeper is not None and self.lm is not None
+        w3 = self.lm.admin.w3
+        while True:
+            self.group.check()
+            report = self.keeper.step(int(w3.eth.get_block("latest")["timestamp"]))
+            for name, epoch in report.settled:
+                self.say(f"settled: {name} epoch {epoch}")
+            for name, epoch in report.cancelled:
+                self.say(f"[yellow]cancelled (no truth in time)[/]: {name} epoch {epoch}")
+            time.sleep(0.5)
+
+    def save_chain_state(self) -> Path | None:
+        """The chain's state as `anvil --load-state` reads it (<run>/anvil-state.json), so what
+        the demo did can be checked or explored after it stopped."""
+        if (
+            self.anvil is None
+            or self.anvil.process is None
+            or self.anvil.process.poll() is not None
+        ):
+            return None
+        import gzip
+
+        try:
+            raw = bytes.fromhex(str(self.anvil.rpc("anvil_dumpState")).removeprefix("0x"))
+        except Exception:  # noqa: BLE001 - best effort while stopping
+            return None
+        try:
+            raw = gzip.decompress(raw)
+        except OSError:
+            pass  # anvil versions that dump plain JSON
+        path = self.run_dir / "anvil-state.json"
+        path.write_bytes(raw)
+        return path
+
     def stop(self) -> None:
         if self.group is not None:
             self.group.stop()
@@ -364,6 +409,7 @@ class Demo:
             self.mosquitto.terminate()
             self.mosquitto.wait(timeout=5)
         if self.anvil is not None:
+            self.save_chain_state()
             self.anvil.stop()
 
     # ------------------------------------------------------------------ all of it
@@ -375,18 +421,22 @@ class Demo:
             lm = self.deploy_market()
             self.start_services(lm, models)
             settled = self.drive(lm)
-            # The market closes here: later activity would make the summary stale against the chain
-            # and the API, which stay up (with --hold) for exploring what happened.
             assert self.group is not None
-            self.group.stop(names=("oracle-", "truth", "replay", "stream", "gateway"))
-            self.say("market closed: operators and the telemetry pipeline stopped")
+            if not self.cfg.live:
+                # The market closes here: later activity would make the summary stale against the
+                # chain and the API (checked against each other by the demo test).
+                self.group.stop(names=("oracle-", "truth", "replay", "stream", "gateway"))
+                self.say("market closed: operators and the telemetry pipeline stopped")
             self.wait_indexed(lm)
             pairs = zip(lm.operators, OPERATORS, strict=True)
             labels: dict[str, str] = {str(op.address): label for op, (_, label, _) in pairs}
             rows = summarize(lm.admin.w3, lm.deployment, lm.market, labels)
             url = f"http://127.0.0.1:{self.api_port}/graphql"
             first = self.first_epoch or 0
-            return DemoResult(rows, url, lm.deployment, settled, example_queries(lm, first))
+            dashboard = f"http://127.0.0.1:{self.api_port}/" if self.cfg.live else None
+            return DemoResult(
+                rows, url, lm.deployment, settled, example_queries(lm, first), dashboard
+            )
         except ChildFailedError as exc:
             raise DemoError(str(exc)) from exc
 
@@ -422,4 +472,10 @@ def print_result(result: DemoResult) -> None:
     print(f"GraphQL API: {result.graphql_url}")
     for q in result.examples:
         print(f"  {q}")
+    if result.dashboard_url:
+        from api.web import BUILD_HINT, DIST
+
+        print(f"Dashboard: {result.dashboard_url}")
+        if not (DIST / "index.html").is_file():
+            print(f"  {BUILD_HINT}")
     print(flush=True)
