@@ -46,6 +46,8 @@ def play_round(
     now = int(node.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
     while int(reg.functions.commitDeadline(fid, first).call()) <= now + 30:
         first += EPOCHS_PER_ROUND
+    # commits are refused beyond a horizon of a few rounds: move to shortly before the deadline
+    _warp(node, int(reg.functions.commitDeadline(fid, first).call()) - 120)
     curves = []
     for i, op in enumerate(ops):
         base = 1000 + seed * 10 + i * 7
