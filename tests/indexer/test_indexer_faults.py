@@ -22,11 +22,12 @@ from prometheus_client import REGISTRY
 from gridcast.localnet import LocalMarket
 from gridcast.node import AnvilNode
 from indexer.db.engine import upgrade
+from indexer.decoder import LogDecoder
 from indexer.models.indexer_entities import ENTITY_TABLES
-from indexer.runner import Indexer, IndexerConfig, pg_url
+from indexer.runner import INDEXED_CONTRACTS, Indexer, IndexerConfig, pg_url
 from tests.indexer.faultproxy import FaultProxy
 from tests.indexer.loadgen import build, start_node
-from tests.indexer.test_indexer import _assert_db_matches_chain
+from tests.indexer.test_indexer import _assert_db_matches_chain, _chain_logs
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 10
@@ -171,3 +172,58 @@ def test_rpc_faults_are_survived_and_counted(
     assert counted == {k: injected[k] for k in kinds}
     _assert_db_matches_chain(node, m.deployment, url)
     assert _dump(url) == _dump(reference_db)
+
+
+def test_a_batch_beyond_the_old_notification_limit_reaches_a_slow_subscriber(
+    busy_chain: Any, fresh_database: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backfill commits the chain in one batch of thousands of notifications (the indexer used
+    to send only newBlock above 1,000); a subscriber whose queue overflows at once still gets every
+    reveal exactly once, in order, from the outbox."""
+    import asyncio
+
+    from api import pubsub
+
+    node, m = busy_chain
+    url: str = fresh_database("indexer_big_batch")
+    upgrade(url)
+    monkeypatch.setattr(pubsub, "QUEUE_SIZE", 8)  # force the overflow path
+    decoder = LogDecoder({m.deployment.addresses[c]: c for c in INDEXED_CONTRACTS})
+    revealed = [
+        ev for ev in map(decoder.decode, _chain_logs(node, m.deployment))
+        if ev.name == "ForecastsRevealed"
+    ]  # fmt: skip
+    ix = Indexer(IndexerConfig(rpc_url=node.url, database_url=url, deployment=m.deployment,
+                               finality_depth=8, initial_block_range=10_000))  # fmt: skip
+
+    async def run() -> list[dict[str, Any]]:
+        hub = pubsub.Hub(None, url)
+        hub.start()
+        await asyncio.wait_for(hub.ready.wait(), 30)
+        got: list[dict[str, Any]] = []
+
+        async def consume() -> None:
+            async for payload in hub.listen("gridcast:forecastRevealed"):
+                got.append(payload)
+                await asyncio.sleep(0)  # a slow consumer
+                if len(got) == len(revealed):
+                    return
+
+        task = asyncio.create_task(consume())
+        await asyncio.sleep(0)
+        try:
+            await asyncio.to_thread(ix.run, follow=False)
+            await asyncio.wait_for(task, 120)
+        finally:
+            ix.close()
+            await hub.stop()
+        return got
+
+    got = asyncio.run(run())
+    with psycopg.connect(pg_url(url)) as conn:
+        biggest = conn.execute(
+            "SELECT max(n) FROM (SELECT count(*) AS n FROM indexer_outbox GROUP BY block_number) b"
+        ).fetchone()
+    assert biggest is not None and biggest[0] > 1000
+    want = [(ev.block_number, str(ev.args["operator"]).lower()) for ev in revealed]
+    assert [(p["block"], p["operator"].lower()) for p in got] == want
