@@ -1,0 +1,104 @@
+"""The dashboard in Debian's chromium against the real stack (anvil, indexer, Postgres, Redis,
+API): pages render the indexed market, subscriptions update an open page, the wallet signs in and
+stakes. Any console error fails a test (the `web` fixture)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import Session, Stack, api
+
+
+def _wait_subscribers(stack: Stack, n: int, page: Any) -> None:
+    """Wait (on the page's clock, not a sleep) until the API holds `n` live subscriptions."""
+    for _ in range(200):
+        if stack.app.state.hub.subscribers >= n:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(
+        f"the page opened {stack.app.state.hub.subscribers} subscriptions, not {n}"
+    )
+
+
+def test_overview_lists_feeds_head_and_indexer_lag(web: Session, stack: Stack) -> None:
+    page = web.page
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    indexed = stack.gql("{ _meta { block { number } } }")["_meta"]["block"]["number"]
+    expect(page.get_by_test_id("indexed-block")).to_have_text(str(indexed))
+    expect(page.get_by_test_id("head-block")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.get_by_test_id("indexer-lag")).to_have_text(re.compile(r"^\d+ blocks$"))
+    feeds = stack.gql("{ feeds(first: 10) { region metric } }")["feeds"]
+    for f in feeds:
+        expect(page.get_by_role("link", name=f"{f['region']} · {f['metric']}")).to_be_visible()
+
+
+def test_feed_chart_renders_the_played_epochs_and_operator_toggles(
+    web: Session, stack: Stack
+) -> None:
+    page = web.page
+    page.goto(f"/#/feed/{stack.feed}")
+    epochs = [e for r in stack.rounds for e in range(r["first"], r["first"] + 3)]
+    chart = page.get_by_role("img", name=re.compile("Consensus median"))
+    expect(chart).to_be_visible()
+    shown = int(chart.get_attribute("data-epochs") or 0)
+    assert shown >= len(epochs)
+    expect(chart.locator("canvas")).to_have_count(1)
+    for e in epochs:
+        expect(page.locator(f'tr[data-epoch="{e}"] .status')).to_have_text("settled")
+    legend = page.locator(".u-legend .u-series")
+    before = legend.count()
+    toggles = page.get_by_role("group", name="Operators' forecasts on the chart")
+    boxes = toggles.get_by_role("checkbox")
+    expect(boxes).to_have_count(3)
+    boxes.first.focus()
+    page.keyboard.press("Space")  # keyboard-reachable, labelled control
+    expect(boxes.first).to_be_checked()
+    expect(legend).to_have_count(before + 1)
+
+
+def test_subscription_pushes_a_new_consensus_into_an_open_page(web: Session, stack: Stack) -> None:
+    page = web.page
+    page.goto(f"/#/feed/{stack.feed}")
+    expect(page.get_by_test_id("epochs-table")).to_be_visible()
+    _wait_subscribers(stack, 2, page)  # consensusUpdated + epochSettled of this page
+    rnd = api.play_round(stack.node, stack.market, stack.feed, seed=3, settle=False)
+    stack.rounds.append(rnd)
+    stack.index()
+    last = rnd["first"] + 2
+    row = page.locator(f'tr[data-epoch="{last}"]')
+    expect(row).to_be_visible()  # no reload: the subscription refetched the page
+    expect(row.locator(".status")).to_have_text("finalized")
+    expect(page.get_by_test_id("live-status")).to_contain_text("New consensus for epoch")
+
+
+def test_wallet_connects_signs_in_and_stake_appears_after_indexing(
+    web: Session, stack: Stack
+) -> None:
+    page = web.page
+    who = web.provider.account.address
+    token = stack.market.contract("GridToken")
+    stack.market.admin.transact(token, "mint", who, 100 * 10**18)
+    page.goto("/#/wallet")
+    page.get_by_role("button", name="Connect wallet").click()
+    expect(page.get_by_test_id("account")).to_have_text(who)
+    page.get_by_role("button", name="Sign in with Ethereum").click()
+    expect(page.get_by_test_id("wallet-message")).to_have_text(f"Signed in as {who.lower()}")
+    expect(page.get_by_test_id("session")).to_contain_text("signed in until")
+    expect(page.get_by_test_id("indexed-stake")).to_have_text("0")
+    page.get_by_label("Amount (GRID)").fill("25")
+    page.get_by_role("button", name="Stake", exact=True).click()
+    expect(page.get_by_test_id("wallet-message")).to_contain_text("Staked 25 GRID")
+    staking = stack.market.contract("OperatorStaking")
+    assert staking.functions.stakeOf(who).call() == 25 * 10**18
+    stack.index()  # newBlock reaches the open page, which refetches the indexed stake
+    expect(page.get_by_test_id("indexed-stake")).to_have_text("25")
+    # a revert is decoded from the custom error into a sentence, before anything is signed
+    page.get_by_label("Amount (GRID)").fill("1000")
+    page.get_by_role("button", name="Request unstake").click()
+    expect(page.get_by_test_id("wallet-message")).to_have_text(
+        "Unstaking failed: You asked to unstake 1000 GRID but only 25 GRID is staked."
+    )
