@@ -33,3 +33,20 @@ def mark_submitted(url: str, feed: str, epoch_start: datetime, tx_hash: str) -> 
             " WHERE feed = %s AND epoch_start = %s",
             (tx_hash, feed, epoch_start),
         )
+
+
+def meter_energy_leaves(
+    url: str, feed: str, epoch_start: datetime, epoch: int | None = None
+) -> list[tuple[str, int, int]]:
+    """The metered-delivery leaves of one closed (feed, epoch): (meterId, epoch, energyWh) per
+    meter, sorted by meter id, from ``epoch_meter_energy`` (written once, when the epoch closed).
+    `epoch` is the number the leaves carry (the chain's epoch of that data window); by default
+    the epoch start in unix seconds. Empty while the epoch is still open."""
+    tag = int(epoch_start.timestamp()) if epoch is None else epoch
+    with psycopg.connect(libpq_url(url)) as conn:
+        rows = conn.execute(
+            "SELECT meter, energy_wh FROM epoch_meter_energy WHERE feed = %s AND epoch_start = %s"
+            " ORDER BY meter",
+            (feed, epoch_start),
+        ).fetchall()
+    return [(str(meter), tag, int(wh)) for meter, wh in rows]

@@ -106,6 +106,9 @@ def gateway(
     max_delay: float = typer.Option(0.25, min=0.01, help="...or after this many seconds."),
     metrics_port: int = typer.Option(0, help="Serve Prometheus metrics here (0 = off)."),
     client_id: str = typer.Option("gridcast-gateway", help="MQTT client id (persistent session)."),
+    share_group: str = typer.Option(
+        "", help="Share the telemetry topics with the other gateways of this group (MQTT v5)."
+    ),
 ) -> None:
     """Validate MQTT telemetry and land it durably for Spark; bad messages go to dead letters."""
     from prometheus_client import start_http_server
@@ -125,7 +128,7 @@ def gateway(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
-        gw.start(client_id=client_id)
+        gw.start(client_id=client_id, share_group=share_group or None)
     except RetryableError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

@@ -90,15 +90,23 @@ class Gateway:
             self.flush()
 
     def flush(self) -> Path | None:
+        """Land the buffer as one file (and the dead letters as another), then acknowledge the
+        messages it holds: a message is acked to the broker only once it is durable here."""
         with self._lock:
+            # Ids first: every id taken belongs to a message whose handle() returned, so it is
+            # in the rows taken next (or in a file already landed).
+            acks = self._subscriber.take_acks() if self._subscriber is not None else []
             rows, self._rows, self._buffered = self._rows, [], 0
             dead, self._dead = self._dead, []
         if dead:
             land_lines(self.dead_letter_dir, dead, prefix="dead")
-        if not rows:
-            return None
-        FILES.inc()
-        return land_table(self.landing_dir, landed_table(rows))
+        path = None
+        if rows:
+            FILES.inc()
+            path = land_table(self.landing_dir, landed_table(rows))
+        if acks and self._subscriber is not None:
+            self._subscriber.ack(acks)
+        return path
 
     def _tick(self) -> None:
         while not self._stop.wait(self.max_delay_s / 2):
@@ -115,10 +123,15 @@ class Gateway:
         host: str | None = None,
         port: int | None = None,
         auto_flush: bool = True,
+        share_group: str | None = None,
     ) -> None:
-        """Subscribe to every telemetry topic and run the MQTT loop in the background."""
+        """Subscribe to every telemetry topic and run the MQTT loop in the background. With
+        `share_group`, gateways of the same group share the topics (MQTT v5 shared subscription:
+        each message goes to one of them)."""
         topic = f"{schema.TOPIC_PREFIX}/#"
-        self._subscriber = Subscriber(topic, self.handle, client_id, host, port)
+        if share_group:
+            topic = f"$share/{share_group}/{topic}"
+        self._subscriber = Subscriber(topic, self.handle, client_id, host, port, manual_ack=True)
         self._subscriber.start()
         if not self._subscriber.subscribed.wait(10):
             raise RetryableError("MQTT broker did not acknowledge the subscription")
@@ -127,11 +140,16 @@ class Gateway:
             self._ticker.start()
 
     def stop(self) -> None:
+        """Land and acknowledge what was received, then disconnect; anything that arrived in
+        between is landed too (its acks are lost: the broker redelivers it, and the job drops
+        the repeated readings)."""
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()
-        if self._subscriber is not None:
-            self._subscriber.stop()
+        self.flush()
+        subscriber, self._subscriber = self._subscriber, None
+        if subscriber is not None:
+            subscriber.stop()
         self.flush()
 
 

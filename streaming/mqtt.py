@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from gridcast.settings import get_settings
 from streaming.errors import BrokerUnavailableError
@@ -67,9 +69,20 @@ class Publisher:
         self.close()
 
 
+SESSION_EXPIRY_S = 7 * 24 * 3600  # how long the broker keeps a gateway's session while it is away
+
+
 class Subscriber:
-    """A persistent-session subscriber: with a fixed client id the broker queues QoS 1 messages
-    while the gateway is down, so a restart loses nothing."""
+    """A persistent-session MQTT v5 subscriber: with a fixed client id the broker queues QoS 1
+    messages while the gateway is down, so a restart loses nothing.
+
+    With `manual_ack` a message is acknowledged only when the owner calls `ack()` with the ids
+    `take_acks()` returned (the gateway: once the file holding the message is durable), so a
+    message received but not yet landed when the process dies is redelivered, not lost. MQTT v5
+    lets the client raise the broker's in-flight window (Receive Maximum): mosquitto's default
+    of 20 unacknowledged messages per v3.1.1 client would stall a gateway that acks per file.
+    `topic` may be a shared subscription (``$share/<group>/<filter>``): the broker then gives
+    each message to one member of the group."""
 
     def __init__(
         self,
@@ -78,9 +91,20 @@ class Subscriber:
         client_id: str = "gridcast-gateway",
         host: str | None = None,
         port: int | None = None,
+        manual_ack: bool = False,
+        receive_maximum: int = 65_535,
     ) -> None:
         self.subscribed = threading.Event()
-        self._client = _client(client_id, clean=False)
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=manual_ack,
+        )
+        self._client.max_inflight_messages_set(2000)
+        self._client.max_queued_messages_set(0)
+        self._acks: list[int] = []
+        self._acks_lock = threading.Lock()
 
         def _on_connect(c: mqtt.Client, _u: object, _f: object, rc: object, _p: object) -> None:
             c.subscribe(topic, qos=QOS)
@@ -90,11 +114,32 @@ class Subscriber:
 
         def _on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
             on_message(msg.topic, bytes(msg.payload))
+            if manual_ack:
+                with self._acks_lock:  # after the owner took the message in
+                    self._acks.append(msg.mid)
 
         self._client.on_connect = _on_connect
         self._client.on_subscribe = _on_subscribe
         self._client.on_message = _on_message
-        _connect(self._client, host, port)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        props.ReceiveMaximum = receive_maximum
+        s = get_settings()
+        host, port = host or s.mqtt_host, port or s.mqtt_port
+        try:
+            self._client.connect(host, port, keepalive=30, clean_start=False, properties=props)
+        except OSError as exc:
+            raise BrokerUnavailableError(host, port) from exc
+
+    def take_acks(self) -> list[int]:
+        """Ids of the messages handed to `on_message` since the last call (manual_ack)."""
+        with self._acks_lock:
+            acks, self._acks = self._acks, []
+        return acks
+
+    def ack(self, mids: list[int]) -> None:
+        for mid in mids:
+            self._client.ack(mid, QOS)
 
     def start(self) -> None:
         self._client.loop_start()

@@ -24,6 +24,8 @@ SCHEMA_VERSION = 1
 TOPIC_PREFIX = "gridcast/telemetry"
 # feed -> asset class (the topic level); household meters are demand-side assets.
 FEEDS: dict[str, str] = {"solar": "solar", "demand": "demand", "household": "demand"}
+# Watts per unit of each feed's readings (solar W, demand GW, household kW): meter energy in Wh.
+UNIT_W: dict[str, float] = {"solar": 1.0, "demand": 1e9, "household": 1e3}
 MAX_READINGS_PER_MESSAGE = 10_000
 # Data older than 2000-01-01 or beyond 2100 is certainly a unit error (ms instead of s).
 TS_MIN, TS_MAX = 946_684_800.0, 4_102_444_800.0

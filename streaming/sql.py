@@ -150,7 +150,24 @@ WHERE a.window_kind = 'epoch' AND a.closed
   AND a.window_start > to_timestamp(greatest(w.before, 0)) - %(epoch_width)s
   AND NOT EXISTS (SELECT 1 FROM epoch_actuals e WHERE e.feed = a.feed
                   AND e.epoch_start = a.window_start)
-RETURNING feed
+RETURNING feed, epoch_start
+"""
+
+# Every meter's energy in each epoch that just became an epoch actual (same transaction, so once):
+# the meter's mean power over its accepted readings (the per-meter mean the actual's value sums),
+# in W, times the epoch's length, in whole Wh, never below zero (a negative-generation fault is
+# alerted, not delivered). Parameters: the new epochs as (feed, start, watts per unit) arrays and
+# epoch_hours.
+METER_ENERGY = """
+INSERT INTO epoch_meter_energy (feed, epoch_start, meter, readings, mean_w, energy_wh)
+SELECT p.feed, p.window_start, u.meter, u.n, u.total / u.n * e.unit_w,
+       greatest(0, round(u.total / u.n * e.unit_w * %(epoch_hours)s))::bigint
+FROM unnest(%(feeds)s::text[], %(starts)s::timestamptz[], %(units)s::float8[])
+  AS e(feed, ws, unit_w)
+JOIN stream_window_meters p
+  ON p.feed = e.feed AND p.window_kind = 'epoch' AND p.window_start = e.ws
+CROSS JOIN LATERAL unnest(p.meters, p.counts, p.totals) AS u(meter, n, total)
+ON CONFLICT DO NOTHING
 """
 
 # Audit copy of the accepted readings (optional: the hot path never reads it).

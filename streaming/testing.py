@@ -79,3 +79,54 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def gateway_command(landing: Path, dead: Path, client_id: str, *args: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "gridcast.cli",
+        "telemetry",
+        "gateway",
+        "--landing-dir",
+        str(landing),
+        "--dead-letter-dir",
+        str(dead),
+        "--client-id",
+        client_id,
+        *args,
+    ]
+
+
+def gateway_messages(metrics_port: int) -> int:
+    """Messages a gateway process received so far (its Prometheus counter; 0 until it serves)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=2) as r:
+            text = r.read().decode()
+    except OSError:
+        return 0
+    return int(
+        sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("gridcast_gateway_messages_total{")
+        )
+    )
+
+
+def landed_readings(*landing: Path) -> list[tuple[str, str, float, float]]:
+    """Every reading in the landed (or archived) Parquet files under `landing`, one entry per
+    landed copy: (feed, meter, ts, value)."""
+    import pyarrow.parquet as pq
+
+    out: list[tuple[str, str, float, float]] = []
+    for directory in landing:
+        for path in sorted(directory.rglob("part-*.parquet")):
+            table = pq.read_table(path, columns=["feed", "meter", "readings"])
+            for feed, meter, readings in zip(
+                *(table.column(c).to_pylist() for c in ("feed", "meter", "readings")), strict=True
+            ):
+                out.extend((feed, meter, r["ts"], r["value"]) for r in readings)
+    return out

@@ -36,6 +36,7 @@ from streaming.reduction import (
     summarize,
     unpack_output,
 )
+from streaming.schema import UNIT_W
 from streaming.sinks import publish_to_redis, write_alerts_to_mongo
 from streaming.windows import KEYS as WINDOW_KEYS
 from streaming.windows import WindowUpdate, merge_windows, stored_table
@@ -216,7 +217,17 @@ class BatchWriter:
                 p = {**params, "kind": kind, "width": timedelta(seconds=width_s)}
                 for name in ("RAMP", "CLOSE"):
                     timed(f"{kind}/{name.lower()}", getattr(sql, name), p)
-            new_epoch_feeds = sorted({r[0] for r in timed("actuals", sql.EPOCH_ACTUALS, params)})
+            new_epochs = timed("actuals", sql.EPOCH_ACTUALS, params).fetchall()
+            if new_epochs:
+                feeds_of = [e[0] for e in new_epochs]
+                energy = {
+                    "feeds": feeds_of,
+                    "starts": [e[1] for e in new_epochs],
+                    "units": [UNIT_W.get(f, 1.0) for f in feeds_of],
+                    "epoch_hours": cfg.epoch_s / 3600.0,
+                }
+                timed("energy", sql.METER_ENERGY, energy)
+            new_epoch_feeds = sorted({e[0] for e in new_epochs})
             for feed in new_epoch_feeds:
                 self._nowcast(cur, feed)
         log.debug("batch %s commit ms: %s", batch_id, ", ".join(timings))
