@@ -40,51 +40,68 @@ def _gql_error(status: int, message: str, code: str) -> JSONResponse:
 
 
 class BodyLimit:
-    """Rejects request bodies over the limit before the GraphQL layer parses them."""
+    """Rejects request bodies over the limit before the GraphQL layer parses them.
+
+    The body is read here, in full, before the application runs (a declared Content-Length over
+    the limit is refused without reading): a chunked body that grows past the limit is answered
+    413 by this middleware itself, not by an exception raised inside the layers below it."""
 
     def __init__(self, app: ASGIApp, limit: int, metrics: ApiMetrics) -> None:
         self.app, self.limit, self.metrics = app, limit, metrics
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.metrics.rejections.labels("body_size").inc()
+        await _gql_error(413, f"request body exceeds {self.limit} bytes", "PAYLOAD_TOO_LARGE")(
+            scope, receive, send
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
-        length = headers.get(b"content-length")
-        too_big = False
+        length = None
+        for k, v in scope.get("headers") or ():
+            if k == b"content-length":
+                length = v
         if length is not None:
             try:
                 too_big = int(length) > self.limit
             except ValueError:
                 too_big = True
-        if too_big:
-            self.metrics.rejections.labels("body_size").inc()
-            await _gql_error(413, f"request body exceeds {self.limit} bytes", "PAYLOAD_TOO_LARGE")(
-                scope, receive, send
-            )
+            if too_big:
+                await self._refuse(scope, receive, send)
+                return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
             return
+        parts: list[bytes] = []
         seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        while True:
             msg = await receive()
-            if msg["type"] == "http.request":
-                seen += len(msg.get("body", b""))
-                if seen > self.limit:
-                    raise _TooLarge
-            return msg
+            if msg["type"] != "http.request":  # the client went away
+                return
+            body = msg.get("body", b"")
+            seen += len(body)
+            if seen > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+            parts.append(body)
+            if not msg.get("more_body", False):
+                break
+        whole: Message | None = {
+            "type": "http.request",
+            "body": b"".join(parts),
+            "more_body": False,
+        }
 
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            self.metrics.rejections.labels("body_size").inc()
-            await _gql_error(413, f"request body exceeds {self.limit} bytes", "PAYLOAD_TOO_LARGE")(
-                scope, receive, send
-            )
+        async def replay() -> Message:
+            nonlocal whole
+            if whole is not None:
+                msg, whole = whole, None
+                return msg
+            return await receive()
 
-
-class _TooLarge(Exception):
-    pass
+        await self.app(scope, replay, send)
 
 
 def deployment_id(settings: Settings) -> str:

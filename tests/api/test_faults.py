@@ -44,3 +44,21 @@ def test_uint256_filters_above_2_63_compare_as_numbers(world: Any) -> None:
     assert {s["id"] for s in inn["data"]["stakes"]} == {k for k, v in stakes.items() if v == some}
     q = "query($v: BigInt) { forecasts(where: {epoch_gt: $v}) { id } }"  # a BIGINT column
     assert _body(world, q, {"v": str(2**70)}) == {"data": {"forecasts": []}}
+
+
+def test_chunked_body_over_the_limit_is_413_not_500(world: Any) -> None:
+    import httpx
+
+    def chunks() -> Any:
+        yield b'{"query": "{ feeds { id } }", "pad": "'
+        for _ in range(80):
+            yield b"x" * 65_536  # 5 MiB in all, no Content-Length: Transfer-Encoding: chunked
+        yield b'"}'
+
+    r = httpx.post(
+        f"{world.api_url}/graphql", content=chunks(),
+        headers={"content-type": "application/json"}, timeout=30,
+    )  # fmt: skip
+    assert r.status_code == 413, r.text
+    assert r.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+    assert httpx.get(f"{world.api_url}/health").status_code == 200
