@@ -39,7 +39,9 @@ class ApiMetrics:
                 yield
                 ec: Any = self.execution_context
                 name = (ec.operation_name or "anonymous")[:64]
-                if ec.operation_type is not None and ec.operation_type.value == "subscription":
+                # no document when parsing failed: operation_type would raise and replace the
+                # parser's error with "No GraphQL document available"
+                if ec.graphql_document is not None and ec.operation_type.value == "subscription":
                     return
                 errors = getattr(ec, "errors", None) or (
                     ec.result.errors if ec.result is not None else None

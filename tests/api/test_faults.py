@@ -62,3 +62,34 @@ def test_chunked_body_over_the_limit_is_413_not_500(world: Any) -> None:
     assert r.status_code == 413, r.text
     assert r.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
     assert httpx.get(f"{world.api_url}/health").status_code == 200
+
+
+def _nested(op: str, depth: int) -> dict[str, Any]:
+    w: dict[str, Any] = {"feedId": "0x00"}
+    for _ in range(depth):
+        w = {op: [w]}
+    return w
+
+
+def _literal(w: Any) -> str:
+    if isinstance(w, dict):
+        return "{" + ", ".join(f"{k}: {_literal(v)}" for k, v in w.items()) + "}"
+    if isinstance(w, list):
+        return "[" + ", ".join(_literal(v) for v in w) + "]"
+    return f'"{w}"'
+
+
+def test_and_or_nested_300_deep_is_a_clear_depth_error(world: Any) -> None:
+    for op in ("and", "or"):
+        w = _nested(op, 300)
+        inline = _body(world, "{ forecasts(where: " + _literal(w) + ") { id } }")
+        var = _body(world, "query($w: Forecast_filter) { forecasts(where: $w) { id } }", {"w": w})
+        for got in (inline, var):
+            assert got["data"] is None or got["data"].get("forecasts") is None, got
+            msg = got["errors"][0]["message"]
+            assert "nest" in msg and "deep" in msg, msg
+            assert "No GraphQL document" not in msg
+        shallow = _body(world, "{ forecasts(where: " + _literal(_nested(op, 9)) + ") { id } }")
+        assert "deeper than 8 levels" in shallow["errors"][0]["message"]
+    ok = _body(world, "{ forecasts(where: " + _literal(_nested("and", 8)) + ") { id } }")
+    assert ok == {"data": {"forecasts": []}}
