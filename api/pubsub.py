@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
+from gridcast.errors import as_service_error
+
 log = logging.getLogger("gridcast.api")
 CHANNELS = (
     "gridcast:newBlock", "gridcast:forecastCommitted", "gridcast:forecastRevealed",
@@ -61,10 +63,12 @@ class Hub:
     async def _query(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         import psycopg
 
-        from indexer.runner import pg_url
+        from gridcast.services import libpq_url
 
         if self._db is None or self._db.closed:
-            self._db = await psycopg.AsyncConnection.connect(pg_url(self.pg_url), autocommit=True)
+            self._db = await psycopg.AsyncConnection.connect(
+                libpq_url(self.pg_url), autocommit=True
+            )
         try:
             cur = await self._db.execute(sql, params)
             return await cur.fetchall()
@@ -108,9 +112,13 @@ class Hub:
                     await self._run_pg()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - reconnect with backoff
+            except Exception as exc:  # noqa: BLE001 - reconnect with backoff
                 self.ready.clear()
-                log.warning("notification listener failed; reconnecting", exc_info=True)
+                down = as_service_error(exc)
+                if down is not None:  # one line naming the URL, not a trace per retry
+                    log.warning("notification listener: %s; reconnecting in %.1fs", down, delay)
+                else:
+                    log.warning("notification listener failed; reconnecting", exc_info=True)
                 await asyncio.sleep(delay)
                 delay = min(5.0, delay * 2)
 
@@ -134,10 +142,10 @@ class Hub:
     async def _run_pg(self) -> None:
         import psycopg
 
-        from indexer.runner import pg_url
+        from gridcast.services import libpq_url
 
         async with await psycopg.AsyncConnection.connect(
-            pg_url(self.pg_url), autocommit=True
+            libpq_url(self.pg_url), autocommit=True
         ) as conn:
             for ch in CHANNELS:
                 await conn.execute(f'LISTEN "{ch}"')

@@ -20,18 +20,15 @@ def deploy(
 
     from gridcast.accounts import resolve_account
     from gridcast.chain.deploy import deploy_all
-    from gridcast.chain.errors import GridcastError
     from gridcast.chain.submitter import Submitter
+    from gridcast.errors import exit_on_error
     from gridcast.settings import get_settings
 
     s = get_settings()
-    try:
+    with exit_on_error(ValueError):
         w3 = Web3(Web3.HTTPProvider(s.rpc_url))
         admin = Submitter(w3, resolve_account(account, dev_key, int(w3.eth.chain_id)))
         dep = deploy_all(admin, truth_reporters=reporter, arbiters=arbiter)
-    except (GridcastError, ValueError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
     dep.save(s.deployment_file)
     for name, addr in dep.addresses.items():
         typer.echo(f"{name:17} {addr}")

@@ -138,18 +138,15 @@ def as_service_error(
         except Exception:  # noqa: BLE001 - invalid settings: say what failed without URLs
             return None
     for e in _chain(exc):
-        if _is(e, *_HTTP_CONNECT):
-            request = getattr(e, "request", None)
-            url = str(getattr(request, "url", "") or s.rpc_url)
-            if _host_port(url) == _host_port(s.rpc_url):
-                return unavailable("chain RPC", s.rpc_url)
+        web3 = _is(e, *_HTTP_CONNECT)  # requests/urllib3: web3's HTTP provider
+        if web3 or _is(e, *_HTTPX_CONNECT):  # httpx: the indexer's RPC client, the API client
+            request = getattr(e, "request" if web3 else "_request", None)
+            url = str(getattr(request, "url", "") or "")
+            if not url or _host_port(url) == _host_port(s.rpc_url):
+                return unavailable("chain RPC", s.rpc_url if web3 or not url else url)
             if s.api_url and _host_port(url) == _host_port(s.api_url):
                 return unavailable("API", s.api_url)
-            return unavailable("chain RPC", url)
-        if _is(e, *_HTTPX_CONNECT):
-            request = getattr(e, "_request", None)
-            url = str(getattr(request, "url", "") or s.api_url or "")
-            return unavailable("API", url or "the configured API URL")
+            return unavailable("chain RPC" if web3 else "API", url)
         if _is(e, *_PG_CONNECT) and "connect" in str(e).lower():
             return unavailable("Postgres", _database_url(s))
         if _is(e, *_REDIS_CONNECT):

@@ -164,13 +164,12 @@ def run(
     ),
 ) -> None:
     """Forecast the next open round of each feed; commit, reveal in the window, claim, withdraw."""
-    from gridcast.chain.errors import GridcastError
     from gridcast.chain.submitter import CircuitOpenError
+    from gridcast.errors import exit_on_error, fail
     from gridcast.settings import get_settings
 
     if runner not in RUNNERS:
-        typer.secho(f"error: --runner must be one of {', '.join(RUNNERS)}", fg="red", err=True)
-        raise typer.Exit(2)
+        fail(f"--runner must be one of {', '.join(RUNNERS)}")
     opts = OracleOptions(
         model=model,
         bias=bias,
@@ -188,11 +187,8 @@ def run(
         # Both this check and the bot process unlock the keystore: ask once, hand it down in the
         # environment resolve_account already reads (never on a command line, never logged).
         os.environ[PASSPHRASE_ENV] = getpass.getpass(f"passphrase for Ape account {account!r}: ")
-    try:
+    with exit_on_error(ValueError, FileNotFoundError, KeyError):
         bot, described = build_operator(opts)
-    except (GridcastError, ValueError, FileNotFoundError, KeyError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(described + (f" via {runner}" if not once else ""))
     if once:
         report = bot.step()
@@ -211,5 +207,4 @@ def run(
     try:
         bot.run(stop, interval)
     except CircuitOpenError as exc:
-        typer.secho(f"stopping: {exc}", fg="red", err=True)
-        raise typer.Exit(3) from exc
+        fail(f"stopping: {exc}", code=3)

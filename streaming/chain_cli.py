@@ -30,8 +30,8 @@ def truth(
 
     from gridcast.accounts import resolve_account
     from gridcast.chain.deployment import Deployment
-    from gridcast.chain.errors import GridcastError
     from gridcast.chain.submitter import Submitter
+    from gridcast.errors import GridcastError, exit_on_error
     from gridcast.market import Market
     from gridcast.services import database_url
     from gridcast.settings import get_settings
@@ -39,7 +39,7 @@ def truth(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     s = get_settings()
-    try:
+    with exit_on_error(ValueError, FileNotFoundError):
         w3 = Web3(Web3.HTTPProvider(s.rpc_url, request_kwargs={"timeout": 30}))
         acct = resolve_account(account, None if account else dev_key, int(w3.eth.chain_id))
         oracle = TruthOracle(
@@ -50,9 +50,6 @@ def truth(
             min_coverage=min_coverage,
             dispute=dispute,
         )
-    except (GridcastError, ValueError, FileNotFoundError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
     log = logging.getLogger("gridcast.truth")
     stop = _stop_event()
     while not stop.is_set():
@@ -81,6 +78,7 @@ def follow(
     from web3 import Web3
 
     from gridcast.chain.deployment import Deployment
+    from gridcast.errors import exit_on_error
     from gridcast.market import Market
     from gridcast.settings import get_settings
     from streaming.follow import ChainFollower
@@ -88,7 +86,7 @@ def follow(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     s = get_settings()
-    try:
+    with exit_on_error(ValueError, FileNotFoundError, KeyError):
         w3 = Web3(Web3.HTTPProvider(s.rpc_url, request_kwargs={"timeout": 30}))
         dep = Deployment.load(s.deployment_file)
         market = Market.load(s.deployment_file.with_name("market.json"))
@@ -105,9 +103,6 @@ def follow(
                 history_hours=history_hours,
             )
             follower.run(_stop_event(), interval)
-    except (ValueError, FileNotFoundError, KeyError) as exc:
-        typer.secho(f"error: {exc}", fg="red", err=True)
-        raise typer.Exit(2) from exc
 
 
 def register(stream_app: typer.Typer, telemetry_app: typer.Typer) -> None:
