@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import AddValidationRules, MaskErrors, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
@@ -23,6 +23,7 @@ from api.auth import new_nonce, verify_siwe
 from api.errors import ApiError
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
+from api.guard import MaskInternalErrors
 from api.limits import MAX_BODY_BYTES, RateLimiter, cost_rule
 from api.metrics import ApiMetrics
 from api.pubsub import Hub
@@ -155,14 +156,7 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
         AddValidationRules([cost_rule(s.max_query_cost, s.max_first)]),
         metrics.extension(),
     ]
-    if s.is_production:
-        extensions.append(
-            MaskErrors(
-                should_mask_error=lambda e: (
-                    not isinstance(e.original_error, ApiError) and e.original_error is not None
-                )
-            )
-        )  # noqa: E501
+    extensions.append(MaskInternalErrors(production=s.is_production))
     schema = build_schema(extensions)
 
     async def get_context() -> Context:

@@ -93,3 +93,18 @@ def test_and_or_nested_300_deep_is_a_clear_depth_error(world: Any) -> None:
         assert "deeper than 8 levels" in shallow["errors"][0]["message"]
     ok = _body(world, "{ forecasts(where: " + _literal(_nested("and", 8)) + ") { id } }")
     assert ok == {"data": {"forecasts": []}}
+
+
+def test_development_mode_errors_carry_no_sql(world: Any) -> None:
+    assert not world.settings.is_production
+    # a NUL byte reaches the database driver, which refuses it: an unexpected (non-API) error
+    got = _body(world, 'query($f: String) { forecasts(where: {feedId: $f}) { id } }',
+                {"f": "0x\u0000"})  # fmt: skip
+    msg = got["errors"][0]["message"]
+    for leak in ("SELECT", "FROM", "forecasts.", "%(", "[SQL", "sqlalche.me", "parameters"):
+        assert leak not in msg, msg
+    assert "internal error" in msg
+    # errors of the API's own tree still say what was wrong
+    assert "malformed Forecast id" in _body(world, '{ forecast(id: "x") { id } }')["errors"][0][
+        "message"
+    ]
