@@ -1,4 +1,4 @@
-"""EnergyExchange: orders, gate, verified clearing, delivery-proven settlement, void, withdrawals."""
+"""EnergyExchange: orders, gate, verified clearing, proven settlement, void, withdrawals."""
 
 from __future__ import annotations
 
