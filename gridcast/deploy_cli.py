@@ -18,7 +18,7 @@ def deploy(
     write the deployment file (GRIDCAST_DEPLOYMENT_FILE)."""
     from web3 import Web3
 
-    from gridcast.accounts import resolve_account
+    from gridcast.chain.accounts import resolve_account
     from gridcast.chain.deploy import deploy_all
     from gridcast.chain.submitter import Submitter
     from gridcast.errors import exit_on_error

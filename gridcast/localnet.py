@@ -11,8 +11,8 @@ from web3 import Web3
 from gridcast.chain.deploy import deploy_all, fund_and_stake, register_feed
 from gridcast.chain.deployment import Deployment, FeedParams
 from gridcast.chain.keys import dev_account
+from gridcast.chain.market import FeedBinding, Market
 from gridcast.chain.submitter import Submitter
-from gridcast.market import FeedBinding, Market
 
 TOKEN = 10**18
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gridcast.accounts import PASSPHRASE_ENV
+from gridcast.chain.accounts import PASSPHRASE_ENV
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -66,10 +66,10 @@ def build_operator(opts: OracleOptions, w3: Web3 | None = None) -> tuple[Operato
     """The operator bot and a one-line description; ``w3`` defaults to the settings' RPC URL."""
     from web3 import Web3
 
-    from gridcast.accounts import resolve_account
+    from gridcast.chain.accounts import resolve_account
     from gridcast.chain.deployment import Deployment
+    from gridcast.chain.market import Market
     from gridcast.chain.submitter import Submitter
-    from gridcast.market import Market
     from gridcast.operator.bot import CurveSource, OperatorBot
     from gridcast.operator.journal import Journal
     from gridcast.settings import get_settings

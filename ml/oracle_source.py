@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gridcast.market import Market
-from gridcast.operator.feeds import FeedView
+from gridcast.chain.feeds import FeedView
+from gridcast.chain.market import Market
 from ml.datasets import FeedSeries, load_feed
 from ml.forecaster import Forecaster
 

@@ -28,11 +28,11 @@ def truth(
     """Submit closed epochs (epoch_actuals) as on-chain truth, at most once per feed and epoch."""
     from web3 import Web3
 
-    from gridcast.accounts import resolve_account
+    from gridcast.chain.accounts import resolve_account
     from gridcast.chain.deployment import Deployment
+    from gridcast.chain.market import Market
     from gridcast.chain.submitter import Submitter
     from gridcast.errors import GridcastError, exit_on_error
-    from gridcast.market import Market
     from gridcast.services import database_url
     from gridcast.settings import get_settings
     from streaming.truth_oracle import TruthOracle
@@ -78,8 +78,8 @@ def follow(
     from web3 import Web3
 
     from gridcast.chain.deployment import Deployment
+    from gridcast.chain.market import Market
     from gridcast.errors import exit_on_error
-    from gridcast.market import Market
     from gridcast.settings import get_settings
     from streaming.follow import ChainFollower
     from streaming.mqtt import Publisher

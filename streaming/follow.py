@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from web3 import Web3
 
-from gridcast.market import Market
-from gridcast.operator.feeds import FeedView
+from gridcast.chain.feeds import FeedView
+from gridcast.chain.market import Market
 from streaming import schema
 from streaming.mqtt import Publisher
 from streaming.replay import meter_frame

@@ -7,8 +7,8 @@ from __future__ import annotations
 import psycopg
 from eth_utils import keccak
 
-from gridcast.market import Market
-from gridcast.operator.feeds import FeedView
+from gridcast.chain.feeds import FeedView
+from gridcast.chain.market import Market
 from gridcast.services import libpq_url
 
 

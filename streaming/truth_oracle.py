@@ -16,14 +16,14 @@ import psycopg
 
 from gridcast.chain.deployment import Deployment
 from gridcast.chain.errors import ContractRevertError
+from gridcast.chain.feeds import FeedView
+from gridcast.chain.market import FeedBinding, Market
 from gridcast.chain.submitter import Submitter
-from gridcast.market import FeedBinding, Market
-from gridcast.operator.feeds import FeedView
+from gridcast.chain.views import Contracts, TruthStatus
 from gridcast.services import libpq_url
 from streaming.actuals import mark_submitted, pending_epoch_actuals
 
 log = logging.getLogger(__name__)
-NONE, SUBMITTED, DISPUTED = 0, 1, 2
 ALERT_SQL = (
     "INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)"
     " VALUES (%s, %s, '*', %s, %s, %s, -1, now()) ON CONFLICT DO NOTHING"
@@ -60,9 +60,10 @@ class TruthOracle:
     ) -> None:
         self.sub = submitter
         self.w3 = submitter.w3
-        self.registry = deployment.contract(self.w3, "ForecastRegistry")
-        self.settlement = deployment.contract(self.w3, "Settlement")
-        self.token = deployment.contract(self.w3, "GridToken")
+        self.chain = Contracts(self.w3, deployment)
+        self.registry = self.chain.registry
+        self.settlement = self.chain.settlement
+        self.token = self.chain.token
         self.market = market
         self.url = database_url
         self.min_coverage = min_coverage
@@ -91,8 +92,8 @@ class TruthOracle:
             if epoch < 0 or now < view.epoch_end(epoch):
                 continue
             key = (row["feed"], epoch)
-            status = int(self.settlement.functions.truthOf(view.feed_id, epoch).call()[2])
-            if status != NONE:  # already on-chain (ours before a crash, or another reporter's)
+            # already on-chain (ours before a crash, or another reporter's)
+            if self.chain.truth_status(view.feed_id, epoch) != TruthStatus.NONE:
                 mark_submitted(self.url, row["feed"], row["epoch_start"], "0x" + "0" * 64)
                 continue
             if now >= view.truth_deadline(epoch):
@@ -161,9 +162,9 @@ class TruthOracle:
             key = (feed, epoch)
             if key in self._watched or key in self._own_values:
                 continue
-            truth = self.settlement.functions.truthOf(view.feed_id, epoch).call()
-            status, chain_value, submitted_at = int(truth[2]), int(truth[0]), int(truth[1])
-            if status != SUBMITTED:
+            truth = self.chain.truth(view.feed_id, epoch)
+            chain_value, submitted_at = truth.value, truth.submitted_at
+            if truth.status != TruthStatus.SUBMITTED:
                 continue
             self._watched.add(key)
             own = view.scale(float(value))

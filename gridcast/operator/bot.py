@@ -19,8 +19,9 @@ from web3 import Web3
 from gridcast.chain.commitments import Curve, commit_typed_data, sign_commit
 from gridcast.chain.deployment import Deployment
 from gridcast.chain.errors import ContractRevertError, GridcastError, NonRetryableError
+from gridcast.chain.feeds import FeedView
 from gridcast.chain.submitter import CircuitOpenError, Submitter
-from gridcast.operator.feeds import FeedView
+from gridcast.chain.views import Contracts, TruthStatus
 from gridcast.operator.journal import (
     ABANDONED,
     COMMITTED,
@@ -32,8 +33,6 @@ from gridcast.operator.journal import (
 )
 
 log = logging.getLogger(__name__)
-
-SETTLED, CANCELLED = 4, 3  # ISettlement.TruthStatus
 
 
 class CurveSource(Protocol):
@@ -84,9 +83,10 @@ class OperatorBot:
         self.sub = submitter
         self.w3: Web3 = submitter.w3
         self.dep = deployment
-        self.registry = deployment.contract(self.w3, "ForecastRegistry")
-        self.settlement = deployment.contract(self.w3, "Settlement")
-        self.feeds = [FeedView.read(self.registry, f) for f in feed_ids]
+        self.chain = Contracts(self.w3, deployment)
+        self.registry = self.chain.registry
+        self.settlement = self.chain.settlement
+        self.feeds = self.chain.feeds(feed_ids)
         self.source = source
         self.journal = journal
         self.relayer = relayer
@@ -97,7 +97,7 @@ class OperatorBot:
         self.operator = submitter.address
 
     def now(self) -> int:
-        return int(self.w3.eth.get_block("latest")["timestamp"])
+        return self.chain.now()
 
     # ------------------------------------------------------------------ one pass
 
@@ -143,8 +143,7 @@ class OperatorBot:
         return next(f for f in self.feeds if f.feed_id == feed)
 
     def _onchain_root(self, curve: Curve) -> bytes:
-        b = self.registry.functions.batch(curve.feed, curve.operator, curve.first_epoch).call()
-        return bytes(b[0])
+        return self.chain.batch(curve.feed, curve.operator, curve.first_epoch).root
 
     def _recover_planned(self, now: int, report: StepReport) -> None:
         """A planned curve may or may not have landed before a crash: the chain decides."""
@@ -295,10 +294,10 @@ class OperatorBot:
             for epoch in curve.epochs:
                 if epoch in done or now < feed.epoch_end(epoch):
                     continue
-                status = int(self.settlement.functions.truthOf(curve.feed, epoch).call()[2])
-                if status == CANCELLED:
+                status = self.chain.truth_status(curve.feed, epoch)
+                if status == TruthStatus.CANCELLED:
                     self.journal.record_claim(curve.feed, curve.operator, epoch, "cancelled")
-                elif status == SETTLED:
+                elif status == TruthStatus.SETTLED:
                     if not self.settlement.functions.claimed(
                         curve.feed, epoch, curve.operator
                     ).call():

@@ -14,12 +14,11 @@ from web3 import Web3
 
 from gridcast.chain.deployment import Deployment
 from gridcast.chain.errors import ContractRevertError
+from gridcast.chain.feeds import FeedView
 from gridcast.chain.submitter import Submitter
-from gridcast.operator.feeds import FeedView
+from gridcast.chain.views import Contracts, TruthStatus
 
 log = logging.getLogger(__name__)
-
-NONE, SUBMITTED, DISPUTED, CANCELLED, SETTLED = range(5)
 
 
 @dataclass
@@ -35,9 +34,10 @@ class Keeper:
         self.sub = submitter
         self.w3: Web3 = submitter.w3
         self.dep = deployment
-        self.registry = deployment.contract(self.w3, "ForecastRegistry")
-        self.settlement = deployment.contract(self.w3, "Settlement")
-        self.feeds = [FeedView.read(self.registry, f) for f in feed_ids]
+        self.chain = Contracts(self.w3, deployment)
+        self.registry = self.chain.registry
+        self.settlement = self.chain.settlement
+        self.feeds = self.chain.feeds(feed_ids)
         self._scanned_to = deployment.block - 1
         # feed -> epoch -> {operator: firstEpoch}
         self._revealed: dict[bytes, dict[int, dict[str, int]]] = defaultdict(
@@ -78,7 +78,7 @@ class Keeper:
 
     def step(self, now: int | None = None) -> KeeperReport:
         report = KeeperReport()
-        now = now if now is not None else int(self.w3.eth.get_block("latest")["timestamp"])
+        now = now if now is not None else self.chain.now()
         self._scan()
         for feed in self.feeds:
             epochs = sorted(set(self._revealed[feed.feed_id]) | set(self._committed[feed.feed_id]))
@@ -95,11 +95,11 @@ class Keeper:
         key = (feed.feed_id, epoch, "penalize")
         if key in self._done:
             return
-        status = int(self.settlement.functions.truthOf(feed.feed_id, epoch).call()[2])
-        if status == CANCELLED:
+        status = self.chain.truth_status(feed.feed_id, epoch)
+        if status == TruthStatus.CANCELLED:
             self._done.add(key)
             return
-        if status != SETTLED:
+        if status != TruthStatus.SETTLED:
             return
         revealed = self._revealed[feed.feed_id].get(epoch, {})
         for op, first in self._committed[feed.feed_id][epoch].items():
@@ -117,7 +117,7 @@ class Keeper:
         key = (feed.feed_id, epoch, "finalize")
         if key in self._done or now < feed.reveal_deadline(epoch):
             return
-        if int(self.registry.functions.consensusOf(feed.feed_id, epoch).call()[3]) != 0:
+        if self.chain.consensus(feed.feed_id, epoch).finalized:
             self._done.add(key)
             return
         ops, firsts = self.revealed_set(feed.feed_id, epoch)
@@ -137,19 +137,18 @@ class Keeper:
         key = (feed.feed_id, epoch, "settle")
         if key in self._done or now < feed.epoch_end(epoch):
             return
-        truth = self.settlement.functions.truthOf(feed.feed_id, epoch).call()
-        status, submitted_at, resolved = int(truth[2]), int(truth[1]), bool(truth[3])
-        if status in (SETTLED, CANCELLED):
+        truth = self.chain.truth(feed.feed_id, epoch)
+        if truth.status.final:
             self._done.add(key)
             return
-        if status == NONE:
+        if truth.status == TruthStatus.NONE:
             if now >= feed.truth_deadline(epoch):
                 self.sub.transact(self.settlement, "cancelEpoch", feed.feed_id, epoch)
                 report.cancelled.append((feed.name, epoch))
                 self._done.add(key)
             return
-        if status != SUBMITTED or (
-            not resolved and now < submitted_at + feed.params.dispute_window
+        if truth.status != TruthStatus.SUBMITTED or (
+            not truth.dispute_resolved and now < truth.submitted_at + feed.params.dispute_window
         ):
             return
         ops, firsts = self.revealed_set(feed.feed_id, epoch)

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
+from gridcast.chain.feeds import FeedView
 from gridcast.chain.keys import dev_account
 from gridcast.localnet import DEMAND, LocalMarket, bootstrap
 from gridcast.node import AnvilNode
 from gridcast.operator.bot import OperatorBot
-from gridcast.operator.feeds import FeedView
 from gridcast.operator.journal import COMMITTED, MISSED, REVEALED, Journal
 from gridcast.operator.keeper import Keeper
 from ml.forecaster import SeasonalNaiveForecaster
