@@ -24,6 +24,7 @@ from indexer import metrics, reorg
 from indexer.decoder import DecodeError, Event, LogDecoder
 from indexer.errors import NonRetryableError, RangeTooLargeError, RetryableError
 from indexer.handlers import HANDLERS
+from indexer.handlers.common import entity_keys
 from indexer.heads import HeadWatcher
 from indexer.notify import Notifier
 from indexer.rpc import RpcClient
@@ -58,6 +59,7 @@ class IndexerConfig:
     progress: bool = False
     max_consecutive_failures: int = 20
     rpc_timeout_s: float = 30.0
+    cache_entities: int = 50_000  # current entity versions kept between batches
     outbox_keep: int = 100_000  # outbox retention: see indexer.models.outbox
     outbox_max_age_s: float = 7 * 86_400
 
@@ -68,6 +70,7 @@ class Chunk:
     end: int
     raw: list[tuple[Any, ...]]
     items: list[Event | tuple[dict[str, Any], str]] = field(default_factory=list)
+    keys: set[tuple[str, str]] = field(default_factory=set)  # entities the handlers may read
 
 
 class Indexer:
@@ -77,7 +80,7 @@ class Indexer:
         addresses = {cfg.deployment.addresses[c]: c for c in INDEXED_CONTRACTS}
         self.addresses = [a.lower() for a in addresses]
         self.decoder = LogDecoder(addresses)
-        self.store = Store()
+        self.store = Store(cfg.cache_entities)
         self.notifier = Notifier(
             cfg.redis_url, keep=cfg.outbox_keep, max_age_s=cfg.outbox_max_age_s
         )
@@ -129,6 +132,7 @@ class Indexer:
             try:
                 ev = self.decoder.decode(lg)
                 chunk.items.append(ev)
+                chunk.keys.update(entity_keys(ev))
                 contract, name = ev.contract, ev.name
             except DecodeError as exc:
                 chunk.items.append((lg, str(exc)))
@@ -206,6 +210,7 @@ class Indexer:
         errors: list[tuple[Any, ...]] = []
         try:
             with conn.transaction():
+                store.prefetch(chunk.keys)
                 for item in chunk.items:
                     if isinstance(item, Event):
                         handler = HANDLERS.get((item.contract, item.name))

@@ -116,3 +116,38 @@ def credit(store: Store, ev: Event, account: str, kind: str, amount: int, **wher
             total_rewards=int(op["total_rewards"]) + amount,
         )
     store.notify("gridcast:rewardsChanged", {"account": account, "kind": kind, "block": block})
+
+
+EPOCH_TABLES = ("epochs", "consensus", "truths", "disputes", "settlements")
+ACCOUNT_TABLES = ("operators", "stakes", "operator_accuracy")
+
+
+def entity_keys(ev: Event) -> list[tuple[str, str]]:
+    """The (table, id) keys a handler of ``ev`` may read, from the ids' conventions: the feed,
+    its epochs (``epoch``, or ``firstEpoch`` + the batch's length), every address argument as an
+    account, and the forecasts of an ``operator`` in those epochs. A superset is harmless (one
+    query per table per batch); a key missed here is loaded on its own (``Store.misses``)."""
+    a = ev.args
+    keys: list[tuple[str, str]] = []
+    feed = a.get("feedId")
+    accounts = [v for v in a.values() if isinstance(v, str) and len(v) == 42 and v[:2] == "0x"]
+    for acc in accounts:
+        keys.extend((t, acc) for t in ACCOUNT_TABLES)
+    if not isinstance(feed, str):
+        return keys
+    keys.append(("feeds", feed))
+    epochs: list[int] = []
+    if isinstance(a.get("epoch"), int):
+        epochs.append(a["epoch"])
+    if isinstance(a.get("firstEpoch"), int):
+        n = len(a["commitments"]) if "commitments" in a else 1
+        if "opening" in a:
+            n = len(a["opening"][0])
+        epochs.extend(range(a["firstEpoch"], a["firstEpoch"] + n))
+    op = a.get("operator")
+    for number in epochs:
+        key = epoch_key(feed, number)
+        keys.extend((t, key) for t in EPOCH_TABLES)
+        if isinstance(op, str):
+            keys.append(("forecasts", forecast_key(feed, number, op)))
+    return keys

@@ -137,9 +137,10 @@ def test_reorg_rolls_back_to_the_new_chain(depth: int, fresh_database: Any, tmp_
         play_round(node, m, feed, 1, settle=False)
         fork = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
         snap = node.rpc("evm_snapshot")
-        # old history: a round of forecasts and an unstake, `depth` blocks or more past the fork
+        # old history: a round of forecasts and a signer change, `depth` blocks or more past the
+        # fork (a signer change rather than an unstake: stake that backs open forecasts is locked)
         staking = m.contract("OperatorStaking")
-        m.operators[0].transact(staking, "requestUnstake", 10**18)
+        m.operators[0].transact(staking, "setSigner", m.operators[1].address)
         play_round(node, m, feed, 2, settle=False)
         head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
         if head - fork < depth:
@@ -152,9 +153,7 @@ def test_reorg_rolls_back_to_the_new_chain(depth: int, fresh_database: Any, tmp_
         ix.run(follow=False)
         ix.close()
         _assert_db_matches_chain(node, m.deployment, url)
-        assert _rows(url, "SELECT count(*) FROM stake_events WHERE kind = 'unstake_requested'") == [
-            (0,)
-        ]
+        assert _rows(url, "SELECT count(*) FROM operators WHERE signer IS NOT NULL") == [(0,)]
 
 
 def test_reorg_deeper_than_finality_is_refused(fresh_database: Any, tmp_path: Path) -> None:

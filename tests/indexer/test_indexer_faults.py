@@ -227,3 +227,28 @@ def test_a_batch_beyond_the_old_notification_limit_reaches_a_slow_subscriber(
     assert biggest is not None and biggest[0] > 1000
     want = [(ev.block_number, str(ev.args["operator"]).lower()) for ev in revealed]
     assert [(p["block"], p["operator"].lower()) for p in got] == want
+
+
+def test_a_cache_smaller_than_the_live_entities_indexes_the_same_database(
+    busy_chain: Any, reference_db: str, fresh_database: Any
+) -> None:
+    """Entities are evicted between batches and read back by the next batch's prefetch."""
+    node, m = busy_chain
+    url: str = fresh_database("indexer_small_cache")
+    upgrade(url)
+    ix = Indexer(IndexerConfig(rpc_url=node.url, database_url=url, deployment=m.deployment,
+                               finality_depth=8, max_block_range=6, cache_entities=16))  # fmt: skip
+    try:
+        ix.run(follow=False)
+        assert ix.store.cached <= 16
+        assert ix.store.misses == 0  # every read was foreseen by the batch's prefetch
+    finally:
+        ix.close()
+    with psycopg.connect(pg_url(url)) as conn:
+        live = sum(
+            conn.execute(f"SELECT count(*) FROM {t} WHERE block_to IS NULL").fetchone()[0]  # type: ignore[index]
+            for t in ENTITY_TABLES
+        )
+    assert live > 100 * 16
+    _assert_db_matches_chain(node, m.deployment, url)
+    assert _dump(url) == _dump(reference_db)
