@@ -32,7 +32,18 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     uint256 internal constant SSTORE2_MIN = 8;
     uint256 internal constant POINT_BYTES = 15;
     uint256 internal constant INIT_HEADER = 11;
+    /// @notice Upper bound of maxForecastsPerEpoch: keeps consensus and settle within a block.
+    uint16 public constant MAX_FORECASTS_PER_EPOCH = 128;
+    /// @notice Lower bound of minStake: an identity that fills a slot of the per-epoch cap must lock
+    /// real stake (see README, Security).
+    uint128 public constant MIN_STAKE_FLOOR = 1e18;
+    /// @notice Commits reach round deadlines at most max(COMMIT_HORIZON_ROUNDS rounds,
+    /// MIN_COMMIT_HORIZON) ahead of now: the next open round and the one after, or a day on
+    /// feeds with short rounds. Parameter changes apply from the first round beyond it.
+    uint64 public constant COMMIT_HORIZON_ROUNDS = 2;
+    uint64 public constant MIN_COMMIT_HORIZON = 1 days;
 
+    /// @dev `params` apply from epoch `paramsFrom` on; earlier epochs read `_history`.
     struct Feed {
         FeedParams params;
         string region;
@@ -40,6 +51,12 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         uint32 resolutionSeconds;
         bool paused;
         bool exists;
+        uint64 paramsFrom;
+    }
+
+    struct ParamsVersion {
+        uint64 fromEpoch;
+        FeedParams params;
     }
 
     struct Batch {
@@ -65,6 +82,8 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     mapping(bytes32 feedId => mapping(uint64 epoch => Consensus)) private _consensus;
     mapping(bytes32 feedId => uint64) private _latestEpoch;
     mapping(bytes32 feedId => bool) private _hasConsensus;
+    // Superseded parameter versions, oldest first.
+    mapping(bytes32 feedId => ParamsVersion[]) private _history;
 
     constructor(IOperatorStaking staking_, address admin) EIP712("Gridcast ForecastRegistry", "1") {
         _staking = staking_;
@@ -108,19 +127,31 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         emit FeedRegistered(feedId, region, metric, resolutionSeconds, params);
     }
 
-    /// @notice Updates a feed's economic and window parameters.
+    /// @notice Updates a feed's economic and window parameters for the epochs that no commitment can
+    /// reach yet: the first round beyond the commit horizon on. Epochs that may hold commitments keep
+    /// the parameters they were committed under, through settlement and claims.
     /// @dev Genesis, epoch length and round size are immutable because past epochs depend on them.
+    /// A second change before the first takes effect replaces it. Emits FeedParamsUpdated and
+    /// FeedParamsScheduled(feedId, fromEpoch).
     /// Requirements:
-    /// - the caller has FEED_ADMIN_ROLE; the feed exists; the timing base is unchanged.
+    /// - the caller has FEED_ADMIN_ROLE; the feed exists; the timing base is unchanged;
+    /// - parameters are consistent (as for `registerFeed`).
     function setFeedParams(bytes32 feedId, FeedParams calldata params) external onlyRole(FEED_ADMIN_ROLE) {
         Feed storage f = _feed(feedId);
+        FeedParams storage cur = f.params;
         if (
-            params.genesis != f.params.genesis || params.epochLength != f.params.epochLength
-                || params.epochsPerRound != f.params.epochsPerRound
+            params.genesis != cur.genesis || params.epochLength != cur.epochLength
+                || params.epochsPerRound != cur.epochsPerRound
         ) revert ForecastRegistryImmutableParam();
         _checkParams(params);
+        uint64 fromEpoch = _firstEpochBeyondHorizon(cur);
+        if (fromEpoch > f.paramsFrom) {
+            _history[feedId].push(ParamsVersion(f.paramsFrom, cur));
+            f.paramsFrom = fromEpoch;
+        }
         _storeParams(f, params);
         emit FeedParamsUpdated(feedId, params);
+        emit FeedParamsScheduled(feedId, f.paramsFrom);
     }
 
     /// @notice Stops commits and reveals on one feed.
@@ -196,7 +227,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         whenNotPaused
     {
         Feed storage f = _activeFeed(feedId);
-        FeedParams storage p = f.params;
+        FeedParams storage p = _paramsOf(f, feedId, firstEpoch);
         uint256 n = commitments.length;
         if (n == 0) revert ForecastRegistryEmptyBatch();
         if (n > MAX_BATCH) revert ForecastRegistryBatchTooLarge(n, MAX_BATCH);
@@ -204,11 +235,18 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (firstEpoch / p.epochsPerRound != lastEpoch / p.epochsPerRound) {
             revert ForecastRegistryBatchSpansRounds(firstEpoch, lastEpoch);
         }
-        if (block.timestamp >= _commitDeadline(p, firstEpoch)) revert ForecastRegistryCommitClosed(feedId, firstEpoch);
+        uint64 deadline = _commitDeadline(p, firstEpoch);
+        if (block.timestamp >= deadline) revert ForecastRegistryCommitClosed(feedId, firstEpoch);
+        if (deadline > block.timestamp + _horizon(p)) {
+            revert ForecastRegistryBeyondHorizon(feedId, firstEpoch);
+        }
         if (firstEpoch < _nextEpoch[feedId][operator]) {
             revert ForecastRegistryAlreadyCommitted(feedId, operator, firstEpoch);
         }
-        uint256 stake_ = _staking.stakeOf(operator);
+        // The stake that sets the weight stays locked until the last epoch's truth and dispute
+        // windows have passed.
+        uint64 lockUntil = p.genesis + (lastEpoch + 1) * p.epochLength + p.truthTimeout + p.disputeWindow;
+        uint256 stake_ = _staking.lockStake(operator, lockUntil);
         if (stake_ < p.minStake || stake_ == 0) revert ForecastRegistryInsufficientStake(operator, stake_, p.minStake);
 
         _nextEpoch[feedId][operator] = lastEpoch + 1;
@@ -222,15 +260,13 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     // ----------------------------------------------------------------------------------------- reveal
 
     /// @notice Opens a committed batch. Anyone holding the openings may reveal.
-    /// @dev Requirements:
-    /// - the batch exists and is not revealed; the feed is not paused;
+    /// @dev Never paused (globally or per feed): a pause must not turn honest commitments into
+    /// missed reveals. Requirements:
+    /// - the batch exists and is not revealed;
     /// - now is after the round's commit deadline and before its reveal deadline;
     /// - arrays match the batch length; lower <= value <= upper; values fit int40;
     /// - every recomputed commitment matches the committed root.
-    function reveal(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata opening)
-        external
-        whenNotPaused
-    {
+    function reveal(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata opening) external {
         Batch storage b = _batches[feedId][operator][firstEpoch];
         uint256 n = b.count;
         _checkRevealOpen(feedId, firstEpoch);
@@ -252,7 +288,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     }
 
     function _checkRevealOpen(bytes32 feedId, uint64 firstEpoch) private view {
-        FeedParams storage p = _activeFeed(feedId).params;
+        FeedParams storage p = _paramsAt(feedId, firstEpoch);
         if (block.timestamp < _commitDeadline(p, firstEpoch)) revert ForecastRegistryRevealNotOpen(feedId, firstEpoch);
         if (block.timestamp >= _revealDeadline(p, firstEpoch)) revert ForecastRegistryRevealClosed(feedId, firstEpoch);
     }
@@ -391,7 +427,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         address[] calldata operators,
         uint64[] calldata firstEpochs
     ) external returns (Consensus memory c) {
-        FeedParams storage p = _feed(feedId).params;
+        FeedParams storage p = _paramsAt(feedId, epoch);
         if (block.timestamp < _revealDeadline(p, epoch)) revert ForecastRegistryConsensusNotOpen(feedId, epoch);
         if (_consensus[feedId][epoch].finalizedAt != 0) revert ForecastRegistryConsensusFinalized(feedId, epoch);
         uint256 n = operators.length;
@@ -441,13 +477,16 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         }
     }
 
-    /// @notice The latest finalized consensus of a feed, refused when finalized more than `maxAge` ago.
+    /// @notice The latest finalized consensus of a feed, refused when its epoch ended more than
+    /// `maxAge` ago (age counts from the epoch, not from a late finalization).
     /// @dev Requirements: a consensus exists and is fresh enough.
     function latest(bytes32 feedId, uint64 maxAge) external view returns (uint64 epoch, Consensus memory c) {
         if (!_hasConsensus[feedId]) revert ForecastRegistryNoConsensus(feedId);
         epoch = _latestEpoch[feedId];
         c = _consensus[feedId][epoch];
-        if (block.timestamp > uint256(c.finalizedAt) + maxAge) revert ForecastRegistryStale(feedId, epoch, c.finalizedAt);
+        FeedParams storage p = _feeds[feedId].params;
+        uint256 endsAt = uint256(p.genesis) + (uint256(epoch) + 1) * p.epochLength;
+        if (block.timestamp > endsAt + maxAge) revert ForecastRegistryStale(feedId, epoch, c.finalizedAt);
     }
 
     // ----------------------------------------------------------------------------------------- views
@@ -460,8 +499,19 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return _feedIds;
     }
 
+    /// @notice The feed's newest parameters (they may apply from a later epoch: `paramsFrom`).
     function feedParams(bytes32 feedId) external view returns (FeedParams memory) {
         return _feed(feedId).params;
+    }
+
+    /// @notice The parameters epoch `epoch` is committed, revealed, settled and claimed under.
+    function feedParamsAt(bytes32 feedId, uint64 epoch) external view returns (FeedParams memory) {
+        return _paramsAt(feedId, epoch);
+    }
+
+    /// @notice The first epoch the newest parameters apply to.
+    function paramsFrom(bytes32 feedId) external view returns (uint64) {
+        return _feed(feedId).paramsFrom;
     }
 
     function feedInfo(bytes32 feedId)
@@ -490,11 +540,11 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     }
 
     function commitDeadline(bytes32 feedId, uint64 epoch) external view returns (uint64) {
-        return _commitDeadline(_feed(feedId).params, epoch);
+        return _commitDeadline(_paramsAt(feedId, epoch), epoch);
     }
 
     function revealDeadline(bytes32 feedId, uint64 epoch) external view returns (uint64) {
-        return _revealDeadline(_feed(feedId).params, epoch);
+        return _revealDeadline(_paramsAt(feedId, epoch), epoch);
     }
 
     function nextCommittableEpoch(bytes32 feedId, address operator) external view returns (uint64) {
@@ -576,6 +626,35 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (!f.exists) revert ForecastRegistryUnknownFeed(feedId);
     }
 
+    function _paramsAt(bytes32 feedId, uint64 epoch) private view returns (FeedParams storage) {
+        return _paramsOf(_feed(feedId), feedId, epoch);
+    }
+
+    /// @dev The version in force for `epoch`: the newest one (common case) or a superseded one.
+    function _paramsOf(Feed storage f, bytes32 feedId, uint64 epoch) private view returns (FeedParams storage) {
+        if (epoch >= f.paramsFrom) return f.params;
+        ParamsVersion[] storage h = _history[feedId];
+        uint256 i = h.length;
+        while (i > 1 && h[i - 1].fromEpoch > epoch) --i;
+        return h[i - 1].params;
+    }
+
+    /// @dev First epoch of the earliest round whose commit deadline lies beyond the commit horizon.
+    function _firstEpochBeyondHorizon(FeedParams storage p) private view returns (uint64) {
+        uint256 reach = block.timestamp + _horizon(p) + p.leadTime + p.revealWindow;
+        if (reach < p.genesis) return 0;
+        return uint64(((reach - p.genesis) / _roundSeconds(p) + 1) * p.epochsPerRound);
+    }
+
+    function _roundSeconds(FeedParams storage p) private view returns (uint64) {
+        return uint64(p.epochsPerRound) * p.epochLength;
+    }
+
+    function _horizon(FeedParams storage p) private view returns (uint64) {
+        uint64 rounds = COMMIT_HORIZON_ROUNDS * _roundSeconds(p);
+        return rounds > MIN_COMMIT_HORIZON ? rounds : MIN_COMMIT_HORIZON;
+    }
+
     function _activeFeed(bytes32 feedId) private view returns (Feed storage f) {
         f = _feed(feedId);
         if (f.paused) revert ForecastRegistryFeedIsPaused(feedId);
@@ -590,6 +669,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     function _checkParams(FeedParams calldata p) private pure {
         if (
             p.epochLength == 0 || p.epochsPerRound == 0 || p.revealWindow == 0 || p.maxForecastsPerEpoch == 0
+                || p.maxForecastsPerEpoch > MAX_FORECASTS_PER_EPOCH || p.minStake < MIN_STAKE_FLOOR || p.disputeBond == 0
                 || p.slashBps > 10_000 || p.nonRevealSlashBps > 10_000 || p.tolerance == 0
                 || p.genesis < uint64(p.leadTime) + p.revealWindow
         ) revert ForecastRegistryInvalidParams();

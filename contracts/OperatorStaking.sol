@@ -17,11 +17,19 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @notice Held by the forecast registry: locks the stake that sets a commitment's weight.
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
     uint16 internal constant BPS = 10_000;
 
     struct Unbonding {
         uint192 amount;
         uint64 releaseAt;
+    }
+
+    /// @dev Active stake that may not enter unbonding before `until` (it backs open commitments).
+    struct Lock {
+        uint192 amount;
+        uint64 until;
     }
 
     IERC20 private immutable _token;
@@ -31,6 +39,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
     mapping(address operator => uint256) private _stakes;
     mapping(address operator => Unbonding) private _unbonding;
     mapping(address operator => address) private _signers;
+    mapping(address operator => Lock) private _locks;
     // Slashed amount and the stake it is capped against, per operator and epoch key.
     mapping(address operator => mapping(bytes32 epochKey => uint256)) private _slashedIn;
     mapping(address operator => mapping(bytes32 epochKey => uint256)) private _capBase;
@@ -60,11 +69,16 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
     /// @notice Moves `amount` of the caller's stake into unbonding; it stays slashable until withdrawn.
     /// @dev A new request adds to the pending amount and restarts the delay.
     /// Requirements:
-    /// - 0 < `amount` <= the caller's active stake.
+    /// - 0 < `amount` <= the caller's active stake;
+    /// - what stays active covers the stake locked behind open commitments (see `lockOf`).
     function requestUnstake(uint256 amount) external {
         if (amount == 0) revert OperatorStakingZeroAmount();
         uint256 current = _stakes[msg.sender];
         if (amount > current) revert OperatorStakingInsufficientStake(msg.sender, amount, current);
+        Lock memory l = _locks[msg.sender];
+        if (block.timestamp < l.until && current - amount < l.amount) {
+            revert OperatorStakingStakeLocked(msg.sender, l.amount, l.until);
+        }
         _stakes[msg.sender] = current - amount;
         Unbonding storage u = _unbonding[msg.sender];
         u.amount += uint192(amount);
@@ -91,6 +105,28 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
         if (signer == msg.sender) revert OperatorStakingInvalidSigner(signer);
         _signers[msg.sender] = signer;
         emit SignerSet(msg.sender, signer);
+    }
+
+    // ----------------------------------------------------------------------------------------- locks
+
+    /// @notice Locks the operator's whole active stake until at least `until` and returns it: the
+    /// registry calls this on every commit, so the stake that set a commitment's weight backs it until
+    /// the commitment's last epoch is past its truth and dispute windows.
+    /// @dev A live lock keeps the larger amount and the later time (one stake backs every feed).
+    /// Requirements:
+    /// - the caller has LOCKER_ROLE (the forecast registry).
+    function lockStake(address operator, uint64 until) external onlyRole(LOCKER_ROLE) returns (uint256 stake_) {
+        stake_ = _stakes[operator];
+        Lock memory l = _locks[operator];
+        uint256 amount = stake_;
+        if (block.timestamp < l.until) {
+            if (l.amount > amount) amount = l.amount;
+            if (l.until > until) until = l.until;
+        }
+        if (amount != l.amount || until != l.until) {
+            _locks[operator] = Lock(uint192(amount), until);
+            emit StakeLocked(operator, amount, until);
+        }
     }
 
     // ----------------------------------------------------------------------------------------- slashing
@@ -176,6 +212,12 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
     function unbondingOf(address operator) external view returns (uint256 amount, uint64 releaseAt) {
         Unbonding memory u = _unbonding[operator];
         return (u.amount, u.releaseAt);
+    }
+
+    /// @notice The active stake that cannot enter unbonding before `until`.
+    function lockOf(address operator) external view returns (uint256 amount, uint64 until) {
+        Lock memory l = _locks[operator];
+        return (l.amount, l.until);
     }
 
     function signerOf(address operator) external view returns (address) {

@@ -39,6 +39,8 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     // The bond each side of an epoch's truth posts, fixed when the truth is submitted so that a later
     // change of the feed's disputeBond cannot unbalance the accounting.
     mapping(bytes32 feedId => mapping(uint64 epoch => uint256)) private _bonds;
+    // Batches whose non-reveal penalty was charged: once per batch, not once per epoch.
+    mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => bool))) private _nonRevealCharged;
 
     uint256 private _totalPools;
     uint256 private _totalBonds;
@@ -80,7 +82,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         whenNotPaused
         nonReentrant
     {
-        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         uint64 endsAt = p.genesis + (epoch + 1) * p.epochLength;
         if (block.timestamp < endsAt) revert SettlementEpochNotEnded(feedId, epoch, endsAt);
         if (block.timestamp >= endsAt + p.truthTimeout) {
@@ -98,12 +100,14 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// @notice Disputes a submitted truth, posting the feed's dispute bond.
     /// @dev One dispute per epoch. Requirements:
     /// - a truth was submitted and its dispute window is open; no dispute yet; not paused;
+    /// - the caller is not the truth's reporter (who could otherwise pre-empt every real dispute);
     /// - the bond is approved.
     function dispute(bytes32 feedId, uint64 epoch, int64 proposedValue) external whenNotPaused nonReentrant {
-        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
         if (t.status == TruthStatus.Disputed || t.disputeResolved) revert SettlementAlreadyDisputed(feedId, epoch);
         if (t.status != TruthStatus.Submitted) revert SettlementNoTruth(feedId, epoch);
+        if (msg.sender == t.reporter) revert SettlementSelfDispute(feedId, epoch);
         if (block.timestamp >= uint256(t.submittedAt) + p.disputeWindow) {
             revert SettlementDisputeWindowClosed(feedId, epoch);
         }
@@ -134,9 +138,9 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     }
 
     /// @notice Cancels an epoch whose truth never came: no scoring, no slashing, the reward rolls over.
-    /// @dev Requirements: no truth was submitted and the truth timeout has passed.
-    function cancelEpoch(bytes32 feedId, uint64 epoch) external {
-        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+    /// @dev Requirements: no truth was submitted and the truth timeout has passed; not paused.
+    function cancelEpoch(bytes32 feedId, uint64 epoch) external whenNotPaused {
+        IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
         uint256 deadline = uint256(p.genesis) + (uint256(epoch) + 1) * p.epochLength + p.truthTimeout;
         if (t.status != TruthStatus.None || block.timestamp < deadline) revert SettlementNotCancellable(feedId, epoch);
@@ -155,7 +159,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         external
         whenNotPaused
     {
-        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
         if (t.status == TruthStatus.Settled) revert SettlementAlreadySettled(feedId, epoch);
         if (t.status == TruthStatus.Disputed) revert SettlementTruthPending(feedId, epoch);
@@ -198,7 +202,10 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
 
     /// @notice Credits one operator's share of a settled epoch's reward (stake × score), and slashes
     /// a forecast beyond the feed's threshold or a commitment that was never revealed. Anyone may call.
-    /// @dev O(1). Requirements:
+    /// @dev O(1). Scores with the parameters the epoch was committed and settled under
+    /// (`feedParamsAt`). The non-reveal penalty is charged once per batch (its first unrevealed
+    /// claim), so a missed reveal transaction costs nonRevealSlashBps of the weight, not that per epoch.
+    /// Requirements:
     /// - the epoch is settled; `operator` committed a batch from `firstEpoch` covering it; not claimed yet.
     function claim(bytes32 feedId, uint64 epoch, address operator, uint64 firstEpoch)
         external
@@ -211,16 +218,20 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         IForecastRegistry.Forecast memory fc = _registry.getForecast(feedId, operator, firstEpoch, epoch);
         if (!fc.committed) revert SettlementNothingToClaim(feedId, epoch, operator);
         _claimed[feedId][epoch][operator] = true;
-        IForecastRegistry.FeedParams memory p = _registry.feedParams(feedId);
+        IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Outcome memory o;
-        uint256 penaltyBps = p.nonRevealSlashBps;
+        uint256 penaltyBps;
+        bytes32 key = keccak256(abi.encode(feedId, epoch));
         if (fc.revealed) {
             (o.score, o.absError) = scoreOf(t.value, fc.value, fc.lower, fc.upper, p.tolerance);
             o.reward = _payShare(feedId, epoch, operator, uint256(fc.weight) * o.score);
             penaltyBps = o.absError > p.slashThreshold ? p.slashBps : 0;
+        } else if (!_nonRevealCharged[feedId][operator][firstEpoch]) {
+            _nonRevealCharged[feedId][operator][firstEpoch] = true;
+            penaltyBps = p.nonRevealSlashBps;
+            key = keccak256(abi.encode(feedId, operator, firstEpoch));
         }
         if (penaltyBps != 0) {
-            bytes32 key = keccak256(abi.encode(feedId, epoch));
             o.slashed = _staking.slash(operator, key, (uint256(fc.weight) * penaltyBps) / BPS, address(this));
             _pool[feedId] += o.slashed;
             _totalPools += o.slashed;
@@ -255,6 +266,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         if (r.totalScore == 0) return 0;
         reward = (uint256(r.reward) * weightedScore) / r.totalScore;
         if (reward == 0) return 0;
+        if (uint256(r.paidOut) + reward > r.reward) revert SettlementReserveExceeded(feedId, epoch);
         r.paidOut += uint128(reward);
         _totalUnclaimed -= reward;
         _credit(operator, reward);

@@ -32,6 +32,7 @@ def cli(account, reporters, arbiters, unbonding_delay, max_slash_bps):  # type: 
     registry = project.ForecastRegistry.deploy(staking, account, sender=account)
     settlement = project.Settlement.deploy(token, registry, staking, account, sender=account)
     staking.grantRole(role("SLASHER_ROLE"), settlement, sender=account)
+    staking.grantRole(role("LOCKER_ROLE"), registry, sender=account)
     for who in reporters:
         settlement.grantRole(role("TRUTH_REPORTER_ROLE"), who, sender=account)
     for who in arbiters:

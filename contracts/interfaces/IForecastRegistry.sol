@@ -72,6 +72,7 @@ interface IForecastRegistry {
     error ForecastRegistryBatchTooLarge(uint256 count, uint256 max);
     error ForecastRegistryBatchSpansRounds(uint64 firstEpoch, uint64 lastEpoch);
     error ForecastRegistryCommitClosed(bytes32 feedId, uint64 epoch);
+    error ForecastRegistryBeyondHorizon(bytes32 feedId, uint64 epoch);
     error ForecastRegistryAlreadyCommitted(bytes32 feedId, address operator, uint64 epoch);
     error ForecastRegistryInsufficientStake(address operator, uint256 stake, uint256 minStake);
     error ForecastRegistryEpochFull(bytes32 feedId, uint64 epoch);
@@ -99,6 +100,8 @@ interface IForecastRegistry {
         bytes32 indexed feedId, string region, string metric, uint32 resolutionSeconds, FeedParams params
     );
     event FeedParamsUpdated(bytes32 indexed feedId, FeedParams params);
+    /// @notice The parameters of the preceding FeedParamsUpdated apply from `fromEpoch` on.
+    event FeedParamsScheduled(bytes32 indexed feedId, uint64 fromEpoch);
     event FeedPaused(bytes32 indexed feedId);
     event FeedUnpaused(bytes32 indexed feedId);
     event ForecastsCommitted(
@@ -128,6 +131,7 @@ interface IForecastRegistry {
     );
 
     function feedParams(bytes32 feedId) external view returns (FeedParams memory);
+    function feedParamsAt(bytes32 feedId, uint64 epoch) external view returns (FeedParams memory);
     function epochStart(bytes32 feedId, uint64 epoch) external view returns (uint64);
     function epochEnd(bytes32 feedId, uint64 epoch) external view returns (uint64);
     function revealCount(bytes32 feedId, uint64 epoch) external view returns (uint256);

@@ -10,6 +10,7 @@ interface IOperatorStaking {
     error OperatorStakingStillUnbonding(address operator, uint64 releaseAt);
     error OperatorStakingInvalidSigner(address signer);
     error OperatorStakingInvalidParameter();
+    error OperatorStakingStakeLocked(address operator, uint256 locked, uint64 until);
 
     event Staked(address indexed operator, uint256 amount, uint256 totalStake);
     event UnstakeRequested(
@@ -25,6 +26,7 @@ interface IOperatorStaking {
         uint256 totalUnbonding,
         address recipient
     );
+    event StakeLocked(address indexed operator, uint256 amount, uint64 until);
     event UnbondingDelaySet(uint64 delay);
     event MaxSlashPerEpochSet(uint16 bps);
 
@@ -32,6 +34,8 @@ interface IOperatorStaking {
     function unbondingOf(address operator) external view returns (uint256 amount, uint64 releaseAt);
     function signerOf(address operator) external view returns (address);
     function isAuthorizedSigner(address operator, address signer) external view returns (bool);
+    function lockOf(address operator) external view returns (uint256 amount, uint64 until);
+    function lockStake(address operator, uint64 until) external returns (uint256 stake);
     function slash(address operator, bytes32 epochKey, uint256 amount, address recipient)
         external
         returns (uint256 slashed);

@@ -48,6 +48,8 @@ interface ISettlement {
     error SettlementAlreadyClaimed(bytes32 feedId, uint64 epoch, address operator);
     error SettlementNothingToClaim(bytes32 feedId, uint64 epoch, address operator);
     error SettlementNothingToWithdraw(address account);
+    error SettlementSelfDispute(bytes32 feedId, uint64 epoch);
+    error SettlementReserveExceeded(bytes32 feedId, uint64 epoch);
 
     event RewardsFunded(bytes32 indexed feedId, address indexed funder, uint256 amount, uint256 poolAfter);
     event TruthSubmitted(

@@ -27,7 +27,8 @@ def deploy_all(
     arbiters: Sequence[str] = (),
 ) -> Deployment:
     """Deploy GridToken → OperatorStaking → ForecastRegistry → Settlement and grant the roles:
-    Settlement slashes; reporters submit truth; arbiters resolve disputes."""
+    Settlement slashes; the registry locks the stake behind commitments; reporters submit truth;
+    arbiters resolve disputes."""
     w3 = admin.w3
     start_block = int(w3.eth.block_number) + 1
     me = admin.address
@@ -58,6 +59,7 @@ def deploy_all(
     staking_c = dep.contract(w3, "OperatorStaking")
     settlement_c = dep.contract(w3, "Settlement")
     admin.transact(staking_c, "grantRole", role("SLASHER_ROLE"), settlement)
+    admin.transact(staking_c, "grantRole", role("LOCKER_ROLE"), registry)
     for account in truth_reporters:
         admin.transact(settlement_c, "grantRole", role("TRUTH_REPORTER_ROLE"), account)
     for account in arbiters:

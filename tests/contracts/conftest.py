@@ -152,6 +152,7 @@ def deploy_protocol(
     registry = project.ForecastRegistry.deploy(staking, admin, sender=admin)
     settlement = project.Settlement.deploy(token, registry, staking, admin, sender=admin)
     staking.grantRole(role("SLASHER_ROLE"), settlement, sender=admin)
+    staking.grantRole(role("LOCKER_ROLE"), registry, sender=admin)
     settlement.grantRole(role("TRUTH_REPORTER_ROLE"), reporter, sender=admin)
     settlement.grantRole(role("ARBITER_ROLE"), arbiter, sender=admin)
     genesis = (int(chain.pending_timestamp) // 900 + 8) * 900

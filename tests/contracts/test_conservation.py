@@ -8,7 +8,15 @@ withdraw rewards, direct slashes and time jumps. After every step:
 - token.balanceOf(settlement) == pools + bonds + balances + unclaimed (`accounting()`), and each
   counter and every credited balance equals the model's;
 - no model quantity is negative;
-- `slashedIn(operator, key)` never exceeds `maxSlashPerEpochBps` of the stake at the first slash.
+- `slashedIn(operator, key)` never exceeds `maxSlashPerEpochBps` of the stake at the first slash;
+- per settled epoch, `paidOut <= reward` (the epoch's reserve);
+- stake backs every open commitment: the on-chain lock covers the batch's weight and window, and
+  the active stake plus what was slashed since the commit is at least the weight (unstaking below
+  the lock is refused, which the model expects);
+- a batch that was never revealed is slashed once, under its own key.
+
+Profiles: the default (CI) runs 20 examples x 18 steps; `GRIDCAST_HYPOTHESIS_PROFILE=long` runs
+200 x 40 (run by hand, see README "Security").
 
 Each example runs from one chain snapshot and restores it afterwards. Every transaction's block
 time is set explicitly, so the model knows it exactly. The hot loop sends transactions and calls
@@ -18,6 +26,7 @@ per-transaction overhead (gas estimation, receipt enrichment, logging) would oth
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +51,8 @@ from gridcast.chain.deployment import MAX_SLASH_PER_EPOCH_BPS, role
 
 from .conftest import E18, MODEL, feed_params
 
+PROFILES = {"ci": (20, 18), "long": (200, 40)}
+EXAMPLES, STEPS = PROFILES[os.environ.get("GRIDCAST_HYPOTHESIS_PROFILE", "ci")]
 WAD = 10**18
 BPS = 10_000
 N_OPS = 3
@@ -78,6 +89,14 @@ class Batch:
     weight: int
     curve: Curve
     revealed: bool = False
+    slashed_before: int = 0  # the operator's cumulative slashes when it committed
+    lock_end: int = 0
+
+
+@dataclass
+class Lock:
+    amount: int = 0
+    until: int = 0
 
 
 @dataclass
@@ -103,8 +122,9 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(proto: Any, operators: list[Any], accounts: Any) -> World:
-    # Epoch 0's commit deadline lies ~35-50 minutes ahead, far beyond the test's wall-clock time.
-    genesis = (int(proto.chain.pending_timestamp) // 900 + 4) * 900
+    # Epoch 0's commit deadline lies ~4 hours ahead, beyond the long profile's wall-clock time and
+    # within the registry's one-day commit horizon.
+    genesis = (int(proto.chain.pending_timestamp) // 900 + 16) * 900
     params = feed_params(genesis, **TIMING)
     proto.registry.registerFeed(*FEED, params.as_tuple(), sender=proto.admin)
     proto.staking.setUnbondingDelay(UNBONDING, sender=proto.admin)
@@ -138,6 +158,8 @@ class ConservationMachine(RuleBasedStateMachine):
         self.unbonding = [0] * N_OPS
         self.release = [0] * N_OPS
         self.next_epoch = [0] * N_OPS
+        self.locks = [Lock() for _ in range(N_OPS)]
+        self.slashed_total = [0] * N_OPS
         self.batches: dict[tuple[int, int], Batch] = {}
         self.truths: dict[int, TruthModel] = {}
         self.cancelled: set[int] = set()
@@ -228,6 +250,7 @@ class ConservationMachine(RuleBasedStateMachine):
         self.slashed_in[(i, key)] = already + slashed
         self.touched_keys.add((i, key))
         self.touched_ops.add(i)
+        self.slashed_total[i] += slashed
         from_active = min(slashed, self.stakes[i])
         self.stakes[i] -= from_active
         self.unbonding[i] -= slashed - from_active
@@ -246,6 +269,12 @@ class ConservationMachine(RuleBasedStateMachine):
     def request_unstake(self, i: int, tenths: int) -> None:
         amount = self.stakes[i] * tenths // 10
         if amount == 0:
+            return
+        lock = self.locks[i]
+        if self.now + 1 < lock.until and self.stakes[i] - amount < lock.amount:
+            self.at()
+            with ape.reverts(self.p.staking.OperatorStakingStakeLocked):
+                self.p.staking.requestUnstake(amount, sender=self.op(i))
             return
         t = self.send(self.p.staking, "requestUnstake", amount, sender=self.op(i))
         self.stakes[i] -= amount
@@ -317,8 +346,17 @@ class ConservationMachine(RuleBasedStateMachine):
             with ape.reverts(self.p.registry.ForecastRegistryInsufficientStake):
                 self.p.registry.commit(self.feed, e, curve.commitments(), sender=self.op(i))
             return
-        self.send(self.p.registry, "commit", self.feed, e, curve.commitments(), sender=self.op(i))
-        self.batches[(i, e)] = Batch(self.stakes[i], curve)
+        t = self.send(
+            self.p.registry, "commit", self.feed, e, curve.commitments(), sender=self.op(i)
+        )
+        end = self.epoch_end(e) + self.params.truth_timeout + self.params.dispute_window
+        self.batches[(i, e)] = Batch(self.stakes[i], curve, False, self.slashed_total[i], end)
+        lock = self.locks[i]
+        if t < lock.until:
+            lock.amount, lock.until = max(lock.amount, self.stakes[i]), max(lock.until, end)
+        else:
+            lock.amount, lock.until = self.stakes[i], end
+        self.touched_ops.add(i)
         self.next_epoch[i] = e + 1
 
     # ------------------------------------------------------------------ epoch life cycle
@@ -518,8 +556,11 @@ class ConservationMachine(RuleBasedStateMachine):
             if share:
                 self.credit(self.op(i), share)
             penalty = self.params.slash_bps if err > self.params.slash_threshold else 0
+        key = keccak(encode(["bytes32", "uint64"], [self.feed, e]))
+        if not b.revealed:  # once per batch, under the batch's own key (batches here are 1 epoch)
+            words = [self.feed, self.op(i).address, e]
+            key = keccak(encode(["bytes32", "address", "uint64"], words))
         if penalty:
-            key = keccak(encode(["bytes32", "uint64"], [self.feed, e]))
             self.pool += self.model_slash(i, key, b.weight * penalty // BPS)
 
     @precondition(lambda self: self.pool < 60 * E18)
@@ -549,6 +590,21 @@ class ConservationMachine(RuleBasedStateMachine):
     def check_operator(self, i: int) -> None:
         assert self.view(self.p.staking, "stakeOf", self.op(i))[0] == self.stakes[i]
         assert self.view(self.p.staking, "unbondingOf", self.op(i))[0] == self.unbonding[i]
+        locked, until = self.view(self.p.staking, "lockOf", self.op(i))
+        assert (locked, until) == (self.locks[i].amount, self.locks[i].until)
+        for (j, _), b in self.batches.items():
+            if j != i or self.now >= b.lock_end:
+                continue
+            # Backing stake >= committed weight: only slashing takes stake behind an open batch.
+            assert locked >= b.weight and until >= b.lock_end
+            assert self.stakes[i] + self.slashed_total[i] - b.slashed_before >= b.weight
+
+    @invariant()
+    def payout_stays_within_each_epochs_reserve(self) -> None:
+        for e, (reward, _) in self.results.items():
+            onchain_reward, paid_out, _ = self.view(self.p.settlement, "resultOf", self.feed, e)
+            assert onchain_reward == reward
+            assert paid_out <= onchain_reward
 
     @invariant()
     def settlement_balance_matches_counters(self) -> None:
@@ -589,8 +645,8 @@ def test_tokens_are_conserved_under_random_histories(world: World) -> None:
     run_state_machine_as_test(
         ConservationMachine,
         settings=settings(
-            max_examples=20,
-            stateful_step_count=18,
+            max_examples=EXAMPLES,
+            stateful_step_count=STEPS,
             deadline=None,
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),

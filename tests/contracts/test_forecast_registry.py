@@ -195,7 +195,9 @@ def test_weighted_median_consensus_and_latest(proto, operators):
     assert epoch == 0 and latest[0] == 2_000
     with ape.reverts(proto.registry.ForecastRegistryConsensusFinalized):
         proto.registry.finalizeConsensus(proto.feed, 0, addrs, firsts, sender=proto.admin)
-    proto.goto(proto.chain.blocks[tx.block_number].timestamp + 3700)
+    assert tx.timestamp < proto.epoch_end(0)
+    # Age counts from the end of the epoch, not from its finalization.
+    proto.goto(proto.epoch_end(0) + 3700)
     with ape.reverts(proto.registry.ForecastRegistryStale):
         proto.registry.latest(proto.feed, 3600)
 

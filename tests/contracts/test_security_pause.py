@@ -1,0 +1,77 @@
+"""Security findings Medium (pause during the reveal window; one missed reveal slashed per epoch)
+and the Low findings on Settlement: self-dispute, cancel while paused, freshness of `latest`."""
+
+import ape
+
+from .conftest import E18, STAKE
+
+TRUTH = 10_000
+BPS = 10_000
+
+
+def test_security_pause_during_reveal_window_cannot_force_non_reveal_slash(proto, operators):
+    op = operators[0]
+    proto.stake(op)
+    c = proto.curve(op, 0, [TRUTH] * 10)
+    proto.commit(op, c)
+    proto.goto(proto.commit_deadline(0))
+    proto.registry.pause(sender=proto.admin)
+    proto.registry.pauseFeed(proto.feed, sender=proto.admin)
+    proto.reveal(c, op)  # reveals are never paused
+    assert proto.registry.batch(proto.feed, op, 0).revealed
+
+
+def _settle_empty(proto, epoch):
+    tx = proto.submit_truth(epoch, TRUTH)
+    proto.goto(proto.chain.blocks[tx.block_number].timestamp + proto.params.dispute_window)
+    proto.settlement.settle(proto.feed, epoch, [], [], sender=proto.admin)
+
+
+def test_security_one_missed_reveal_is_slashed_once_per_batch(proto, operators):
+    op = operators[0]
+    proto.stake(op)
+    proto.commit(op, proto.curve(op, 0, [TRUTH] * 10))
+    proto.goto(proto.epoch_end(2))
+    for epoch in range(3):
+        _settle_empty(proto, epoch)
+    for epoch in range(3):
+        proto.settlement.claim(proto.feed, epoch, op, 0, sender=op)
+    slashed = STAKE - proto.staking.stakeOf(op)
+    assert slashed == STAKE * proto.params.non_reveal_slash_bps // BPS
+
+
+def test_security_reporter_cannot_dispute_its_own_truth(proto, operators):
+    proto.goto(proto.epoch_end(0))
+    proto.submit_truth(0, TRUTH)
+    bond = proto.params.dispute_bond
+    proto.fund(proto.reporter, bond)
+    proto.token.approve(proto.settlement, bond, sender=proto.reporter)
+    with ape.reverts():
+        proto.settlement.dispute(proto.feed, 0, TRUTH, sender=proto.reporter)
+    assert proto.settlement.truthOf(proto.feed, 0).status == 1  # still Submitted, open to others
+
+
+def test_security_cancel_epoch_refused_while_settlement_paused(proto, operators):
+    proto.fund_rewards(20 * E18)
+    proto.goto(proto.epoch_end(0) + proto.params.truth_timeout)
+    proto.settlement.pause(sender=proto.admin)
+    with ape.reverts():
+        proto.settlement.cancelEpoch(proto.feed, 0, sender=operators[0])
+    proto.settlement.unpause(sender=proto.admin)
+    proto.settlement.cancelEpoch(proto.feed, 0, sender=operators[0])
+
+
+def test_security_latest_age_counts_from_the_epoch_not_finalization(proto, operators):
+    op = operators[0]
+    proto.stake(op)
+    c = proto.curve(op, 0, [TRUTH])
+    proto.commit(op, c)
+    proto.goto(proto.commit_deadline(0))
+    proto.reveal(c, op)
+    # Finalized long after the epoch: the value is old although the finalization is new.
+    proto.goto(proto.epoch_end(0) + 7_200)
+    proto.registry.finalizeConsensus(proto.feed, 0, [op.address], [0], sender=proto.admin)
+    with ape.reverts(proto.registry.ForecastRegistryStale):
+        proto.registry.latest(proto.feed, 3_600)
+    epoch, _ = proto.registry.latest(proto.feed, 7_300)
+    assert epoch == 0
