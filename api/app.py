@@ -19,7 +19,7 @@ from strawberry.extensions import AddValidationRules, QueryDepthLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
-from api.auth import new_nonce, verify_siwe
+from api.auth import new_nonce, public_origin, verify_siwe
 from api.errors import ApiError
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
@@ -226,6 +226,8 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
     async def nonce() -> dict[str, str]:
         return {"nonce": await new_nonce(engine)}
 
+    origin = public_origin(s.api_url, s.api_host, s.api_port)
+
     @app.post("/auth/verify")
     async def verify(request: Request) -> JSONResponse:
         try:
@@ -234,7 +236,9 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
         except (ValueError, KeyError, TypeError):
             return _gql_error(400, "send JSON {message, signature}", "BAD_REQUEST")
         try:
-            out = await verify_siwe(engine, s.session_secret, s.chain_id, message, signature)
+            out = await verify_siwe(
+                engine, s.session_secret, s.chain_id, message, signature, origin=origin
+            )
         except ApiError as exc:
             return _gql_error(401, exc.message, exc.code)
         return JSONResponse(out)

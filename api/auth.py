@@ -13,6 +13,7 @@ import secrets
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -43,16 +44,40 @@ def make_token(secret: str, sid: str, address: str, expires: datetime) -> str:
     return f"{payload}.{_sign(secret, payload.encode())}"
 
 
+def public_origin(api_url: str | None, host: str, port: int) -> tuple[str, str]:
+    """(domain, origin) SIWE messages must name: from the configured public URL of the API
+    (``GRIDCAST_API_URL``), else the address it listens on."""
+    u = urlparse(api_url or f"http://{host}:{port}")
+    return u.netloc.lower(), f"{u.scheme}://{u.netloc}".lower()
+
+
+def check_origin(msg: Any, domain: str, origin: str) -> None:
+    """The message must be for this API: its domain, and a URI under this API's origin."""
+    if str(msg.domain).lower() != domain:
+        raise AuthError(f"wrong domain {msg.domain!r}: sign a message for {domain!r}")
+    uri = urlparse(str(msg.uri))
+    if f"{uri.scheme}://{uri.netloc}".lower() != origin:
+        raise AuthError(f"wrong uri {msg.uri!r}: sign a message whose uri is under {origin}")
+
+
 async def verify_siwe(
-    engine: AsyncEngine, secret: str, chain_id: int, message: str, signature: str
+    engine: AsyncEngine,
+    secret: str,
+    chain_id: int,
+    message: str,
+    signature: str,
+    origin: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Check the message (chain id, nonce unused and unexpired, signature) and open a session."""
+    """Check the message (domain and uri against ``origin`` = (domain, scheme://host), chain id,
+    nonce unused and unexpired, signature) and open a session."""
     from siwe import SiweMessage
 
     try:
         msg = SiweMessage.from_message(message)
     except Exception as exc:  # noqa: BLE001 - the parser raises several error types
         raise AuthError(f"not a valid EIP-4361 message: {exc}") from exc
+    if origin is not None:
+        check_origin(msg, *origin)
     if int(msg.chain_id) != chain_id:
         raise AuthError(f"wrong chain id {msg.chain_id}: this API serves chain {chain_id}")
     async with engine.begin() as conn:

@@ -101,8 +101,9 @@ class Server(uvicorn.Server):
 
 @contextmanager
 def serve(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free port in a thread; yields its base URL."""
-    port = free_port()
+    """Serve ``app`` with uvicorn in a thread on the port its settings name (see
+    :func:`api_settings`: SIWE messages must name that origin); yields its base URL."""
+    port = app.state.settings.api_port
     server = Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=server.run, daemon=True)
     t.start()
@@ -119,8 +120,11 @@ def serve(app: Any) -> Iterator[str]:
 
 
 def api_settings(node: AnvilNode, db_url: str, redis_url: str, state: Path) -> Settings:
+    """Settings of a test API on a free port, its public URL configured for SIWE."""
+    port = free_port()
     return Settings(
         database_url=db_url, redis_url=redis_url, rpc_url=node.url, chain_id=31337,
+        api_port=port, api_url=f"http://127.0.0.1:{port}",
         rate_limit_per_minute=1_000_000, deployment_file=state / "deployment.json",
         session_secret="api-tests-" + "x" * 32,
     )  # fmt: skip

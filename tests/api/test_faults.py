@@ -105,6 +105,37 @@ def test_development_mode_errors_carry_no_sql(world: Any) -> None:
         assert leak not in msg, msg
     assert "internal error" in msg
     # errors of the API's own tree still say what was wrong
-    assert "malformed Forecast id" in _body(world, '{ forecast(id: "x") { id } }')["errors"][0][
-        "message"
-    ]
+    assert (
+        "malformed Forecast id"
+        in _body(world, '{ forecast(id: "x") { id } }')["errors"][0]["message"]
+    )
+
+
+def test_siwe_message_for_another_domain_uri_or_chain_is_refused(world: Any) -> None:
+    import httpx
+    from eth_account.messages import encode_defunct
+    from siwe import SiweMessage
+
+    acct = world.market.operators[0].account
+    here = world.settings.api_url.removeprefix("http://")
+
+    def attempt(domain: str, uri: str, chain_id: int = 31337) -> httpx.Response:
+        nonce = httpx.get(f"{world.api_url}/auth/nonce").json()["nonce"]
+        msg = SiweMessage(
+            domain=domain, address=acct.address, uri=uri, version="1", chain_id=chain_id,
+            nonce=nonce, issued_at="2026-01-01T00:00:00Z", statement="Sign in.",
+        ).prepare_message()  # fmt: skip
+        sig = "0x" + acct.sign_message(encode_defunct(text=msg)).signature.hex().removeprefix("0x")
+        return httpx.post(f"{world.api_url}/auth/verify", json={"message": msg, "signature": sig})
+
+    for domain, uri, chain, word in [
+        ("evil.example", "https://evil.example", 31337, "domain"),
+        (here, "https://evil.example/login", 31337, "uri"),
+        ("evil.example", f"http://{here}", 31337, "domain"),
+        (here, f"http://{here}", 1, "chain"),
+    ]:
+        r = attempt(domain, uri, chain)
+        assert r.status_code == 401, (domain, uri, r.text)
+        assert word in r.json()["errors"][0]["message"].lower()
+    ok = attempt(here, f"http://{here}/graphql")
+    assert ok.status_code == 200 and ok.json()["token"]
