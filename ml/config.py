@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 
 QUANTILES = (0.1, 0.5, 0.9)
+MIN_TRAIN_DAYS = 14  # of training targets after the lookback (ml.splits refuses fewer)
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,19 @@ class ModelConfig:
     def for_feed(cls, feed: str, **overrides: object) -> ModelConfig:
         """The configuration a feed trains with by default, with ``overrides`` on top."""
         return cls(**{**FEED_DEFAULTS.get(feed, {}), **overrides})  # type: ignore[arg-type]
+
+    @classmethod
+    def for_length(cls, days: int, **overrides: object) -> ModelConfig:
+        """The shipped defaults scaled to a series of ``days`` whole days: a year or more keeps
+        30-day validation and test windows; a shorter one gets ``days // 8`` (7 to 30) for each,
+        so about three quarters of it stays for training."""
+        window = 30 if days >= 365 else min(30, max(7, days // 8))
+        return cls(**{"test_days": window, "val_days": window, **overrides})  # type: ignore[arg-type]
+
+    def min_days(self) -> int:
+        """Whole days a series needs for this split: lookback, two weeks of training targets,
+        validation and test."""
+        return self.lookback_days + MIN_TRAIN_DAYS + self.val_days + self.test_days
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)

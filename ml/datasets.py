@@ -19,7 +19,6 @@ a gap into a target.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,79 +26,16 @@ import numpy as np
 import pandas as pd
 
 from ml.errors import DatasetError, UnknownFeedError
+from ml.series import PACKAGED_FEEDS, FeedSeries
 from ml.solar_geometry import WALL_CLOCK_TZ
 
-FEEDS = ("solar", "demand")
+FEEDS = PACKAGED_FEEDS
 
 SOLAR_FILE = "system_50_ac_power_2_full_DST.parquet"
 SOLAR_WEATHER_FILE = "system_50_ac_power_2_full_DST_psm3.parquet"
 SOLAR_MAX_W = 5_000.0  # the inverter peaks near 3.4 kW; readings above this are corrupt
 DEMAND_ROWS = 17_520  # 365 days x 48 half hours
 DEMAND_START = pd.Timestamp("2014-01-01 00:00")
-
-
-@dataclass(frozen=True)
-class FeedSeries:
-    """One feed on an hourly grid.
-
-    ``index``: tz-naive local wall-clock hours, contiguous, no duplicates.
-    ``target``: float64 values in ``unit`` (NaN where missing).
-    ``mask``: True where ``target`` is a real measurement.
-    ``exog``: known-ahead covariates aligned with ``index`` (no NaN), may have no columns.
-    ``decimals``: fixed-point decimals on-chain (value_int = round(value * 10**decimals)).
-    ``content_hash``: sha256 hex of the source file's bytes, recorded with every model.
-    """
-
-    name: str
-    index: pd.DatetimeIndex
-    target: np.ndarray
-    mask: np.ndarray
-    exog: pd.DataFrame
-    unit: str
-    decimals: int
-    content_hash: str
-    source: str
-    nonnegative: bool = True
-    extra: dict[str, object] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    @property
-    def start(self) -> pd.Timestamp:
-        return self.index[0]
-
-    @property
-    def end(self) -> pd.Timestamp:
-        return self.index[-1]
-
-    def frame(self) -> pd.DataFrame:
-        """The series as one DataFrame: ``y``, ``mask`` and the exogenous columns."""
-        df = pd.DataFrame({"y": self.target, "mask": self.mask}, index=self.index)
-        return df.join(self.exog)
-
-    def slice(self, start: int, stop: int) -> FeedSeries:
-        """Rows ``[start, stop)`` as a new series (positional, like a list slice)."""
-        return FeedSeries(
-            name=self.name,
-            index=self.index[start:stop],
-            target=self.target[start:stop],
-            mask=self.mask[start:stop],
-            exog=self.exog.iloc[start:stop],
-            unit=self.unit,
-            decimals=self.decimals,
-            content_hash=self.content_hash,
-            source=self.source,
-            nonnegative=self.nonnegative,
-            extra=self.extra,
-        )
-
-    def position(self, when: pd.Timestamp | str) -> int:
-        """Row number of the hour ``when`` (which must lie on the grid)."""
-        try:
-            return int(self.index.get_loc(pd.Timestamp(when)))
-        except KeyError as exc:
-            raise DatasetError(f"{when} is not an hour of feed {self.name!r}") from exc
 
 
 def _sha256(*paths: Path) -> str:
@@ -283,10 +219,21 @@ def load_demand() -> FeedSeries:
 
 
 @lru_cache(maxsize=4)
+def _packaged(name: str) -> FeedSeries:
+    return load_solar() if name == "solar" else load_demand()
+
+
 def load_feed(name: str) -> FeedSeries:
-    """The named feed (``"solar"`` or ``"demand"``) on an hourly grid. Cached per process."""
-    if name == "solar":
-        return load_solar()
-    if name == "demand":
-        return load_demand()
-    raise UnknownFeedError(f"unknown feed {name!r}; known feeds: {', '.join(FEEDS)}")
+    """The named feed on an hourly grid: ``"solar"`` or ``"demand"`` (cached per process), or a
+    user feed registered with ``gridcast ml train --data`` (:mod:`ml.userdata`, read afresh)."""
+    if name in FEEDS:
+        return _packaged(name)
+    from ml.userdata import find_feed, read_user_series
+
+    spec = find_feed(name)
+    if spec is not None:
+        return read_user_series(spec)
+    raise UnknownFeedError(
+        f"unknown feed {name!r}; known feeds: {', '.join(FEEDS)} or one registered with "
+        "`gridcast ml train --data FILE`"
+    )

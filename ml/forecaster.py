@@ -91,10 +91,14 @@ class Forecaster(ABC):
         return QuantileCurve(history.target_index, q[0], q[1], q[2])
 
     @staticmethod
-    def load(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster:
-        """The stored forecaster with this hash (checked against its bytes)."""
+    def load(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster | SelectedForecaster:
+        """The stored forecaster with this hash (checked against its bytes): an LSTM, or the
+        model chosen on validation among the LSTM, the baselines and their ensemble."""
         weights, document = read_artifact(model_hash, model_dir)
-        return LSTMForecaster.from_artifact(weights, document["spec"], document["model_hash"])
+        spec, h = document["spec"], document["model_hash"]
+        if spec.get("kind") == SelectedForecaster.kind:
+            return SelectedForecaster.from_artifact(weights, spec, h)
+        return LSTMForecaster.from_artifact(weights, spec, h)
 
 
 class SeasonalNaiveForecaster(Forecaster):
@@ -246,6 +250,10 @@ class LSTMForecaster(Forecaster):
             metadata=spec,
         )
 
+    def artifact_parts(self) -> tuple[bytes, dict[str, Any]]:
+        """(weights bytes, spec): what the artifact stores and the model hash covers."""
+        return weights_bytes(self.net), self.metadata
+
     @classmethod
     def from_artifact(cls, weights: bytes, spec: dict[str, Any], model_hash: str) -> LSTMForecaster:
         """Rebuild from an artifact's (already verified) weights and spec."""
@@ -323,6 +331,172 @@ class LSTMForecaster(Forecaster):
         q = self.scaler.y_inverse(predict_windows(self.net, batch).astype("float64"))
         nonneg = bool(histories[0].nonnegative) if histories else True
         return apply_calibration(q, self.calibration, nonneg)
+
+
+@dataclass(frozen=True)
+class Conformal:
+    """Split-conformal p10/p90 around any median, fitted on validation residuals.
+
+    Residuals ``y - p50`` are divided by their mean absolute size at the target's hour of day
+    (``scale``, 24 values: solar's nights get a zero-width band, its noons a wide one); ``lo`` and
+    ``hi`` are the 10th and 90th percentiles of those normalised residuals, so the band
+    ``p50 + scale[hour] * (lo, hi)`` holds ~80 % of validation truths."""
+
+    scale: tuple[float, ...]
+    lo: float
+    hi: float
+
+    @classmethod
+    def fit(cls, y: np.ndarray, p50: np.ndarray, mask: np.ndarray, hours: np.ndarray) -> Conformal:
+        """``y``, ``p50``, ``mask``, ``hours``: [n, HORIZON] (hours: hour of day of each target)."""
+        r = (y - p50)[mask]
+        h = hours[mask]
+        overall = float(np.abs(r).mean()) if r.size else 0.0
+        scale = []
+        for hour in range(24):
+            at = np.abs(r[h == hour])
+            scale.append(float(at.mean()) if at.size else overall)
+        s = np.asarray(scale)[h]
+        keep = s > 1e-9 * max(overall, 1e-12)
+        z = r[keep] / s[keep] if keep.any() else np.zeros(1)
+        return cls(tuple(scale), float(np.quantile(z, 0.1)), float(np.quantile(z, 0.9)))
+
+    def band(self, p50: np.ndarray, hours: np.ndarray, nonnegative: bool) -> np.ndarray:
+        """[..., 3, HORIZON] p10/p50/p90 from a median [..., HORIZON]."""
+        s = np.asarray(self.scale)[hours]
+        q = np.stack([p50 + s * self.lo, p50, p50 + s * self.hi], axis=-2)
+        return np.maximum(q, 0.0) if nonnegative else q
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scale": list(self.scale), "lo": self.lo, "hi": self.hi}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Conformal:
+        return cls(tuple(float(v) for v in data["scale"]), float(data["lo"]), float(data["hi"]))
+
+
+ENSEMBLE = "Ensemble"
+
+
+def baseline_spec(fc: Forecaster) -> dict[str, Any]:
+    """Constructor arguments of a baseline, to rebuild it from an artifact."""
+    if isinstance(fc, SeasonalNaiveForecaster):
+        return {"kind": "seasonal_naive", "season": fc.season, "input_days": fc.input_days}
+    if isinstance(fc, MSTLForecaster):
+        return {"kind": "mstl", "seasons": list(fc.seasons), "input_days": fc.input_days}
+    if isinstance(fc, AutoETSForecaster):
+        return {"kind": "auto_ets", "season": fc.season, "input_days": fc.input_days}
+    raise HistoryError(f"{fc.name} is not a baseline that can be stored")
+
+
+def baseline_from_spec(spec: dict[str, Any]) -> Forecaster:
+    kind = spec["kind"]
+    if kind == "seasonal_naive":
+        return SeasonalNaiveForecaster(spec["season"], spec["input_days"])
+    if kind == "mstl":
+        return MSTLForecaster(tuple(spec["seasons"]), spec["input_days"])
+    if kind == "auto_ets":
+        return AutoETSForecaster(spec["season"], spec["input_days"])
+    raise HistoryError(f"unknown baseline kind {kind!r} in the artifact")
+
+
+@dataclass
+class SelectedForecaster(Forecaster):
+    """The candidate chosen on the validation window (the LSTM, a baseline, or the
+    validation-weighted ensemble of all of them), with a conformal band fitted there too.
+
+    Its artifact holds the LSTM's weights and a spec naming the choice, the ensemble weights, the
+    band and each member, so ``model_hash`` covers everything that decides its forecasts."""
+
+    members: dict[str, Forecaster]
+    choice: str
+    weights: dict[str, float]
+    conformal: Conformal
+    feed: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+    hash_: str | None = None
+    kind = "selected"
+
+    def __post_init__(self) -> None:
+        self.name = f"Selected[{self.choice.split('(')[0]}]"
+
+    @property
+    def lstm(self) -> LSTMForecaster:
+        fc = next(m for m in self.members.values() if isinstance(m, LSTMForecaster))
+        return fc
+
+    def artifact_parts(self) -> tuple[bytes, dict[str, Any]]:
+        return weights_bytes(self.lstm.net), self.metadata
+
+    @property
+    def model_hash(self) -> str:
+        if self.hash_ is None:
+            self.hash_ = artifact_hash(*self.artifact_parts())
+        return self.hash_
+
+    @classmethod
+    def build(
+        cls,
+        lstm: LSTMForecaster,
+        baselines: list[Forecaster],
+        choice: str,
+        weights: dict[str, float],
+        conformal: Conformal,
+        validation: dict[str, float],
+    ) -> SelectedForecaster:
+        members: dict[str, Forecaster] = {lstm.name: lstm, **{b.name: b for b in baselines}}
+        lspec = lstm.metadata
+        spec = {
+            "kind": cls.kind,
+            "feed": lstm.feed,
+            "name": f"selected-{lstm.feed}",
+            "selected": choice,
+            "weights": weights,
+            "conformal": conformal.to_dict(),
+            "validation_mase": validation,
+            "lstm": lspec,
+            "baselines": {b.name: baseline_spec(b) for b in baselines},
+            "unit": lspec.get("unit"),
+            "decimals": lspec.get("decimals"),
+            "dataset": lspec.get("dataset"),
+            "horizon": HORIZON,
+            "quantiles": [0.1, 0.5, 0.9],
+        }
+        return cls(members, choice, weights, conformal, lstm.feed, spec)
+
+    @classmethod
+    def from_artifact(
+        cls, weights: bytes, spec: dict[str, Any], model_hash: str
+    ) -> SelectedForecaster:
+        lstm = LSTMForecaster.from_artifact(
+            weights, spec["lstm"], artifact_hash(weights, spec["lstm"])
+        )
+        members: dict[str, Forecaster] = {lstm.name: lstm}
+        for name, b in spec["baselines"].items():
+            members[name] = baseline_from_spec(b)
+        return cls(
+            members,
+            spec["selected"],
+            {k: float(v) for k, v in spec["weights"].items()},
+            Conformal.from_dict(spec["conformal"]),
+            spec["feed"],
+            spec,
+            model_hash,
+        )
+
+    def median(self, history: History) -> np.ndarray:
+        """The chosen candidate's p50 [HORIZON]: one member's, or the weighted sum."""
+        if self.choice != ENSEMBLE:
+            return self.members[self.choice].predict_curve(history).p50
+        total = np.zeros(self.horizon)
+        for name, w in self.weights.items():
+            if w:
+                total += w * self.members[name].predict_curve(history).p50
+        return total
+
+    def forecast(self, history: History) -> np.ndarray:
+        hours = history.target_index.hour.to_numpy()
+        return self.conformal.band(self.median(history), hours, history.nonnegative)
 
 
 BASELINES: tuple[type[Forecaster], ...] = (

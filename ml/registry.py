@@ -22,7 +22,7 @@ from ml.artifact import (
     write_metadata,
 )
 from ml.errors import NonRetryableError, RetryableError
-from ml.forecaster import Forecaster, LSTMForecaster
+from ml.forecaster import Forecaster, LSTMForecaster, SelectedForecaster
 
 __all__ = [
     "HASH_SCHEME",
@@ -43,7 +43,7 @@ NO_TABLE = "table model_artifacts is missing: run `gridcast db upgrade` first"
 
 
 def save_model(
-    forecaster: LSTMForecaster,
+    forecaster: LSTMForecaster | SelectedForecaster,
     *,
     info: dict[str, Any] | None = None,
     model_dir: Path | None = None,
@@ -52,9 +52,7 @@ def save_model(
 ) -> str:
     """Write the artifact, register it in Postgres (unless ``register`` is False), return its
     model hash. ``database_url`` defaults to the configured (or embedded) database."""
-    model_hash, directory, document = write_artifact(
-        weights_bytes(forecaster.net), forecaster.metadata, info, model_dir
-    )
+    model_hash, directory, document = write_artifact(*forecaster.artifact_parts(), info, model_dir)
     forecaster.hash_ = model_hash
     if register:
         register_row(model_hash, directory, document, database_url)
@@ -123,7 +121,9 @@ def update_info(
         register_row(h, directory, document, database_url)
 
 
-def load_model(model_hash: str, model_dir: Path | None = None) -> LSTMForecaster:
+def load_model(
+    model_hash: str, model_dir: Path | None = None
+) -> LSTMForecaster | SelectedForecaster:
     """The forecaster stored under ``model_hash``, after checking its bytes hash to it."""
     return Forecaster.load(model_hash, model_dir)
 

@@ -4,6 +4,7 @@ and interval calibration on the validation window."""
 from __future__ import annotations
 
 import copy
+import os
 import random
 import time
 from collections.abc import Callable
@@ -53,6 +54,8 @@ class TrainResult:
 def seed_everything(seed: int) -> None:
     import torch
 
+    # cuBLAS needs a fixed workspace for deterministic matmuls on CUDA (no effect on the CPU).
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -150,14 +153,18 @@ def train(
     config: ModelConfig | None = None,
     on_epoch: Callable[[EpochReport], None] | None = None,
     device: str | None = None,
+    split: Split | None = None,
 ) -> TrainResult:
-    """Train on the split's training window, stop early on validation pinball loss."""
+    """Train on the split's training window, stop early on validation pinball loss.
+
+    ``split`` defaults to :func:`ml.splits.split_feed` (the last ``test_days`` held out); the
+    rolling evaluation passes each fold's. ``device`` defaults to CUDA when present."""
     import torch
 
     config = config or ModelConfig()
     seed_everything(config.seed)
     dev = torch.device(device) if device else pick_device()
-    split = split_feed(series, config)
+    split = split or split_feed(series, config)
     y_filled, exog = feed_arrays(series)
     tr = slice(split.train_start, split.val_start)
     scaler = Scaler.fit(series.target[tr], series.mask[tr], exog[tr])

@@ -41,11 +41,11 @@ def test_models_list_and_show_print_the_registered_model(
 
 def test_show_of_an_unknown_hash_fails_with_a_message(configured: Path) -> None:
     result = CliRunner().invoke(app, ["models", "show", "0x" + "12" * 32])
-    assert result.exit_code == 1
-    assert "no model artifact" in result.output
+    assert result.exit_code == 2
+    assert "no model artifact" in result.output and "Traceback" not in result.output
 
 
 def test_train_refuses_an_unknown_feed() -> None:
     result = CliRunner().invoke(app, ["train", "--feed", "wind"])
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert "unknown feed" in result.output
