@@ -170,6 +170,9 @@ def test_admin_scripts_change_the_chain(deployment_file, accounts, chain, projec
     )
     p = FeedParams.from_tuple(registry.feedParams(fid))
     assert (p.reward_per_epoch, p.dispute_bond, p.genesis) == (7, 2 * E18, genesis)
+    # The change applies from the first round beyond the commit horizon; epoch 0 keeps its params.
+    assert registry.paramsFrom(fid) > 0
+    assert FeedParams.from_tuple(registry.feedParamsAt(fid, 0)).dispute_bond == 5 * E18
     bad = CliRunner().invoke(
         __import__("scripts.set_params", fromlist=["cli"]).cli,
         [
@@ -222,7 +225,7 @@ def test_admin_scripts_change_the_chain(deployment_file, accounts, chain, projec
 
     # A disputed truth for epoch 0, then the arbiter upholds the dispute through the script.
     chain.pending_timestamp = genesis + 900
-    bond = 2 * E18
+    bond = 5 * E18  # epoch 0's bond, not the one set above for later epochs
     for who in (reporter, disputer):
         token.mint(who, bond, sender=admin)
         token.approve(settlement, bond, sender=who)
