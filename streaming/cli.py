@@ -231,3 +231,99 @@ def pending(feed: str = typer.Option(None, help="Only this feed.")) -> None:
 
     for row in pending_epoch_actuals(database_url(), feed):
         console.print(json.dumps(row, default=str))
+
+
+# ---- on-chain commands: the truth oracle (`stream truth`) and the chain-clock replay
+# (`telemetry follow`); they sign/read through gridcast.chain, never through another package.
+
+
+def _chain_stop_event() -> threading.Event:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    return stop
+
+
+@stream_app.command("truth")
+def truth(
+    dev_key: int | None = typer.Option(0, help="Anvil dev key of the truth reporter (local only)."),
+    account: str | None = typer.Option(None, help="Ape keystore alias of the truth reporter."),
+    min_coverage: float = typer.Option(0.8, min=0.0, max=1.0, help="Meter coverage needed."),
+    dispute: bool = typer.Option(False, help="Dispute on-chain truths that differ from ours."),
+    interval: float = typer.Option(0.5, help="Seconds between passes."),
+    once: bool = typer.Option(False, help="One pass, then exit."),
+) -> None:
+    """Submit closed epochs (epoch_actuals) as on-chain truth, at most once per feed and epoch."""
+    import logging
+
+    from gridcast.chain.views import KeyChoice, connect
+    from gridcast.errors import GridcastError, exit_on_error
+    from gridcast.services import database_url
+    from streaming.truth_oracle import TruthOracle
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    s = get_settings()
+    with exit_on_error(ValueError, FileNotFoundError):
+        chain = connect(s, KeyChoice(account, None if account else dev_key))
+        oracle = TruthOracle(
+            chain.submitter,
+            chain.deployment,
+            chain.market,
+            database_url(),
+            min_coverage=min_coverage,
+            dispute=dispute,
+        )
+    log = logging.getLogger("gridcast.truth")
+    stop = _chain_stop_event()
+    while not stop.is_set():
+        try:
+            report = oracle.step()
+        except GridcastError as exc:
+            log.error("truth pass failed: %s", exc)
+        else:
+            for feed, epoch, value in report.submitted:
+                log.info("truth submitted: %s epoch %d value %d", feed, epoch, value)
+            for feed, epoch, why in report.skipped:
+                log.warning("truth not submitted: %s epoch %d (%s)", feed, epoch, why)
+        if once:
+            return
+        stop.wait(interval)
+
+
+@telemetry_app.command("follow")
+def follow(
+    feeds: str = typer.Option("solar,demand", help="Comma-separated feeds of the market file."),
+    meters: int = typer.Option(10, min=1, help="Meters each feed is split across."),
+    batch: int = typer.Option(500, min=1, help="Readings per MQTT message."),
+    history_hours: float = typer.Option(72.0, min=0.0, help="Hours of history sent first."),
+    interval: float = typer.Option(0.5, help="Seconds between passes."),
+) -> None:
+    """Publish per-meter telemetry for the data hour the chain's current epoch stands for."""
+    import logging
+
+    from gridcast.chain.deployment import Deployment
+    from gridcast.chain.market import Market
+    from gridcast.chain.views import web3_for
+    from gridcast.errors import exit_on_error
+    from streaming.follow import ChainFollower
+    from streaming.mqtt import Publisher
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    s = get_settings()
+    with exit_on_error(ValueError, FileNotFoundError, KeyError):
+        w3 = web3_for(s)
+        dep = Deployment.load(s.deployment_file)
+        market = Market.load(s.deployment_file.with_name("market.json"))
+        wanted = tuple(f.strip() for f in feeds.split(",") if f.strip())
+        with Publisher() as pub:
+            follower = ChainFollower(
+                w3,
+                dep.contract(w3, "ForecastRegistry"),
+                market,
+                pub,
+                feeds=wanted,
+                meters=meters,
+                batch=batch,
+                history_hours=history_hours,
+            )
+            follower.run(_chain_stop_event(), interval)

@@ -1,5 +1,7 @@
-"""The one ``gridcast`` command. Each package contributes a sub-app from its own ``cli`` module;
-heavy imports (torch, pyspark) stay inside the commands so ``gridcast --help`` is instant."""
+"""The one ``gridcast`` command. Each package contributes a sub-app from its own ``cli`` module
+(``indexer.cli``, ``api.cli``, ``ml.cli``, ``streaming.cli``); the apps' command groups live here,
+one module each (``db``, ``deploy``, ``node``, ``oracle``, ``demo``). Heavy imports (torch,
+pyspark) stay inside the commands so ``gridcast --help`` is instant."""
 
 from __future__ import annotations
 
@@ -8,15 +10,14 @@ from typing import Any
 import typer
 
 from api.cli import app as api_app
-from gridcast.db_cli import app as db_app
-from gridcast.demo_cli import app as demo_app
-from gridcast.deploy_cli import app as deploy_app
-from gridcast.node import app as node_app
+from gridcast.cli.db import app as db_app
+from gridcast.cli.demo import app as demo_app
+from gridcast.cli.deploy import app as deploy_app
+from gridcast.cli.node import app as node_app
+from gridcast.cli.oracle import app as oracle_app
 from gridcast.toolchain import app as toolchain_app
 from indexer.cli import app as indexer_app
 from ml.cli import app as ml_app
-from ml.oracle_cli import app as oracle_app
-from streaming.chain_cli import register as register_chain_commands
 from streaming.cli import stream_app, telemetry_app
 
 
@@ -44,10 +45,6 @@ app.add_typer(indexer_app, name="index")
 app.add_typer(api_app, name="serve")
 app.add_typer(ml_app, name="ml")
 app.add_typer(oracle_app, name="oracle")
-register_chain_commands(stream_app, telemetry_app)
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(stream_app, name="stream")
 app.add_typer(demo_app, name="demo")
-
-if __name__ == "__main__":
-    app()

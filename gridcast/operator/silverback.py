@@ -18,7 +18,7 @@ from ape import chain
 from silverback import SilverbackBot
 
 from gridcast.operator.bot import OperatorBot
-from ml.oracle_cli import OracleOptions, build_operator
+from gridcast.operator.build import OracleOptions, build_operator
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,5 @@
+"""``python -m gridcast.cli``: the same app as the ``gridcast`` script."""
+
+from gridcast.cli import app
+
+app()
