@@ -167,7 +167,10 @@ class TestProvider:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # waits, not timings: a loaded 2-core machine can take seconds to sign, mine and index
+    expect.set_options(timeout=60_000)
 
     exe = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
     if not exe:
@@ -200,7 +203,7 @@ def web(browser: Any, stack: Stack) -> Iterator[Session]:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)
     try:
         yield Session(page, provider, errors)
         assert errors == [], errors

@@ -47,8 +47,14 @@ const FEED_QUERY = `query Feed($id: ID!, $feedId: String!, $after: String) {
   }
 }`;
 
-const FORECASTS_QUERY = `query Forecasts($feedId: String!, $lo: BigInt!, $hi: BigInt!) {
-  forecasts(first: 1000, orderBy: epoch, where: {feedId: $feedId, epoch_gte: $lo, epoch_lte: $hi, revealed: true}) {
+// The operators to offer: those revealed for the page's newest epoch with reveals (bounded by the
+// feed's max forecasts per epoch); their forecasts are fetched only once switched on.
+const OPERATORS_QUERY = `query Ops($feedId: String!, $epoch: BigInt!) {
+  forecasts(first: 200, orderBy: operator, where: {feedId: $feedId, epoch: $epoch, revealed: true}) { operator }
+}`;
+const FORECASTS_QUERY = `query Forecasts($feedId: String!, $lo: BigInt!, $hi: BigInt!, $ops: [String!]) {
+  forecasts(first: 1000, orderBy: epoch,
+            where: {feedId: $feedId, epoch_gte: $lo, epoch_lte: $hi, revealed: true, operator_in: $ops}) {
     operator epoch value
   }
 }`;
@@ -59,24 +65,33 @@ export function Feed({ id }: { id: string }) {
   const epochs = useMemo(() => [...(q.data?.epochs ?? [])].reverse(), [q.data]);
   const lo = epochs.length ? epochs[0].epoch : null;
   const hi = epochs.length ? epochs[epochs.length - 1].epoch : null;
-  const fq = useQuery<{ forecasts: ForecastRow[] }>(lo === null ? null : FORECASTS_QUERY, { feedId: id, lo, hi });
+  const revealed = [...epochs].reverse().find((e) => e.revealCount > 0)?.epoch ?? null;
+  const oq = useQuery<{ forecasts: { operator: string }[] }>(revealed === null ? null : OPERATORS_QUERY, {
+    feedId: id,
+    epoch: revealed,
+  });
   const [shown, setShown] = useState<Set<string>>(new Set());
+  const picked = [...shown].sort();
+  const fq = useQuery<{ forecasts: ForecastRow[] }>(lo === null || !picked.length ? null : FORECASTS_QUERY, {
+    feedId: id,
+    lo,
+    hi,
+    ops: picked,
+  });
   const [live, setLive] = useState<string>("");
   const onEvent = (what: string) => (d: Record<string, { epoch: number }>) => {
     const ev = Object.values(d)[0];
     setLive(`${what} for epoch ${ev.epoch} at ${new Date().toLocaleTimeString()}`);
     if (pager.page === 1) {
       q.reload();
+      oq.reload();
       fq.reload();
     }
   };
   useSubscription(`subscription { consensusUpdated(feedId: "${id}") { epoch block } }`, onEvent("New consensus"));
   useSubscription(`subscription { epochSettled(feedId: "${id}") { epoch block cancelled } }`, onEvent("Settlement"));
 
-  const operators = useMemo(
-    () => [...new Set((fq.data?.forecasts ?? []).map((f) => f.operator))].sort(),
-    [fq.data],
-  );
+  const operators = useMemo(() => (oq.data?.forecasts ?? []).map((f) => f.operator), [oq.data]);
   const decimals = q.data?.feed?.decimals ?? 0;
   const chart = useMemo(() => {
     const x = epochs.map((e) => Number(e.epoch));
