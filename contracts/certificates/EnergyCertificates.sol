@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
+import {IAssetRegistry} from "../assets/IAssetRegistry.sol";
+import {IFeedSource, IMeteredDelivery} from "../delivery/IMeteredDelivery.sol";
+import {IEnergyCertificates} from "./IEnergyCertificates.sol";
+
+/// @title EnergyCertificates
+/// @notice Renewable energy certificates, 1 unit = 1 Wh, one ERC-1155 id per (asset, UTC day):
+/// id = assetId << 64 | day, day = epoch start / 86400. Minted to the asset's owner only by proving
+/// the asset's meters against the epoch's final metered-delivery root, at most once per
+/// (asset, epoch) (an on-chain bitmap) and never above capacity x epoch length; only solar and
+/// wind assets. A claim covers many epochs in one transaction. `retire` burns certificates and
+/// records a retirement with its beneficiary, purpose, energy, period and avoided CO2e
+/// (energy x the feed's grid emission factor in g/kWh, a governed parameter read at retirement).
+/// @dev supply(id) == minted(id) - retired(id) == the sum of balances of id.
+contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    uint256 public constant MAX_GRAMS_PER_KWH = 2_000;
+
+    IMeteredDelivery private immutable _delivery;
+    IAssetRegistry private immutable _assets;
+    IFeedSource private immutable _registry;
+
+    mapping(uint256 assetId => mapping(uint256 word => uint256)) private _claimedBits;
+    mapping(uint256 id => uint256) private _minted;
+    mapping(uint256 id => uint256) private _retired;
+    mapping(bytes32 feedId => uint32) private _gramsPerKwh;
+    mapping(address account => uint256) private _retiredWhOf;
+    mapping(address account => uint256) private _co2eOf;
+    Retirement[] private _retirements;
+
+    constructor(IMeteredDelivery delivery_, IAssetRegistry assets_, IFeedSource registry_, address admin, string memory uri_)
+        ERC1155(uri_)
+    {
+        _delivery = delivery_;
+        _assets = assets_;
+        _registry = registry_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMS_ROLE, admin);
+    }
+
+    /// @notice Sets a feed's grid emission factor (g CO2e per kWh) used for retirements from now on.
+    /// @dev Requirements: the caller has PARAMS_ROLE; the factor <= MAX_GRAMS_PER_KWH.
+    function setEmissionFactor(bytes32 feedId, uint32 gramsPerKwh) external onlyRole(PARAMS_ROLE) {
+        if (gramsPerKwh > MAX_GRAMS_PER_KWH) revert CertificatesFactorTooLarge(gramsPerKwh);
+        _gramsPerKwh[feedId] = gramsPerKwh;
+        emit EmissionFactorSet(feedId, gramsPerKwh);
+    }
+
+    /// @notice Mints the certificates of an asset's proven delivery over one or more epochs to its
+    /// owner. Anyone may call.
+    /// @dev Requirements: at least one epoch; the asset exists and is solar or wind; for each epoch
+    /// the root is final, meters are the asset's in ascending order, proofs are valid, the epoch was
+    /// not claimed before (nor twice here) and the energy <= capacityW x epochLength / 3600.
+    function claim(uint256 assetId, EpochClaim[] calldata claims) external {
+        uint256 n = claims.length;
+        if (n == 0) revert CertificatesEmptyClaim();
+        Ctx memory x = _context(assetId);
+        uint256[] memory ids = new uint256[](n);
+        uint256[] memory amounts = new uint256[](n);
+        uint256 k; // distinct days so far
+        for (uint256 i = 0; i < n; ++i) {
+            (uint256 id, uint256 energy) = _certify(x, claims[i]);
+            if (k == 0 || ids[k - 1] != id) {
+                ids[k] = id;
+                ++k;
+            }
+            amounts[k - 1] += energy;
+        }
+        _claimedBits[assetId][x.word] = x.bits;
+        assembly ("memory-safe") {
+            mstore(ids, k)
+            mstore(amounts, k)
+        }
+        for (uint256 j = 0; j < k; ++j) {
+            _minted[ids[j]] += amounts[j];
+        }
+        _mintBatch(x.owner, ids, amounts, "");
+    }
+
+    /// @dev What every epoch of a claim needs, read once; `word`/`bits` cache one bitmap word.
+    struct Ctx {
+        uint256 assetId;
+        address owner;
+        bytes32 feedId;
+        uint256 maxWh;
+        uint256 genesis;
+        uint256 epochLength;
+        uint256 word;
+        uint256 bits;
+    }
+
+    function _context(uint256 assetId) private view returns (Ctx memory x) {
+        (address owner, IAssetRegistry.Kind kind, uint64 capacityW, bytes32 feedId) = _assets.tradingInfo(assetId);
+        if (kind != IAssetRegistry.Kind.Solar && kind != IAssetRegistry.Kind.Wind) {
+            revert CertificatesNotRenewable(assetId);
+        }
+        IForecastRegistry.FeedParams memory f = _registry.feedParams(feedId);
+        x = Ctx(
+            assetId,
+            owner,
+            feedId,
+            (uint256(capacityW) * f.epochLength) / 3600,
+            f.genesis,
+            f.epochLength,
+            type(uint256).max,
+            0
+        );
+    }
+
+    function _certify(Ctx memory x, EpochClaim calldata c) private returns (uint256 id, uint256 energy) {
+        uint256 w = c.epoch >> 8;
+        if (w != x.word) {
+            if (x.word != type(uint256).max) _claimedBits[x.assetId][x.word] = x.bits;
+            x.word = w;
+            x.bits = _claimedBits[x.assetId][w];
+        }
+        uint256 bit = 1 << (c.epoch & 255);
+        if (x.bits & bit != 0) revert CertificatesAlreadyClaimed(x.assetId, c.epoch);
+        x.bits |= bit;
+        energy = _proven(x.feedId, x.assetId, c);
+        if (energy > x.maxWh) revert CertificatesOverCapacity(x.assetId, c.epoch, energy, x.maxWh);
+        id = (x.assetId << 64) | ((x.genesis + uint256(c.epoch) * x.epochLength) / 1 days);
+        emit EpochCertified(x.assetId, c.epoch, id, x.owner, energy);
+    }
+
+    function _proven(bytes32 feedId, uint256 assetId, EpochClaim calldata c) private view returns (uint256) {
+        uint256 m = c.meterIds.length;
+        bytes32 prev;
+        for (uint256 j = 0; j < m; ++j) {
+            bytes32 id = c.meterIds[j];
+            if (j != 0 && id <= prev) revert CertificatesMetersUnsorted();
+            prev = id;
+            if (_assets.assetOfMeter(id) != assetId) revert CertificatesMeterNotOfAsset(id, assetId);
+        }
+        return _delivery.verifiedEnergy(feedId, c.epoch, c.meterIds, c.energyWh, c.proofs);
+    }
+
+    /// @notice Burns `amount` Wh of certificate `id` held by the caller and records the retirement
+    /// for `beneficiary` and `purpose`, with the avoided CO2e at the feed's current emission factor.
+    /// @dev Requirements: amount > 0 and <= the caller's balance of `id`.
+    function retire(uint256 id, uint256 amount, string calldata beneficiary, string calldata purpose)
+        external
+        returns (uint256 retirementId)
+    {
+        if (amount == 0) revert CertificatesZeroAmount();
+        uint256 held = balanceOf(msg.sender, id);
+        if (amount > held) revert CertificatesRetireExceedsBalance(msg.sender, id, held, amount);
+        _burn(msg.sender, id, amount);
+        uint64 assetId = uint64(id >> 64);
+        uint64 day = uint64(id);
+        (,,, bytes32 feedId) = _assets.tradingInfo(assetId);
+        uint32 factor = _gramsPerKwh[feedId];
+        uint256 co2e = (amount * factor) / 1000;
+        _retired[id] += amount;
+        _retiredWhOf[msg.sender] += amount;
+        _co2eOf[msg.sender] += co2e;
+        retirementId = _retirements.length;
+        _retirements.push(
+            Retirement(msg.sender, assetId, day, amount, co2e, keccak256(abi.encode(beneficiary, purpose)))
+        );
+        emit CertificatesRetired(
+            retirementId, msg.sender, id, assetId, day, amount, co2e, factor, beneficiary, purpose
+        );
+    }
+
+    // ----------------------------------------------------------------------------------------- views
+
+    function idOf(uint256 assetId, uint64 day) external pure returns (uint256) {
+        return (assetId << 64) | day;
+    }
+
+    function claimed(uint256 assetId, uint64 epoch) external view returns (bool) {
+        return _claimedBits[assetId][epoch >> 8] & (1 << (epoch & 255)) != 0;
+    }
+
+    function minted(uint256 id) external view returns (uint256) {
+        return _minted[id];
+    }
+
+    function retired(uint256 id) external view returns (uint256) {
+        return _retired[id];
+    }
+
+    function totalSupply(uint256 id) external view returns (uint256) {
+        return _minted[id] - _retired[id];
+    }
+
+    function emissionFactor(bytes32 feedId) external view returns (uint32) {
+        return _gramsPerKwh[feedId];
+    }
+
+    /// @notice The carbon wallet of an account: Wh retired and grams of CO2e avoided.
+    function walletOf(address account) external view returns (uint256 retiredWh, uint256 co2eGrams) {
+        return (_retiredWhOf[account], _co2eOf[account]);
+    }
+
+    function retirementCount() external view returns (uint256) {
+        return _retirements.length;
+    }
+
+    function retirementOf(uint256 retirementId) external view returns (Retirement memory) {
+        return _retirements[retirementId];
+    }
+
+    function supportsInterface(bytes4 interfaceId) public view override(ERC1155, AccessControl) returns (bool) {
+        return super.supportsInterface(interfaceId);
+    }
+}
