@@ -107,13 +107,10 @@ def gateway_messages(metrics_port: int) -> int:
             text = r.read().decode()
     except OSError:
         return 0
-    return int(
-        sum(
-            float(line.rsplit(" ", 1)[1])
-            for line in text.splitlines()
-            if line.startswith("gridcast_gateway_messages_total{")
-        )
-    )
+    for line in text.splitlines():
+        if line.startswith("gridcast_gateway_received_messages "):
+            return int(float(line.rsplit(" ", 1)[1]))
+    return 0
 
 
 def landed_readings(*landing: Path) -> list[tuple[str, str, float, float]]:
