@@ -36,6 +36,11 @@ class NonRetryableError(GridcastError):
     """A failure that will not go away by retrying (a revert, a bad key, bad input)."""
 
 
+class NotReadyError(RetryableError):
+    """A source has nothing to offer yet (a nowcast before its first window): wait, it is not
+    a failure; callers log it once while waiting rather than at every pass."""
+
+
 class ConfigurationError(NonRetryableError, ValueError):
     """The settings or the command's options cannot work (a placeholder secret, a missing key)."""
 

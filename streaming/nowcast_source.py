@@ -9,10 +9,11 @@ from eth_utils import keccak
 
 from gridcast.chain.feeds import FeedView
 from gridcast.chain.market import Market
+from gridcast.errors import NotReadyError
 from gridcast.services import libpq_url
 
 
-class NowcastUnavailableError(RuntimeError):
+class NowcastUnavailableError(NotReadyError, RuntimeError):
     """The Spark job has not produced a nowcast for this feed yet."""
 
 

@@ -96,4 +96,13 @@ def render(rows: list[OperatorSummary]) -> str:
             f"{r.rewards / TOKEN:>12.4f}{r.slashed / TOKEN:>10.4f}"
             f"{(r.balance + r.stake) / TOKEN:>15.4f}"
         )
+    for r in rows:  # a 0 in "scored" says why underneath, so it does not read as a failure
+        if r.scored == 0:
+            why = (
+                "it revealed no forecast while the demo ran (a source that needs live history, "
+                "like the nowcast, commits only once it has some)"
+                if r.forecasts == 0
+                else "its revealed epochs were not settled before the demo ended"
+            )
+            lines.append(f"note: {r.label} has 0 scored forecasts: {why}")
     return "\n".join(lines)

@@ -22,6 +22,7 @@ from gridcast.chain.errors import ContractRevertError, GridcastError, NonRetryab
 from gridcast.chain.feeds import FeedView
 from gridcast.chain.submitter import CircuitOpenError, Submitter
 from gridcast.chain.views import Contracts, TruthStatus
+from gridcast.errors import NotReadyError
 from gridcast.operator.journal import (
     ABANDONED,
     COMMITTED,
@@ -95,6 +96,7 @@ class OperatorBot:
         self.margin = commit_margin_s
         self.withdraw = withdraw
         self.operator = submitter.address
+        self._waiting: set[bytes] = set()  # feeds whose source is not ready (warned once)
 
     def now(self) -> int:
         return self.chain.now()
@@ -169,10 +171,19 @@ class OperatorBot:
             count = feed.params.epochs_per_round
             try:
                 values, lowers, uppers = self.source.curve(feed, first, count)
+            except NotReadyError as exc:  # e.g. no nowcast yet: one warning while it waits
+                if feed.feed_id not in self._waiting:
+                    self._waiting.add(feed.feed_id)
+                    log.warning("waiting for %s: %s", feed.name, exc)
+                else:
+                    log.debug("still waiting for %s: %s", feed.name, exc)
+                report.errors.append(f"forecast {feed.name} epoch {first}: {exc}")
+                continue
             except Exception as exc:  # noqa: BLE001 - a model failure skips this round, not the bot
                 log.error("no curve for %s epochs %d+: %s", feed.name, first, exc)
                 report.errors.append(f"forecast {feed.name} epoch {first}: {exc}")
                 continue
+            self._waiting.discard(feed.feed_id)
             curve = Curve(
                 feed=feed.feed_id,
                 operator=self.operator,

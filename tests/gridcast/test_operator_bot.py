@@ -280,3 +280,43 @@ def test_oracle_run_refuses_an_unknown_runner(tmp_path: Path) -> None:
     )
     assert out.returncode == 2
     assert "--runner must be one of loop, silverback" in out.stderr
+
+
+class _NotYet:
+    """A curve source with nothing yet (like the nowcast before its first window), then a curve."""
+
+    name = "not-yet"
+
+    def __init__(self) -> None:
+        self.ready = False
+
+    def model_hash(self, feed: FeedView) -> bytes:
+        return b"\x07" * 32
+
+    def curve(
+        self, feed: FeedView, first_epoch: int, count: int
+    ) -> tuple[list[int], list[int], list[int]]:
+        from gridcast.errors import NotReadyError
+
+        if not self.ready:
+            raise NotReadyError(f"no nowcast for {feed.name} yet")
+        return [1000] * count, [900] * count, [1100] * count
+
+
+def test_a_source_that_is_not_ready_is_one_warning_while_the_bot_waits(
+    market: LocalMarket, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    lm = market
+    source = _NotYet()
+    bot = OperatorBot(
+        lm.operators[0], lm.deployment, [lm.market.feeds[0].feed_bytes], source,
+        Journal(tmp_path / "j.sqlite"),
+    )  # fmt: skip
+    with caplog.at_level("DEBUG", logger="gridcast.operator.bot"):
+        for _ in range(4):
+            assert bot.step().committed == []
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "waiting for" in warnings[0].getMessage()
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    source.ready = True
+    assert [c[1] for c in bot.step().committed] == [0]  # commits once the source has data
