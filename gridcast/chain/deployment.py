@@ -53,6 +53,15 @@ class Deployment:
     staking: str
     registry: str
     settlement: str
+    # Governance (GridGovernor over GridTimelock); empty on deployments made without it.
+    governor: str = ""
+    timelock: str = ""
+
+    @property
+    def governance_addresses(self) -> dict[str, str]:
+        if not self.governor:
+            return {}
+        return {"GridGovernor": self.governor, "GridTimelock": self.timelock}
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -77,15 +86,42 @@ class Deployment:
         return cls(**data)
 
     def contract(self, w3: Web3, name: str) -> Contract:
-        return w3.eth.contract(
-            address=Web3.to_checksum_address(self.addresses[name]), abi=abis.abi(name)
-        )
+        address = {**self.addresses, **self.governance_addresses}[name]
+        return w3.eth.contract(address=Web3.to_checksum_address(address), abi=abis.abi(name))
 
 
 def role(name: str) -> bytes:
-    return keccak(text=name)
+    """An AccessControl role id: keccak256(name), except DEFAULT_ADMIN_ROLE (zero)."""
+    return bytes(32) if name == "DEFAULT_ADMIN_ROLE" else keccak(text=name)
 
 
 # Constructor arguments and role grants, in order; shared by both deployers.
 UNBONDING_DELAY_S = 7 * 24 * 3600
 MAX_SLASH_PER_EPOCH_BPS = 1_000
+
+
+@dataclass(frozen=True)
+class GovernanceProfile:
+    """GridGovernor settings (delay and period in blocks) and the timelock's delay (seconds)."""
+
+    voting_delay_blocks: int
+    voting_period_blocks: int
+    proposal_threshold: int
+    quorum_percent: int
+    timelock_delay_s: int
+
+
+GOVERNANCE_PROFILES = {
+    # Local chains: a whole proposal fits in a test (mine ~25 blocks, wait a minute).
+    "dev": GovernanceProfile(1, 20, 0, 4, 60),
+    # Public chains (12 s blocks): one day of delay, one week of voting, two days of timelock.
+    "standard": GovernanceProfile(7_200, 50_400, 1_000 * 10**18, 4, 2 * 24 * 3600),
+}
+# Roles the timelock receives: feed admin and parameters, staking parameters, appointing arbiters
+# and truth reporters (Settlement's DEFAULT_ADMIN_ROLE administers both).
+GOVERNED_ROLES = (
+    ("ForecastRegistry", "FEED_ADMIN_ROLE"),
+    ("ForecastRegistry", "DEFAULT_ADMIN_ROLE"),
+    ("OperatorStaking", "DEFAULT_ADMIN_ROLE"),
+    ("Settlement", "DEFAULT_ADMIN_ROLE"),
+)
