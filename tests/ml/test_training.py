@@ -47,3 +47,23 @@ def test_feed_defaults_apply_under_explicit_overrides() -> None:
     assert ModelConfig.for_feed("solar", train_days=30).train_days == 30
     assert ModelConfig.for_feed("demand") == ModelConfig()
     assert ModelConfig.from_dict(solar.to_dict()) == solar  # what the artifact stores
+
+
+def test_training_picks_cuda_when_present_and_matches_the_cpu_within_tolerance(
+    synthetic: FeedSeries,
+) -> None:
+    """Default device: CUDA when present (recorded in the result). Same seed on CUDA and on the
+    CPU gives the same validation loss within 2 % (different kernels, same data order)."""
+    from dataclasses import replace
+
+    import pytest
+    import torch
+
+    config = replace(SMALL, max_epochs=2, train_days=30)
+    auto = train(synthetic, config)
+    assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    if not torch.cuda.is_available():
+        pytest.skip("no CUDA device here: the CPU default is what was checked")
+    cpu = train(synthetic, config, device="cpu")
+    a, b = auto.history[-1].val_loss, cpu.history[-1].val_loss
+    assert abs(a - b) <= 0.02 * b
