@@ -13,6 +13,7 @@ from gridcast.chain.deployment import Deployment, FeedParams
 from gridcast.chain.keys import dev_account
 from gridcast.chain.market import FeedBinding, Market
 from gridcast.chain.submitter import Submitter
+from gridcast.chain.views import Contracts
 
 TOKEN = 10**18
 
@@ -77,6 +78,11 @@ class LocalMarket:
 
     def contract(self, name: str):  # type: ignore[no-untyped-def]
         return self.deployment.contract(self.admin.w3, name)
+
+    @property
+    def chain(self) -> Contracts:
+        """Typed reads of the deployed contracts (truth status, batches, consensus)."""
+        return Contracts(self.admin.w3, self.deployment)
 
 
 def bootstrap(

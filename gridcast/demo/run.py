@@ -21,6 +21,7 @@ from typing import Any
 from rich.console import Console
 
 from gridcast.chain.deployment import Deployment
+from gridcast.chain.views import TruthStatus
 from gridcast.demo.broker import listening, start_mosquitto
 from gridcast.demo.processes import ChildFailedError, ProcessGroup
 from gridcast.demo.summary import OperatorSummary, render, summarize
@@ -265,7 +266,6 @@ class Demo:
         feeds = [FeedView.read(registry, b.feed_bytes) for b in lm.market.feeds]
         keeper = Keeper(lm.admin, lm.deployment, [f.feed_id for f in feeds])
         self.keeper, self.lm = keeper, lm
-        settlement = lm.contract("Settlement")
         deadline = time.monotonic() + self.cfg.timeout_s
         settled: dict[str, list[int]] = {f.name: [] for f in feeds}
         seen: set[tuple[str, int, int]] = set()
@@ -297,15 +297,15 @@ class Demo:
                     )
             if self.first_epoch is not None:
                 statuses = {
-                    (f.name, e): int(settlement.functions.truthOf(f.feed_id, e).call()[2])
+                    (f.name, e): lm.chain.truth_status(f.feed_id, e)
                     for f in feeds
                     for e in self.target_epochs
                 }
                 for (name, epoch), status in statuses.items():
-                    if status == 1 and (name, epoch, status) not in seen:
+                    if status == TruthStatus.SUBMITTED and (name, epoch, status) not in seen:
                         self.say(f"truth submitted by the streaming oracle: {name} epoch {epoch}")
                     seen.add((name, epoch, status))
-                if all(st in (3, 4) for st in statuses.values()) and self._all_claimed(lm, feeds):
+                if all(st.final for st in statuses.values()) and self._all_claimed(lm, feeds):
                     return settled
             if time.monotonic() > deadline:
                 raise DemoError("timed out before every epoch was settled and claimed")
@@ -319,13 +319,12 @@ class Demo:
     def _target_round(self, lm: LocalMarket, feeds: list[FeedView], now: int) -> int | None:
         """The earliest round every model operator (not the nowcast, which needs live history)
         committed on every feed."""
-        registry = lm.contract("ForecastRegistry")
         models = lm.operators[: len(OPERATORS) - 1]
         per = self.cfg.epochs
         last = max(0, feeds[0].round_first_epoch(max(feeds[0].epoch_of(now), 0))) + 2 * per
         for first in range(self._scan_from, last, per):
             committed = all(
-                registry.functions.batch(f.feed_id, op.address, first).call()[2] > 0
+                lm.chain.batch(f.feed_id, op.address, first).committed
                 for f in feeds
                 for op in models
             )
@@ -337,16 +336,15 @@ class Demo:
 
     def _all_claimed(self, lm: LocalMarket, feeds: list[FeedView]) -> bool:
         settlement = lm.contract("Settlement")
-        registry = lm.contract("ForecastRegistry")
         assert self.first_epoch is not None
         for f in feeds:
             for epoch in self.target_epochs:
-                if int(settlement.functions.truthOf(f.feed_id, epoch).call()[2]) != 4:
+                if lm.chain.truth_status(f.feed_id, epoch) != TruthStatus.SETTLED:
                     continue
                 for op in lm.operators:
-                    batch = registry.functions.batch(f.feed_id, op.address, self.first_epoch).call()
+                    batch = lm.chain.batch(f.feed_id, op.address, self.first_epoch)
                     claimed = settlement.functions.claimed(f.feed_id, epoch, op.address).call()
-                    if batch[2] and batch[3] and not claimed:
+                    if batch.committed and batch.revealed and not claimed:
                         return False
         return all(settlement.functions.balanceOf(op.address).call() == 0 for op in lm.operators)
 
