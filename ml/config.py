@@ -38,9 +38,13 @@ class ModelConfig:
     def for_length(cls, days: int, **overrides: object) -> ModelConfig:
         """The shipped defaults scaled to a series of ``days`` whole days: a year or more keeps
         30-day validation and test windows; a shorter one gets ``days // 8`` (7 to 30) for each,
-        so about three quarters of it stays for training."""
-        window = 30 if days >= 365 else min(30, max(7, days // 8))
-        return cls(**{"test_days": window, "val_days": window, **overrides})  # type: ignore[arg-type]
+        so about three quarters of it stays for training; and batches of 32 instead of 256, so
+        that a few weeks of samples still give the optimiser more than one step per epoch."""
+        if days >= 365:
+            return cls(**overrides)  # type: ignore[arg-type]
+        window = min(30, max(7, days // 8))
+        short = {"test_days": window, "val_days": window, "batch_size": 32}
+        return cls(**{**short, **overrides})  # type: ignore[arg-type]
 
     def min_days(self) -> int:
         """Whole days a series needs for this split: lookback, two weeks of training targets,
