@@ -13,6 +13,7 @@ from api.cli import app as api_app
 from gridcast.cli.db import app as db_app
 from gridcast.cli.demo import app as demo_app
 from gridcast.cli.deploy import app as deploy_app
+from gridcast.cli.gov import app as gov_app
 from gridcast.cli.node import app as node_app
 from gridcast.cli.oracle import app as oracle_app
 from gridcast.toolchain import app as toolchain_app
@@ -48,3 +49,4 @@ app.add_typer(oracle_app, name="oracle")
 app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(stream_app, name="stream")
 app.add_typer(demo_app, name="demo")
+app.add_typer(gov_app, name="gov")

@@ -14,8 +14,9 @@ def deploy(
     reporter: list[str] = typer.Option([], help="Address(es) granted TRUTH_REPORTER_ROLE."),
     arbiter: list[str] = typer.Option([], help="Address(es) granted ARBITER_ROLE."),
 ) -> None:
-    """Deploy GridToken, OperatorStaking, ForecastRegistry and Settlement to GRIDCAST_RPC_URL and
-    write the deployment file (GRIDCAST_DEPLOYMENT_FILE)."""
+    """Deploy GridToken, OperatorStaking, ForecastRegistry and Settlement, and GridGovernor over
+    GridTimelock (dev profile: short voting periods), to GRIDCAST_RPC_URL and write the deployment
+    file (GRIDCAST_DEPLOYMENT_FILE)."""
     from web3 import Web3
 
     from gridcast.chain.accounts import resolve_account
@@ -30,6 +31,6 @@ def deploy(
         admin = Submitter(w3, resolve_account(account, dev_key, int(w3.eth.chain_id)))
         dep = deploy_all(admin, truth_reporters=reporter, arbiters=arbiter)
     dep.save(s.deployment_file)
-    for name, addr in dep.addresses.items():
+    for name, addr in {**dep.addresses, **dep.governance_addresses}.items():
         typer.echo(f"{name:17} {addr}")
     typer.echo(f"deployment written to {s.deployment_file}")

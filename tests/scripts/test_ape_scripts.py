@@ -115,6 +115,10 @@ def test_ape_run_deploy_on_anvil_writes_deployment_and_wires_roles(ape_run_deplo
     assert settlement.functions.hasRole(role("TRUTH_REPORTER_ROLE"), REPORTER).call()
     assert settlement.functions.hasRole(role("ARBITER_ROLE"), ARBITER).call()
     assert registry.functions.hasRole(role("FEED_ADMIN_ROLE"), dep.admin).call()
+    # Governance as deploy_all wires it: the timelock holds the governed roles.
+    assert dep.governor and dep.timelock
+    assert registry.functions.hasRole(role("FEED_ADMIN_ROLE"), dep.timelock).call()
+    assert staking.functions.hasRole(role("DEFAULT_ADMIN_ROLE"), dep.timelock).call()
     assert settlement.functions.token().call() == dep.token
     assert json.loads(path.read_text())["registry"] == dep.registry
 
