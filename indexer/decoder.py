@@ -1,7 +1,16 @@
-"""Log decoding with eth-abi decoders built once per event signature (topic0)."""
+"""Log decoding with decoders built once per event signature (topic0).
+
+Events whose types are all static scalars (uintN, intN, address, bool, bytesN), arrays of those
+and tuples of both (every Gridcast event but the two with strings) are decoded by word slicing
+(:func:`_compile`, ~6x faster than eth-abi's decoder objects, which dominated the backfill's
+fetch thread); the rest use eth-abi. Both give the same values and refuse the same short or
+out-of-range payloads (tests/indexer/test_decoder.py compares them on a real chain).
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +48,133 @@ def _to_py(value: Any) -> Any:
     return value
 
 
+# ---- word-slicing decoders: (dynamic?, head size, fn(buf, pos) -> python value) ----
+
+_Fn = Callable[[bytes, int], Any]
+_SCALAR = re.compile(r"^(uint|int|bytes)(\d*)$")
+
+
+class _Unsupported(Exception):
+    """A type the word-slicing decoder does not handle (strings, bytes, nested dynamics)."""
+
+
+def _word(buf: bytes, pos: int) -> bytes:
+    if pos < 0 or pos + 32 > len(buf):
+        raise DecodeError(f"payload too short: word at {pos} of {len(buf)} bytes")
+    return buf[pos : pos + 32]
+
+
+def _scalar(t: str) -> _Fn:
+    if t == "address":
+
+        def address(buf: bytes, pos: int) -> str:
+            w = _word(buf, pos)
+            if any(w[:12]):
+                raise DecodeError("address with non-zero padding")
+            return "0x" + w[12:].hex()
+
+        return address
+    if t == "bool":
+
+        def boolean(buf: bytes, pos: int) -> bool:
+            v = int.from_bytes(_word(buf, pos), "big")
+            if v > 1:
+                raise DecodeError(f"bool out of range: {v}")
+            return v == 1
+
+        return boolean
+    m = _SCALAR.match(t)
+    if m is None:
+        raise _Unsupported(t)
+    kind, bits = m.group(1), m.group(2)
+    if kind == "bytes":
+        if not bits:
+            raise _Unsupported(t)
+        n = int(bits)
+
+        def fixed_bytes(buf: bytes, pos: int) -> str:
+            w = _word(buf, pos)
+            if any(w[n:]):
+                raise DecodeError(f"{t} with non-zero padding")
+            return "0x" + w[:n].hex()
+
+        return fixed_bytes
+    size = int(bits or 256)
+    if kind == "uint":
+        top = 1 << size
+
+        def uint(buf: bytes, pos: int) -> int:
+            v = int.from_bytes(_word(buf, pos), "big")
+            if v >= top:
+                raise DecodeError(f"{t} out of range: {v}")
+            return v
+
+        return uint
+    lo, hi = -(1 << (size - 1)), 1 << (size - 1)
+
+    def sint(buf: bytes, pos: int) -> int:
+        v = int.from_bytes(_word(buf, pos), "big", signed=True)
+        if not lo <= v < hi:
+            raise DecodeError(f"{t} out of range: {v}")
+        return v
+
+    return sint
+
+
+def _split(inner: str) -> list[str]:
+    parts, depth, cur = [], 0, ""
+    for ch in inner:
+        if ch == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+            continue
+        depth += ch == "("
+        depth -= ch == ")"
+        cur += ch
+    if cur:
+        parts.append(cur)
+    return parts
+
+
+def _compile(t: str) -> tuple[bool, int, _Fn]:
+    """(dynamic, head size, decoder) for canonical type ``t``; raises _Unsupported."""
+    if t.endswith("[]"):
+        dyn, size, elem = _compile(t[:-2])
+        if dyn:
+            raise _Unsupported(t)
+
+        def array(buf: bytes, pos: int) -> list[Any]:
+            n = int.from_bytes(_word(buf, pos), "big")
+            if n > len(buf) // max(size, 1):
+                raise DecodeError(f"array length {n} beyond the payload")
+            return [elem(buf, pos + 32 + i * size) for i in range(n)]
+
+        return True, 32, array
+    if t.startswith("("):
+        return _tuple(_split(t[1:-1]))
+    if t.endswith("]"):
+        raise _Unsupported(t)
+    return False, 32, _scalar(t)
+
+
+def _tuple(types: list[str]) -> tuple[bool, int, _Fn]:
+    parts = [_compile(x) for x in types]
+    dynamic = any(d for d, _, _ in parts)
+
+    def decode(buf: bytes, start: int) -> list[Any]:
+        out, pos = [], start
+        for dyn, size, fn in parts:
+            if dyn:
+                off = int.from_bytes(_word(buf, pos), "big")
+                out.append(fn(buf, start + off))
+            else:
+                out.append(fn(buf, pos))
+            pos += size
+        return out
+
+    return dynamic, 32 if dynamic else sum(s for _, s, _ in parts), decode
+
+
 @dataclass
 class _Spec:
     contract: str
@@ -46,6 +182,7 @@ class _Spec:
     indexed: list[tuple[str, Any]]  # (arg name, decoder) for topics[1:]
     data_names: list[str]
     data_decoder: TupleDecoder
+    fast: tuple[list[_Fn], _Fn] | None = None  # word-slicing (topic decoders, data decoder)
 
 
 class LogDecoder:
@@ -64,7 +201,16 @@ class LogDecoder:
             decoders = [registry.get_decoder(canonical_type(p)) for p in data]
             names = [p["name"] for p in data]
             tuple_decoder = TupleDecoder(decoders=tuple(decoders))
-            self._specs[topic] = _Spec(contract, item["name"], indexed, names, tuple_decoder)
+            spec = _Spec(contract, item["name"], indexed, names, tuple_decoder)
+            try:
+                compiled = [_compile(canonical_type(p)) for p in item["inputs"] if p["indexed"]]
+                if any(dyn for dyn, _, _ in compiled):
+                    raise _Unsupported("indexed dynamic type (a hash in the topic)")
+                topic_fns = [fn for _, _, fn in compiled]
+                spec.fast = (topic_fns, _tuple([canonical_type(p) for p in data])[2])
+            except _Unsupported:
+                pass
+            self._specs[topic] = spec
 
     def decode(self, log: dict[str, Any]) -> Event:
         address = str(log["address"]).lower()
@@ -80,6 +226,18 @@ class LogDecoder:
         if len(topics) != len(spec.indexed) + 1:
             raise DecodeError(f"{spec.name}: expected {len(spec.indexed)} indexed topics")
         args: dict[str, Any] = {}
+        if spec.fast is not None:
+            topic_fns, data_fn = spec.fast
+            try:
+                for (name, _), fn, topic in zip(spec.indexed, topic_fns, topics[1:], strict=True):
+                    args[name] = fn(bytes.fromhex(topic[2:]), 0)
+                values = data_fn(bytes.fromhex(log["data"][2:]), 0)
+            except DecodeError as exc:
+                raise DecodeError(f"{spec.name}: undecodable payload: {exc}") from exc
+            except ValueError as exc:  # bad hex
+                raise DecodeError(f"{spec.name}: undecodable payload: {exc}") from exc
+            args.update(zip(spec.data_names, values, strict=True))
+            return self._event(log, address, contract, spec, args)
         try:
             for (name, dec), topic in zip(spec.indexed, topics[1:], strict=True):
                 args[name] = _to_py(dec(ContextFramesBytesIO(bytes.fromhex(topic[2:]))))
@@ -88,6 +246,12 @@ class LogDecoder:
             raise DecodeError(f"{spec.name}: undecodable payload: {exc}") from exc
         for name, value in zip(spec.data_names, values, strict=True):
             args[name] = _to_py(value)
+        return self._event(log, address, contract, spec, args)
+
+    @staticmethod
+    def _event(
+        log: dict[str, Any], address: str, contract: str, spec: _Spec, args: dict[str, Any]
+    ) -> Event:
         return Event(
             contract=contract,
             name=spec.name,
