@@ -30,10 +30,18 @@ def _insert_record(url: str, feed: str, curve: Curve) -> int:
             "lowers, uppers, quantiles, model_hash, salt, root, commitments, uploaded_by) VALUES "
             "(%s, %s, %s, %s, %s, %s, %s, '{}', %s, %s, %s, %s, %s) RETURNING id",
             (
-                feed.lower(), curve.operator.lower(), curve.first_epoch, len(curve.values),
-                json.dumps(curve.values), json.dumps(curve.lowers), json.dumps(curve.uppers),
-                "0x" + curve.model_hash.hex(), "0x" + curve.salt.hex(), "0x" + curve.root().hex(),
-                json.dumps(["0x" + c.hex() for c in curve.commitments()]), curve.operator.lower(),
+                feed.lower(),
+                curve.operator.lower(),
+                curve.first_epoch,
+                len(curve.values),
+                json.dumps(curve.values),
+                json.dumps(curve.lowers),
+                json.dumps(curve.uppers),
+                "0x" + curve.model_hash.hex(),
+                "0x" + curve.salt.hex(),
+                "0x" + curve.root().hex(),
+                json.dumps(["0x" + c.hex() for c in curve.commitments()]),
+                curve.operator.lower(),
             ),  # fmt: skip
         ).fetchone()
         assert row is not None
