@@ -346,3 +346,216 @@ def _timestamps(seconds: Any) -> Any:
 
     micros = pc.round(pc.multiply(seconds, 1_000_000.0))
     return pc.cast(micros, pa.int64()).cast(pa.timestamp("us", tz="UTC"))
+
+
+def reduce_batch(
+    table: Any, cfg: JobConfig, before: dict[str, float], state: dict[tuple[str, str], MeterState]
+) -> Any:
+    """The same rows as `reduce_on_driver(table, meter_reducer(cfg, before, state))`, computed
+    for every (feed, meter) at once: one sort of the batch's readings by (meter, ts) and
+    segment-wise numpy instead of a Python call per meter. A fleet batch holds one or two
+    readings from each of thousands of meters, where the per-meter calls cost more than the
+    arithmetic (10,000 meters: seconds a batch)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = _out_arrow_schema()
+    if table.num_rows == 0:
+        return schema.empty_table()
+    # Group codes in (feed, meter) order, as reduce_on_driver visits the groups.
+    keys = pa.table({"feed": table.column("feed"), "meter": table.column("meter")})
+    uniq = keys.group_by(["feed", "meter"], use_threads=False).aggregate([])
+    uniq = uniq.sort_by([("feed", "ascending"), ("meter", "ascending")])
+    g_feed, g_meter = uniq.column("feed").to_pylist(), uniq.column("meter").to_pylist()
+    code = {k: i for i, k in enumerate(zip(g_feed, g_meter, strict=True))}
+    msg_g = np.fromiter(
+        (
+            code[k]
+            for k in zip(
+                table.column("feed").to_pylist(), table.column("meter").to_pylist(), strict=True
+            )
+        ),
+        dtype=np.int64,
+        count=table.num_rows,
+    )
+    readings = table.column("readings")
+    counts = pc.fill_null(pc.list_value_length(readings), 0).to_numpy()
+    flat = pc.list_flatten(readings)
+    ts = pc.struct_field(flat, "ts").to_numpy().astype(float)
+    value = pc.struct_field(flat, "value").to_numpy().astype(float)
+    sent = np.repeat(table.column("sent_at").to_numpy().astype(float), counts)
+    g = np.repeat(msg_g, counts)
+    ok = ~(np.isnan(ts) | np.isnan(value))
+    ts, value, sent, g = ts[ok], value[ok], sent[ok], g[ok]
+    if not len(ts):
+        return schema.empty_table()
+    ng = len(g_feed)
+    gfeed = np.asarray(g_feed, dtype=object)
+    wm = np.array([before.get(f, -1e18) for f in g_feed])
+    batches: list[Any] = []
+
+    def add(kind: str, grp: Any, **cols: Any) -> None:
+        size = len(grp)
+        if not size:
+            return
+        arrays = []
+        for f in schema:
+            if f.name == "kind":
+                arrays.append(pa.repeat(pa.scalar(kind, f.type), size))
+            elif f.name == "feed":
+                arrays.append(pa.array(gfeed[grp], f.type))
+            elif f.name == "meter":
+                arrays.append(pc.take(uniq.column("meter"), pa.array(grp)).combine_chunks())
+            elif f.name in cols:
+                col = cols[f.name]
+                if isinstance(col, str):
+                    arrays.append(pa.repeat(pa.scalar(col, f.type), size))
+                else:
+                    arrays.append(pa.array(col, f.type))
+            else:
+                arrays.append(pa.nulls(size, f.type))
+        batches.append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+
+    # Stable order by (meter, ts): within a meter, the file order of equal timestamps is kept.
+    order = np.lexsort((ts, g))
+    ts, value, sent, g = ts[order], value[order], sent[order], g[order]
+    late = ts < wm[g]
+    first_of = np.ones(len(ts), dtype=bool)  # first reading of its (meter, ts)
+    first_of[1:] = (g[1:] != g[:-1]) | (ts[1:] != ts[:-1])
+    lt = late & first_of
+    if lt.any():
+        w = wm[g[lt]]
+        details = [
+            json.dumps({"watermark": a, "behind_s": a - b})
+            for a, b in zip(w.tolist(), ts[lt].tolist(), strict=True)
+        ]
+        add("alert", g[lt], tag="late", t=ts[lt], v=value[lt], detail=details)
+    acc = ~late & first_of
+    a_ts, a_val, a_g = ts[acc], value[acc], g[acc]
+    # Not one the meter already accepted (its recent set in state).
+    recent = {(code[k], t) for k, s in state.items() if k in code and s[3] for t in s[3]}
+    if recent and len(a_ts):
+        new = np.fromiter(
+            ((x, t) not in recent for x, t in zip(a_g.tolist(), a_ts.tolist(), strict=True)),
+            dtype=bool,
+            count=len(a_ts),
+        )
+        a_ts, a_val, a_g = a_ts[new], a_val[new], a_g[new]
+    k_per = np.bincount(a_g, minlength=ng)
+    st = [state.get((f, m), (None, None, 0, [])) for f, m in zip(g_feed, g_meter, strict=True)]
+    last_ts = np.array([np.nan if s[0] is None else s[0] for s in st], dtype=float)
+    last_val = np.array([np.nan if s[1] is None else s[1] for s in st], dtype=float)
+    had_last = np.array([s[0] is not None for s in st])
+    had_val = np.array([s[1] is not None for s in st])
+    run0 = np.array([int(s[2]) for s in st], dtype=np.int64)
+    out_last_ts, out_last_val, out_run = last_ts.copy(), last_val.copy(), run0.copy()
+    out_has_ts, out_has_val = had_last.copy(), had_val.copy()
+    if len(a_ts):
+        fresh = ~had_last[a_g] | (a_ts > np.where(had_last, last_ts, -np.inf)[a_g])
+        f_ts, f_val, f_g = a_ts[fresh], a_val[fresh], a_g[fresh]
+        nf = len(f_ts)
+        if nf:
+            head = np.ones(nf, dtype=bool)
+            head[1:] = f_g[1:] != f_g[:-1]
+            prev = np.empty(nf)
+            prev[1:] = f_val[:-1]
+            prev[head] = np.where(had_val[f_g[head]], last_val[f_g[head]], np.nan)
+            brk = np.isnan(prev) | (f_val != prev)
+            idx = np.arange(nf)
+            gfirst = np.maximum.accumulate(np.where(head, idx, 0))
+            start = np.maximum.accumulate(np.where(brk, idx, gfirst))
+            cs = np.cumsum(brk)
+            before_group = (cs - brk)[gfirst]
+            runs = idx - start + 1 + np.where(cs - before_group == 0, run0[f_g], 0)
+            hit = (runs >= cfg.stuck_run) & (f_val != 0)
+            if hit.any():
+                add(
+                    "alert",
+                    f_g[hit],
+                    tag="stuck",
+                    t=f_ts[hit],
+                    v=f_val[hit],
+                    detail=[json.dumps({"run": int(x)}) for x in runs[hit]],
+                )
+            tail = np.ones(nf, dtype=bool)
+            tail[:-1] = f_g[1:] != f_g[:-1]
+            out_last_ts[f_g[tail]] = f_ts[tail]
+            out_last_val[f_g[tail]] = f_val[tail]
+            out_run[f_g[tail]] = runs[tail]
+            out_has_ts[f_g[tail]] = True
+            out_has_val[f_g[tail]] = True
+        neg = (gfeed[a_g] == "solar") & (a_val < 0)
+        if neg.any():
+            add(
+                "alert",
+                a_g[neg],
+                tag="negative_generation",
+                t=a_ts[neg],
+                v=a_val[neg],
+                detail="{}",
+            )
+        origin = ORIGIN.timestamp()
+        for kind, width in (("5m", float(cfg.window_s)), ("epoch", float(cfg.epoch_s))):
+            ws = origin + np.floor((a_ts - origin) / width) * width
+            top_order = np.lexsort((-a_val, ws, a_g))
+            newrun = np.ones(len(ws), dtype=bool)
+            newrun[1:] = (a_g[1:] != a_g[:-1]) | (ws[1:] != ws[:-1])
+            starts = np.flatnonzero(newrun)
+            n = np.diff(np.append(starts, len(ws)))
+            top = top_order[starts]
+            add(
+                "partial",
+                a_g[starts],
+                tag=kind,
+                t=ws[starts],
+                v=np.add.reduceat(a_val, starts),
+                x=a_val[top],
+                y=a_ts[top],
+                n=n,
+            )
+    ts_max = np.full(ng, -np.inf)
+    np.maximum.at(ts_max, g, ts)
+    if len(a_ts):
+        keep = a_ts >= ts_max[a_g] - cfg.watermark_s
+        add("keep", a_g[keep], t=a_ts[keep])
+        if cfg.store_readings:
+            add("reading", a_g, t=a_ts, v=a_val)
+    present = np.flatnonzero(np.bincount(g, minlength=ng) > 0)
+    a_first = np.full(ng, np.nan)
+    a_last = np.full(ng, np.nan)
+    if len(a_ts):
+        head = np.ones(len(a_ts), dtype=bool)
+        head[1:] = a_g[1:] != a_g[:-1]
+        tail = np.ones(len(a_ts), dtype=bool)
+        tail[:-1] = a_g[1:] != a_g[:-1]
+        a_first[a_g[head]] = a_ts[head]
+        a_last[a_g[tail]] = a_ts[tail]
+    add(
+        "meter",
+        present,
+        t=a_first[present],
+        v=a_last[present],
+        x=ts_max[present],
+        n=np.bincount(g, minlength=ng)[present],
+        m=k_per[present],
+        y=pa.array(out_last_ts[present], pa.float64(), mask=~out_has_ts[present]),
+        z=pa.array(out_last_val[present], pa.float64(), mask=~out_has_val[present]),
+        r=out_run[present],
+    )
+    # sent_at samples per meter: distinct points with their counts, or 32 quantiles.
+    so = np.lexsort((sent, g))
+    s_sent, s_g = sent[so], g[so]
+    newpt = np.ones(len(so), dtype=bool)
+    newpt[1:] = (s_g[1:] != s_g[:-1]) | (s_sent[1:] != s_sent[:-1])
+    pts = np.flatnonzero(newpt)
+    pt_count = np.diff(np.append(pts, len(so)))
+    per_g = np.bincount(s_g[pts], minlength=ng)
+    small = per_g[s_g[pts]] <= SENT_SAMPLES
+    add("sent", s_g[pts][small], t=s_sent[pts][small], x=pt_count[small].astype(float))
+    for grp in np.flatnonzero(per_g > SENT_SAMPLES).tolist():
+        mine = s_sent[s_g == grp]
+        points = np.quantile(mine, np.linspace(0, 1, SENT_SAMPLES))
+        weights = np.full(SENT_SAMPLES, len(mine) / SENT_SAMPLES)
+        add("sent", np.full(SENT_SAMPLES, grp), t=points, x=weights)
+    return pa.Table.from_batches(batches, schema=schema)

@@ -32,7 +32,7 @@ from streaming.reduction import (
     MeterState,
     meter_reducer,
     packed_output,
-    reduce_on_driver,
+    reduce_batch,
     summarize,
     unpack_output,
 )
@@ -151,7 +151,7 @@ class BatchWriter:
         reducer = meter_reducer(cfg, before, state)
         self.reduced_on = "driver" if self.reduces_on_driver(df) else "executors"
         if self.reduced_on == "driver":
-            out = reduce_on_driver(df.toArrow(), reducer)
+            out = reduce_batch(df.toArrow(), cfg, before, state)  # = per-meter, all at once
         else:
             packed = df.groupBy("feed", "meter").applyInArrow(packed_output(reducer), PACKED_SCHEMA)
             out = unpack_output(packed.toArrow())
