@@ -4,9 +4,12 @@ chain and Postgres server), and head latency (block mined → batch committed) a
 The chain: full protocol rounds by many operators on both feeds (stake top-ups, commits,
 reveals, consensus, truths, settlements, claims → ForecastScored, withdrawals), ≤ txs-per-block
 events per block, then 40 empty blocks so every event is older than Ponder's finality depth (30).
-Both indexers start as processes (startup included). Writes benchmarks/results/indexer.json.
+Both indexers start as processes (startup included). Gridcast's RSS is sampled every second
+and printed at 100k/500k/1M indexed events, with the restart time on the indexed database.
+Updates benchmarks/results/indexer.json (keys this run did not measure are kept).
 
     .venv/bin/python benchmarks/indexer_backfill.py --events 100000
+    .venv/bin/python benchmarks/indexer_backfill.py --events 1000000 --skip-ponder --skip-latency
 """
 
 from __future__ import annotations
@@ -66,7 +69,60 @@ def drop_db(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def gridcast_backfill(node: AnvilNode, dep_file: Path, url: str) -> float:
+MARKS = (100_000, 500_000, 1_000_000)
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(VmRSS, VmHWM) of a process in MB."""
+    vals = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                vals[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return vals.get("VmRSS", 0.0), vals.get("VmHWM", 0.0)
+
+
+def gridcast_backfill(
+    node: AnvilNode, dep_file: Path, url: str, sample_s: float = 1.0
+) -> tuple[float, dict[int, tuple[float, float, float]], float]:
+    """Runs `gridcast index --no-follow` to the head. Returns (seconds, {mark: (seconds, events,
+    RSS MB) at the first sample past each mark}, peak RSS MB); samples raw_logs and the process's
+    RSS every ``sample_s``."""
+    env = {**os.environ, "DATABASE_URL": url, "GRIDCAST_RPC_URL": node.url,
+           "GRIDCAST_DEPLOYMENT_FILE": str(dep_file), "GRIDCAST_FINALITY_DEPTH": "30"}  # fmt: skip
+    env.pop("REDIS_URL", None)
+    env.pop("GRIDCAST_REDIS_URL", None)
+    marks: dict[int, tuple[float, float, float]] = {}
+    peak = 0.0
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gridcast.cli", "index", "--no-follow", "--no-metrics",
+         "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+    with psycopg.connect(url, autocommit=True) as conn:
+        while proc.poll() is None:
+            time.sleep(sample_s)
+            try:
+                rss, hwm = _rss_mb(proc.pid)
+            except OSError:
+                break
+            peak = max(peak, hwm)
+            row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
+            n = int(row[0]) if row else 0
+            for mark in MARKS:
+                if n >= mark and mark not in marks:
+                    marks[mark] = (time.perf_counter() - t0, n, rss)
+    _, err = proc.communicate()
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"gridcast index exited {proc.returncode}: {err.decode()[-3000:]}")
+    return dt, marks, peak
+
+
+def gridcast_restart(dep_file: Path, node: AnvilNode, url: str) -> float:
+    """Seconds from launching `gridcast index --no-follow` on an indexed database (nothing new
+    to index but the tip check) to its exit: startup cost against history size."""
     env = {**os.environ, "DATABASE_URL": url, "GRIDCAST_RPC_URL": node.url,
            "GRIDCAST_DEPLOYMENT_FILE": str(dep_file), "GRIDCAST_FINALITY_DEPTH": "30"}  # fmt: skip
     env.pop("REDIS_URL", None)
@@ -212,7 +268,7 @@ def main() -> None:
     args = ap.parse_args()
     lg = _loadgen()
     work = Path(tempfile.mkdtemp(prefix="bench_indexer_"))
-    result: dict[str, float] = {}
+    result: dict[str, Any] = {}
     node = lg.start_node(args.operators)
     try:
         t0 = time.perf_counter()
@@ -229,15 +285,27 @@ def main() -> None:
         url = scratch_db()
         try:
             upgrade(url)
-            dt = gridcast_backfill(node, dep_file, url)
+            dt, marks, peak = gridcast_backfill(node, dep_file, url)
             with psycopg.connect(url) as conn:
                 row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
             assert row is not None and row[0] == events, (row, events)
             result.update(events=events, blocks=blocks, gridcast_seconds=round(dt, 2),
                           gridcast_events_per_s=round(events / dt),
-                          gridcast_blocks_per_s=round(blocks / dt))  # fmt: skip
+                          gridcast_blocks_per_s=round(blocks / dt),
+                          rss_mb_peak=round(peak, 1))  # fmt: skip
             print(f"gridcast cold backfill: {dt:.2f}s  {events / dt:,.0f} events/s  "
-                  f"{blocks / dt:,.0f} blocks/s")  # fmt: skip
+                  f"{blocks / dt:,.0f} blocks/s  peak RSS {peak:.0f} MB")  # fmt: skip
+            for mark, (t, n, rss) in sorted(marks.items()):
+                label = f"{mark // 1000}k" if mark < 1_000_000 else f"{mark // 1_000_000}m"
+                result[f"rss_mb_{label}"] = round(rss, 1)
+                result[f"gridcast_events_per_s_{label}"] = round(n / t)
+                print(f"  at {n:>9,} events ({t:6.1f}s, {n / t:,.0f} events/s so far): "
+                      f"RSS {rss:.0f} MB")  # fmt: skip
+            rt = gridcast_restart(dep_file, node, url)
+            label = "1m" if events >= 1_000_000 else f"{events // 1000}k"
+            result[f"restart_s_{label}"] = round(rt, 2)
+            print(f"restart with {events:,} events indexed: {rt:.2f}s (launch to exit, no new "
+                  "blocks)")  # fmt: skip
             if not args.skip_ponder:
                 pdt, note = ponder_backfill(node, m.deployment, url, work)
                 result.update(ponder_seconds=round(pdt, 2),
@@ -261,9 +329,19 @@ def main() -> None:
         )
         print(f"head latency over {len(lat)} blocks: p50 {statistics.median(lat):.1f} ms  "
               f"p95 {q[94]:.1f} ms  max {max(lat):.1f} ms")  # fmt: skip
+    result["load_avg_1m"] = round(os.getloadavg()[0], 2)  # the CPU is shared: say how much
     out = ROOT / "benchmarks" / "results" / "indexer.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    # keep figures this run did not measure (e.g. Ponder's, from a 100k run), saying from when
+    old = json.loads(out.read_text()) if out.exists() else {}
+    if args.skip_ponder and "ponder_seconds" in old:
+        result.setdefault("ponder_run_events", old.get("ponder_run_events", old.get("events")))
+        result.setdefault("ponder_run_gridcast_events_per_s", old.get(
+            "ponder_run_gridcast_events_per_s", old.get("gridcast_events_per_s")))  # fmt: skip
+    elif not args.skip_ponder:
+        result["ponder_run_events"] = result.get("events", 0)
+        result["ponder_run_gridcast_events_per_s"] = result.get("gridcast_events_per_s", 0)
+    out.write_text(json.dumps({**old, **result}, indent=2) + "\n")
     print(f"wrote {out}")
 
 

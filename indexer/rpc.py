@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import orjson
 
 from indexer.errors import NonRetryableError, RangeTooLargeError, RpcError
 
@@ -75,7 +76,7 @@ class RpcClient:
         if resp.status_code >= 400:
             raise NonRetryableError(f"HTTP {resp.status_code}: {resp.text[:200]}")
         try:
-            return json.loads(resp.content)
+            return orjson.loads(resp.content)  # 2-3x json.loads on large eth_getLogs replies
         except ValueError as exc:
             raise RpcError("bad_body", f"undecodable response ({len(resp.content)} bytes)") from exc
 
