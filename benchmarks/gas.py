@@ -1,5 +1,6 @@
 """Gas of the protocol on a real anvil node: commit+reveal per forecast point for curves of 1, 24
-and 96 epochs (first and 5th operator of an epoch), and settle/claim with 5, 20 and 64 operators.
+and 96 epochs (first and 5th operator of an epoch), settle/claim with 5, 20 and 64 operators, and a
+governance proposal and vote (GridGovernor, dev profile).
 
 Operators make one warm-up commit first, so figures are steady state (their commit watermark slot
 already exists). Run: `.venv/bin/python benchmarks/gas.py`; writes benchmarks/results/gas.json.
@@ -103,6 +104,27 @@ class Bench:
     def deadline(self, fn: str, epoch: int) -> int:
         return int(getattr(self.registry.functions, fn)(self.feed, epoch).call())
 
+    def within_horizon(self, epoch: int) -> None:
+        """Moves time so that the round of `epoch` is within the registry's commit horizon (two
+        rounds of commit deadlines ahead)."""
+        now = int(self.w3.eth.get_block("latest")["timestamp"])
+        earliest = self.deadline("commitDeadline", epoch) - 2 * ROUND * EPOCH + 60
+        if earliest > now:
+            self.goto(earliest)
+
+    def governance(self) -> tuple[int, int]:
+        """Gas of proposing a feed-parameter change and of one vote on it."""
+        gov = self.dep.contract(self.w3, "GridGovernor")
+        self.admin.transact(self.token, "delegate", self.admin.address)
+        new = FeedParams(**{**self.params.__dict__, "reward_per_epoch": 5 * E18})
+        calldata = self.registry.encode_abi("setFeedParams", args=[self.feed, new.as_tuple()])
+        args = ([self.registry.address], [0], [calldata], "bench: reward 5 GRID")
+        proposed = self.admin.transact(gov, "propose", *args)
+        pid = gov.functions.hashProposal(*args[:3], Web3.keccak(text=args[3])).call()
+        self.node.rpc("anvil_mine", [hex(2)])
+        voted = self.admin.transact(gov, "castVote", pid, 1)
+        return int(proposed["gasUsed"]) if proposed else 0, int(voted["gasUsed"]) if voted else 0
+
 
 def run() -> dict[str, float]:
     results: dict[str, float] = {}
@@ -112,6 +134,7 @@ def run() -> dict[str, float]:
             b.commit(op, b.curve(op, 0, 1))
         for rnd, n in zip((1, 2, 3), (1, 24, 96), strict=True):
             first = rnd * ROUND
+            b.within_horizon(first)
             curves = [b.curve(op, first, n) for op in b.ops[:5]]
             commits = [b.commit(op, c) for op, c in zip(b.ops[:5], curves, strict=True)]
             b.goto(b.deadline("commitDeadline", first))
@@ -123,6 +146,7 @@ def run() -> dict[str, float]:
         for rnd, k in zip((4, 5, 6), (5, 20, 64), strict=True):
             epoch = rnd * ROUND
             ops = b.ops[:k]
+            b.within_horizon(epoch)
             curves = [b.curve(op, epoch, 1) for op in ops]
             for op, c in zip(ops, curves, strict=True):
                 b.commit(op, c)
@@ -147,6 +171,7 @@ def run() -> dict[str, float]:
             results[f"finalize_consensus_gas_{k}"] = int(fin["gasUsed"]) if fin else 0
             results[f"settle_gas_{k}"] = int(st["gasUsed"]) if st else 0
             results[f"claim_gas_{k}"] = round(sum(claims) / len(claims), 1)
+        results["propose_gas"], results["vote_gas"] = b.governance()
     return results
 
 
