@@ -4,8 +4,10 @@ chain and Postgres server), and head latency (block mined → batch committed) a
 The chain: full protocol rounds by many operators on both feeds (stake top-ups, commits,
 reveals, consensus, truths, settlements, claims → ForecastScored, withdrawals), ≤ txs-per-block
 events per block, then 40 empty blocks so every event is older than Ponder's finality depth (30).
-Both indexers start as processes (startup included). Gridcast's RSS is sampled every second
-and printed at 100k/500k/1M indexed events, with the restart time on the indexed database.
+Both indexers start as processes (startup included; Gridcast as `python -m indexer.cli`, which
+skips the umbrella CLI's imports of pandas & co., 4 s under load). Gridcast's RSS is sampled
+every second and printed at 100k/500k/1M indexed events, with the restart time on the indexed
+database.
 Updates benchmarks/results/indexer.json (keys this run did not measure are kept).
 
     .venv/bin/python benchmarks/indexer_backfill.py --events 100000
@@ -96,7 +98,7 @@ def gridcast_backfill(
     peak = 0.0
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gridcast.cli", "index", "--no-follow", "--no-metrics",
+        [sys.executable, "-m", "indexer.cli", "--no-follow", "--no-metrics",
          "--no-progress"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )  # fmt: skip
@@ -129,7 +131,7 @@ def gridcast_restart(dep_file: Path, node: AnvilNode, url: str) -> float:
     env.pop("GRIDCAST_REDIS_URL", None)
     t0 = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "gridcast.cli", "index", "--no-follow", "--no-metrics",
+        [sys.executable, "-m", "indexer.cli", "--no-follow", "--no-metrics",
          "--no-progress"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

@@ -84,3 +84,7 @@ def index(
         raise typer.Exit(1) from exc
     finally:
         indexer.close()
+
+
+if __name__ == "__main__":  # `python -m indexer.cli`: the indexer without the whole CLI's imports
+    app()
