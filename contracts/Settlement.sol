@@ -41,6 +41,8 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     mapping(bytes32 feedId => mapping(uint64 epoch => uint256)) private _bonds;
     // Batches whose non-reveal penalty was charged: once per batch, not once per epoch.
     mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => bool))) private _nonRevealCharged;
+    // When each open dispute was raised: the arbiter has the feed's truth timeout from then on.
+    mapping(bytes32 feedId => mapping(uint64 epoch => uint64)) private _disputedAt;
 
     uint256 private _totalPools;
     uint256 private _totalBonds;
@@ -113,6 +115,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         }
         t.status = TruthStatus.Disputed;
         _disputes[feedId][epoch] = Dispute(msg.sender, proposedValue);
+        _disputedAt[feedId][epoch] = uint64(block.timestamp);
         uint256 bond = _bonds[feedId][epoch];
         _takeBond(bond);
         emit TruthDisputed(feedId, epoch, msg.sender, proposedValue, bond);
@@ -135,6 +138,28 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         _totalBonds -= payout;
         if (payout != 0) _credit(winner, payout);
         emit DisputeResolved(feedId, epoch, upheld, t.value, winner, payout);
+    }
+
+    /// @notice Ends a dispute the arbiter left undecided for the feed's truth timeout: the epoch is
+    /// cancelled (no scoring, no slashing, the reward rolls over) and each side gets its bond back.
+    /// @dev Bounds the arbiter's time, so a silent arbiter cannot freeze an epoch and its bonds.
+    /// Requirements:
+    /// - the epoch has an open dispute raised at least `truthTimeout` ago; not paused.
+    function expireDispute(bytes32 feedId, uint64 epoch) external whenNotPaused {
+        IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
+        Truth storage t = _truths[feedId][epoch];
+        if (t.status != TruthStatus.Disputed) revert SettlementNoOpenDispute(feedId, epoch);
+        uint64 deadline = _disputedAt[feedId][epoch] + p.truthTimeout;
+        if (block.timestamp < deadline) revert SettlementArbiterStillDue(feedId, epoch, deadline);
+        t.status = TruthStatus.Cancelled;
+        uint256 bond = _bonds[feedId][epoch];
+        _totalBonds -= 2 * bond;
+        if (bond != 0) {
+            _credit(t.reporter, bond);
+            _credit(_disputes[feedId][epoch].disputer, bond);
+        }
+        emit DisputeExpired(feedId, epoch, bond);
+        emit EpochCancelled(feedId, epoch, p.rewardPerEpoch);
     }
 
     /// @notice Cancels an epoch whose truth never came: no scoring, no slashing, the reward rolls over.

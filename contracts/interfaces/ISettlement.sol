@@ -50,6 +50,7 @@ interface ISettlement {
     error SettlementNothingToWithdraw(address account);
     error SettlementSelfDispute(bytes32 feedId, uint64 epoch);
     error SettlementReserveExceeded(bytes32 feedId, uint64 epoch);
+    error SettlementArbiterStillDue(bytes32 feedId, uint64 epoch, uint64 deadline);
 
     event RewardsFunded(bytes32 indexed feedId, address indexed funder, uint256 amount, uint256 poolAfter);
     event TruthSubmitted(
@@ -61,6 +62,8 @@ interface ISettlement {
     event DisputeResolved(
         bytes32 indexed feedId, uint64 indexed epoch, bool upheld, int64 finalValue, address winner, uint256 payout
     );
+    /// @notice The arbiter did not decide in time: both bonds were returned, the epoch cancelled.
+    event DisputeExpired(bytes32 indexed feedId, uint64 indexed epoch, uint256 bondReturned);
     event EpochCancelled(bytes32 indexed feedId, uint64 indexed epoch, uint256 rolledOver);
     event EpochSettled(
         bytes32 indexed feedId,

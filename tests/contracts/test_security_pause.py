@@ -75,3 +75,22 @@ def test_security_latest_age_counts_from_the_epoch_not_finalization(proto, opera
         proto.registry.latest(proto.feed, 3_600)
     epoch, _ = proto.registry.latest(proto.feed, 7_300)
     assert epoch == 0
+
+
+def test_security_silent_arbiter_cannot_freeze_an_epoch(proto, operators):
+    """No deadline for the arbiter kept an epoch and both bonds locked for good."""
+    proto.goto(proto.epoch_end(0))
+    proto.submit_truth(0, TRUTH)
+    disputer, bond = operators[1], proto.params.dispute_bond
+    proto.fund(disputer, bond)
+    proto.token.approve(proto.settlement, bond, sender=disputer)
+    tx = proto.settlement.dispute(proto.feed, 0, TRUTH + 1, sender=disputer)
+    with ape.reverts():
+        proto.settlement.expireDispute(proto.feed, 0, sender=operators[2])
+    proto.goto(tx.timestamp + proto.params.truth_timeout)
+    proto.settlement.expireDispute(proto.feed, 0, sender=operators[2])
+    assert proto.settlement.truthOf(proto.feed, 0).status == 3  # Cancelled
+    assert proto.settlement.balanceOf(disputer) == bond
+    assert proto.settlement.balanceOf(proto.reporter) == bond
+    with ape.reverts(proto.settlement.SettlementNoOpenDispute):
+        proto.settlement.resolveDispute(proto.feed, 0, True, TRUTH, sender=proto.arbiter)
