@@ -105,6 +105,9 @@ WHERE a.feed = l.feed AND a.window_kind = %(kind)s AND a.window_start = l.window
 # Every window ending at or before a feed's previous watermark was closed by an earlier batch
 # (accepted readings are never behind it), so only windows ending after it are looked at. A
 # window whose meter count equals the feed's fleet has nobody missing and skips the roll call.
+# The roll call is an anti-join against the window's meters unnested (hashed), not a search of
+# the array per fleet meter: that was quadratic in the fleet (10,000 meters: 10^8 comparisons
+# per closed window).
 CLOSE = """
 WITH closed AS (
   UPDATE stream_aggregates a SET closed = true FROM batch_wm w
@@ -112,15 +115,22 @@ WITH closed AS (
     AND a.window_start > to_timestamp(greatest(w.before, 0)) - %(width)s
     AND a.window_end <= to_timestamp(w.after)
   RETURNING a.feed, a.window_start, a.window_end, a.meter_count
-), fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed)
+), fleet AS (SELECT feed, count(*) AS size FROM stream_meters GROUP BY feed),
+short AS (
+  SELECT c.feed, c.window_start FROM closed c JOIN fleet f ON f.feed = c.feed
+  WHERE c.meter_count < f.size
+), present AS (
+  SELECT s.feed, s.window_start, u.meter
+  FROM short s JOIN stream_window_meters p ON p.feed = s.feed AND p.window_kind = %(kind)s
+   AND p.window_start = s.window_start
+  CROSS JOIN LATERAL unnest(p.meters) AS u(meter)
+)
 INSERT INTO stream_alerts (feed, rule, meter, event_ts, value, detail, batch_id, created_at)
-SELECT c.feed, 'missing_meter', m.meter, c.window_start, NULL,
+SELECT s.feed, 'missing_meter', m.meter, s.window_start, NULL,
        jsonb_build_object('window', %(kind)s), %(b)s, now()
-FROM closed c JOIN fleet f ON f.feed = c.feed AND c.meter_count < f.size
-  JOIN stream_window_meters p ON p.feed = c.feed AND p.window_kind = %(kind)s
-   AND p.window_start = c.window_start
-  JOIN stream_meters m ON m.feed = c.feed
-WHERE NOT (m.meter = ANY (p.meters))
+FROM short s JOIN stream_meters m ON m.feed = s.feed
+WHERE NOT EXISTS (SELECT 1 FROM present x WHERE x.feed = s.feed
+                  AND x.window_start = s.window_start AND x.meter = m.meter)
 ON CONFLICT DO NOTHING
 """
 

@@ -23,7 +23,7 @@ from streaming.config import JobConfig
 from streaming.gateway import Gateway, read_dead_letters
 from streaming.job import run_until_idle
 from streaming.mqtt import Publisher
-from streaming.reference import accepted, window_aggregates
+from streaming.reference import ORIGIN_S, accepted, window_aggregates
 from streaming.replay import FaultRates, ReplayPlan, build_plan, publish_plan
 from streaming.sinks import FEATURE_KEY, NOWCAST_KEY
 
@@ -216,6 +216,32 @@ def test_quality_rules_raise_alerts_for_injected_faults(pipeline: PipelineRun) -
     assert any(a[0] == "stuck" for a in alerts)
     # A dropped message leaves its meter missing from a closed 5-minute window.
     assert any(a[0] == "missing_meter" for a in alerts)
+
+
+def test_missing_meter_alerts_name_exactly_the_absent_meters(pipeline: PipelineRun) -> None:
+    """Every closed window's roll call: the feed's meters with no accepted reading in it."""
+    readings = accepted(pipeline.plan.sent_readings())
+    fleet = readings.groupby("feed")["meter"].agg(set).to_dict()
+    expected: set[tuple[str, str, float]] = set()
+    closed = query(
+        pipeline.db,
+        "SELECT feed, window_kind, extract(epoch FROM window_start)::float8 FROM stream_aggregates"
+        " WHERE closed",
+    )
+    for width, kind in ((300, "5m"), (3600, "epoch")):
+        at = readings.assign(ws=ORIGIN_S + ((readings["ts"] - ORIGIN_S) // width) * width)
+        present = at.groupby(["feed", "ws"])["meter"].agg(set).to_dict()
+        for feed, k, ws in closed:
+            if k == kind:
+                expected |= {(feed, m, ws) for m in fleet[feed] - present.get((feed, ws), set())}
+    got = set(
+        query(
+            pipeline.db,
+            "SELECT feed, meter, extract(epoch FROM event_ts)::float8 FROM stream_alerts"
+            " WHERE rule = 'missing_meter'",
+        )
+    )
+    assert expected and got == expected
 
 
 def test_closed_epochs_become_epoch_actuals_with_evidence(pipeline: PipelineRun) -> None:
