@@ -94,7 +94,7 @@ def register_row(
 
 
 def _engine(database_url: str | None) -> Any:
-    from indexer.db.engine import cached_engine
+    from gridcast.db import cached_engine
 
     if database_url is None:
         from gridcast.services import database_url as configured

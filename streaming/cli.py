@@ -176,8 +176,8 @@ def run(
     migrate: bool = typer.Option(True, help="Apply Alembic migrations first."),
 ) -> None:
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
+    from gridcast.db import upgrade
     from gridcast.services import database_url, redis_url
-    from indexer.db.engine import upgrade
     from streaming.config import JobConfig
     from streaming.errors import NonRetryableError
     from streaming.job import run_until_idle, start

@@ -10,9 +10,9 @@ app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=
 @app.command()
 def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Apply migrations to the configured database (the embedded one when DATABASE_URL is unset)."""
+    from gridcast.db import upgrade as do_upgrade
     from gridcast.errors import exit_on_error
     from gridcast.services import database_url
-    from indexer.db.engine import upgrade as do_upgrade
 
     with exit_on_error():
         url = database_url()

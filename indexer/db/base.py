@@ -1,18 +1,5 @@
-"""The declarative base shared by every table (indexer entities, ML registry, streaming sinks)."""
+"""Moved to :mod:`gridcast.db.base`; the same declarative base object, importable here too."""
 
-from __future__ import annotations
+from gridcast.db.base import NAMING, Base
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
+__all__ = ["NAMING", "Base"]
