@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import AddValidationRules, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter
 from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 
@@ -24,7 +24,7 @@ from api.errors import ApiError
 from api.graphql.context import Context
 from api.graphql.schema import build_schema
 from api.guard import MaskInternalErrors
-from api.limits import MAX_BODY_BYTES, RateLimiter, cost_rule
+from api.limits import MAX_BODY_BYTES, MAX_TOKENS, REQUEST_TIMEOUT_S, RateLimiter, cost_rule
 from api.metrics import ApiMetrics
 from api.pubsub import Hub
 from api.records import MongoMirror, reverify
@@ -115,13 +115,23 @@ def deployment_id(settings: Settings) -> str:
         return f"{settings.chain_id}:unknown"
 
 
-def create_app(settings: Settings | None = None, *, deployment: str | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    deployment: str | None = None,
+    request_timeout_s: float = REQUEST_TIMEOUT_S,
+) -> FastAPI:
+    """The API. ``request_timeout_s`` bounds each GraphQL execution (and each SQL statement)."""
     s = settings or get_settings()
     from gridcast.services import database_url
 
     db_url = database_url(s)
     # no pre-ping: it would add a round trip to every statement's checkout
-    engine = create_async_engine(db_url, pool_size=20, max_overflow=30, pool_recycle=1800)
+    statement_ms = max(1, int(request_timeout_s * 1000))
+    engine = create_async_engine(
+        db_url, pool_size=20, max_overflow=30, pool_recycle=1800,
+        connect_args={"options": f"-c statement_timeout={statement_ms}"},
+    )  # fmt: skip
     metrics = ApiMetrics()
     hub = Hub(s.redis_url, db_url)
     limiter = RateLimiter(s.rate_limit_per_minute, s.redis_url)
@@ -152,12 +162,13 @@ def create_app(settings: Settings | None = None, *, deployment: str | None = Non
     app.state.mongo = MongoMirror(s.mongo_url) if s.mongo_url else None
 
     extensions: list[Any] = [
-        QueryDepthLimiter(max_depth=s.max_query_depth),
-        AddValidationRules([cost_rule(s.max_query_cost, s.max_first)]),
+        MaxTokensLimiter(MAX_TOKENS),
+        # depth, aliases, field selections and cost in one walk (see cost_rule)
+        AddValidationRules([cost_rule(s.max_query_cost, s.max_first, max_depth=s.max_query_depth)]),
         metrics.extension(),
     ]
     extensions.append(MaskInternalErrors(production=s.is_production))
-    schema = build_schema(extensions)
+    schema = build_schema(extensions, timeout_s=request_timeout_s)
 
     async def get_context() -> Context:
         return Context(engine, s, app.state)

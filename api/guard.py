@@ -6,13 +6,17 @@ text and bound parameters to whoever sends a query."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
+from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.types import ExecutionResult
 
-from api.errors import ApiError
+from api.errors import ApiError, RetryableError
 
 log = logging.getLogger("gridcast.api")
 
@@ -47,3 +51,28 @@ class MaskInternalErrors(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL_SERVER_ERROR"},
         )
+
+
+class QueryTimeoutError(RetryableError):
+    code = "TIMEOUT"
+
+
+class TimedSchema(strawberry.Schema):
+    """A schema whose HTTP executions are bounded in time: a query still running after
+    ``timeout_s`` is cancelled (its statements with it) and answered with a TIMEOUT error."""
+
+    timeout_s: float = 10.0
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        try:
+            return await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
+        except TimeoutError:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    QueryTimeoutError(
+                        f"the query ran longer than {self.timeout_s:g} s and was cancelled: "
+                        "ask for less"
+                    )
+                ],
+            )

@@ -183,7 +183,18 @@ class Subscription:
                 )
 
 
-def build_schema(extensions: list[Any] | None = None) -> strawberry.Schema:
-    return strawberry.Schema(
+def build_schema(
+    extensions: list[Any] | None = None, timeout_s: float | None = None
+) -> strawberry.Schema:
+    """The schema; with ``timeout_s``, each execution over HTTP is bounded in time."""
+    if timeout_s is None:
+        return strawberry.Schema(
+            query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions or []
+        )
+    from api.guard import TimedSchema
+
+    schema = TimedSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions or []
     )
+    schema.timeout_s = timeout_s
+    return schema

@@ -139,3 +139,68 @@ def test_siwe_message_for_another_domain_uri_or_chain_is_refused(world: Any) -> 
         assert word in r.json()["errors"][0]["message"].lower()
     ok = attempt(here, f"http://{here}/graphql")
     assert ok.status_code == 200 and ok.json()["token"]
+
+
+def _statements(w: Any, query: str) -> tuple[Any, int]:
+    from sqlalchemy import event
+
+    engine = w.app.state.engine.sync_engine
+    count = 0
+
+    def on_exec(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
+        nonlocal count  # the queries' statements (the record re-verifier shares the engine)
+        count += "indexed_blocks" in statement or "indexer_checkpoint" in statement
+
+    event.listen(engine, "before_cursor_execute", on_exec)
+    try:
+        body = _body(w, query)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_exec)
+    return body, count
+
+
+def test_thousands_of_meta_aliases_are_refused_before_execution(world: Any) -> None:
+    fields = " ".join(f"m{i}: _meta {{ deployment }}" for i in range(9000))
+    heavy = "{ " + fields + " }"
+    assert 200_000 < len(heavy) < 256 * 1024
+    got, statements = _statements(world, heavy)
+    assert got["data"] is None and statements == 0
+    assert "more than 10000 tokens" in got["errors"][0]["message"]
+    # below the token limit the alias count refuses it
+    some = "{ " + " ".join(f"m{i}: _meta {{ deployment }}" for i in range(101)) + " }"
+    got, statements = _statements(world, some)
+    assert "101 aliases exceed the limit of 100" in got["errors"][0]["message"]
+    assert statements == 0
+    ok = _body(world, "{ " + " ".join(f"m{i}: _meta {{ deployment }}" for i in range(50)) + " }")
+    assert ok["data"]["m49"] == {"deployment": "gridcast-test"}
+
+
+def test_fragments_spread_exponentially_are_counted_not_walked(world: Any) -> None:
+    # F30 spreads F29 twice, ... : 2^30 selections of one field if walked
+    frags = ["fragment F0 on Query { _meta { deployment } }"]
+    frags += [f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, 31)]
+    got, statements = _statements(world, "{ ...F30 } " + " ".join(frags))
+    assert statements == 0
+    assert "field selections (fragments expanded) exceed the limit" in got["errors"][0]["message"]
+    small = _body(world, "{ ...F3 } " + " ".join(frags[:4]))
+    assert small == {"data": {"_meta": {"deployment": "gridcast-test"}}}
+
+
+def test_each_request_is_bounded_in_time(world: Any) -> None:
+    import httpx
+
+    from api.app import create_app
+    from tests.api.conftest import api_settings, serve
+
+    settings = api_settings(
+        world.node, world.db_url, world.redis_url, world.settings.deployment_file.parent
+    )
+    # a bound no query can meet: every execution awaits the database
+    app = create_app(settings, deployment="t", request_timeout_s=1e-6)
+    with serve(app) as url:
+        r = httpx.post(f"{url}/graphql", json={"query": "{ feeds { id } _meta { deployment } }"})
+        assert r.status_code == 200, r.text
+        err = r.json()["errors"][0]
+        assert err["extensions"]["code"] == "TIMEOUT" and "longer than" in err["message"]
+        assert httpx.get(f"{url}/health").json() == {"status": "ok"}
+    assert _body(world, "{ _meta { deployment } }")["data"]["_meta"]["deployment"]
