@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from gridcast.errors import fail
 from gridcast.settings import get_settings
 
 stream_app = typer.Typer(no_args_is_help=True, help="The Spark streaming job and its outputs.")
@@ -89,8 +90,7 @@ def replay(
             )
             progress.update(task, completed=total)
     except StreamingError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(str(exc))  # one line, exit 2 (gridcast.errors)
     console.print(
         f"published {total} messages carrying {sent} readings "
         f"({len(plan.late)} held back as late, {len(plan.gaps)} dropped as gaps)"
@@ -130,8 +130,7 @@ def gateway(
     try:
         gw.start(client_id=client_id, share_group=share_group or None)
     except RetryableError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+        fail(str(exc))  # one line, exit 2 (gridcast.errors)
     console.print(f"gateway landing to {gw.landing_dir}; Ctrl-C to stop")
     try:
         while not stop.wait(1.0):

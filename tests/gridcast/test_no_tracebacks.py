@@ -104,6 +104,8 @@ COMMANDS = [
     (["stream", "run"], "postgres", "Postgres"),
     (["telemetry", "follow"], "mqtt_port", "MQTT broker"),
     (["ml", "models", "list"], "postgres", "Postgres"),
+    (["telemetry", "replay", "--hours", "0.01"], "mqtt_port", "MQTT broker"),
+    (["telemetry", "gateway"], "mqtt_port", "MQTT broker"),
 ]
 
 
@@ -121,26 +123,6 @@ def test_command_with_its_service_absent_prints_one_line_and_exits_2(
         url = url.replace("secret-pw", "***")  # the password is never printed
     _assert_one_line_exit_2(done, service, url)
     assert "secret-pw" not in done.stdout + done.stderr
-
-
-# Commands in other packages' cli.py that still catch the error themselves and exit 1.
-OWNED_ELSEWHERE = [
-    (["telemetry", "replay", "--hours", "0.01"], "mqtt_port", "MQTT broker"),
-    (["telemetry", "gateway"], "mqtt_port", "MQTT broker"),
-]
-
-
-@pytest.mark.xfail(reason="streaming/cli.py catches the error and exits 1 (owner: STREAMING)")
-@pytest.mark.parametrize(
-    ("args", "absent", "service"),
-    OWNED_ELSEWHERE,
-    ids=[" ".join(c[0][:2]) for c in OWNED_ELSEWHERE],
-)
-def test_other_packages_commands_with_their_service_absent_exit_2(
-    args: list[str], absent: str, service: str, state: Path, closed: dict[str, str]
-) -> None:
-    done = _gridcast(args, _env(state, closed))
-    _assert_one_line_exit_2(done, service)
 
 
 def test_oracle_with_an_unknown_model_hash_exits_2(
