@@ -1,4 +1,4 @@
-"""The same job against a real standalone Spark master and worker started from the pyspark
+"""The same job against a real standalone Spark master and two workers started from the pyspark
 install (spark-class), instead of local mode."""
 
 from __future__ import annotations
@@ -49,38 +49,42 @@ def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         logs / "master.log",
     )
     url = f"spark://127.0.0.1:{port}"
-    worker = spawn(
-        [
-            str(_spark_class()),
-            "org.apache.spark.deploy.worker.Worker",
-            url,
-            "--cores",
-            "1",
-            "--memory",
-            "1g",
-            "--webui-port",
-            str(free_port()),
-            "--work-dir",
-            str(logs / "work"),
-        ],
-        env,
-        logs / "worker.log",
-    )
+    workers = [
+        spawn(
+            [
+                str(_spark_class()),
+                "org.apache.spark.deploy.worker.Worker",
+                url,
+                "--cores",
+                "1",
+                "--memory",
+                "1g",
+                "--webui-port",
+                str(free_port()),
+                "--work-dir",
+                str(logs / f"work{i}"),
+            ],
+            env,
+            logs / f"worker{i}.log",
+        )
+        for i in (1, 2)
+    ]
     try:
-        yield url, logs / "work"
+        yield url, logs
     finally:
-        kill_group(worker)
+        for worker in workers:
+            kill_group(worker)
         kill_group(master)
 
 
-def test_job_runs_on_standalone_master_and_worker(
+def test_job_runs_on_standalone_master_and_two_workers(
     standalone_master: tuple[str, Path],
     mqtt_broker: tuple[str, int],
     fresh_database: Any,
     redis_url: str,
     tmp_path: Path,
 ) -> None:
-    master_url, work_dir = standalone_master
+    master_url, logs = standalone_master
     db = fresh_database("stream_cluster")
     upgrade(db)
     plan = build_plan(
@@ -113,5 +117,6 @@ def test_job_runs_on_standalone_master_and_worker(
     assert [r[0] for r in rows] == expected["ws"].tolist()
     assert [r[1] for r in rows] == pytest.approx(expected["value"].tolist(), rel=1e-9)
     assert [r[2] for r in rows] == expected["reading_count"].tolist()
-    # The worker ran executors for the application: the cluster, not local mode, did the work.
-    assert list(work_dir.glob("app-*/*/stderr"))
+    # Both workers ran an executor for the application: the cluster, not local mode, did the
+    # work, spread over its two workers.
+    assert all(list((logs / f"work{i}").glob("app-*/*/stderr")) for i in (1, 2))
