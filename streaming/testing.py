@@ -19,13 +19,20 @@ from streaming.mqtt import Publisher
 from streaming.replay import ReplayPlan, publish_plan
 
 
-def land(plan: ReplayPlan, landing: Path, dead: Path, max_readings: int) -> int:
-    """Replay `plan` over MQTT through a gateway landing a file every `max_readings` readings;
-    returns the number of landed files."""
+def land(
+    plan: ReplayPlan,
+    landing: Path,
+    dead: Path,
+    max_readings: int,
+    host: str | None = None,
+    port: int | None = None,
+) -> int:
+    """Replay `plan` over MQTT (the settings' broker, or `host`:`port`) through a gateway landing
+    a file every `max_readings` readings; returns the number of landed files."""
     gw = Gateway(landing, dead, max_readings=max_readings, max_delay_s=3600)
-    gw.start(client_id=f"test-gw-{uuid.uuid4().hex[:8]}", auto_flush=False)
+    gw.start(client_id=f"test-gw-{uuid.uuid4().hex[:8]}", auto_flush=False, host=host, port=port)
     try:
-        with Publisher() as pub:
+        with Publisher(host, port) as pub:
             publish_plan(plan, pub)
         while gw.received_messages < len(plan.all_messages()):
             time.sleep(0.02)
