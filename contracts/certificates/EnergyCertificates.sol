@@ -3,6 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ERC1155} from "@openzeppelin/contracts/token/ERC1155/ERC1155.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
 import {IAssetRegistry} from "../assets/IAssetRegistry.sol";
 import {IFeedSource, IMeteredDelivery} from "../delivery/IMeteredDelivery.sol";
@@ -29,8 +30,12 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
     mapping(uint256 id => uint256) private _minted;
     mapping(uint256 id => uint256) private _retired;
     mapping(bytes32 feedId => uint32) private _gramsPerKwh;
-    mapping(address account => uint256) private _retiredWhOf;
-    mapping(address account => uint256) private _co2eOf;
+    struct Wallet {
+        uint128 retiredWh;
+        uint128 co2eGrams;
+    }
+
+    mapping(address account => Wallet) private _wallets;
     Retirement[] private _retirements;
 
     constructor(IMeteredDelivery delivery_, IAssetRegistry assets_, IFeedSource registry_, address admin, string memory uri_)
@@ -53,18 +58,25 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     /// @notice Mints the certificates of an asset's proven delivery over one or more epochs to its
     /// owner. Anyone may call.
-    /// @dev Requirements: at least one epoch; the asset exists and is solar or wind; for each epoch
-    /// the root is final, meters are the asset's in ascending order, proofs are valid, the epoch was
-    /// not claimed before (nor twice here) and the energy <= capacityW x epochLength / 3600.
-    function claim(uint256 assetId, EpochClaim[] calldata claims) external {
+    /// `meterIds` (ascending, all the asset's) apply to every epoch of the claim.
+    /// @dev Requirements: at least one epoch and one meter; the asset exists and is solar or wind; the
+    /// meters are the asset's in ascending order; for each epoch the root is final, the proofs are
+    /// valid, the epoch was not claimed before (nor twice here) and the energy <= capacityW x
+    /// epochLength / 3600.
+    function claim(uint256 assetId, bytes32[] calldata meterIds, EpochClaim[] calldata claims) external {
         uint256 n = claims.length;
-        if (n == 0) revert CertificatesEmptyClaim();
+        if (n == 0 || meterIds.length == 0) revert CertificatesEmptyClaim();
         Ctx memory x = _context(assetId);
+        _checkMeters(assetId, meterIds);
         uint256[] memory ids = new uint256[](n);
         uint256[] memory amounts = new uint256[](n);
+        uint64[] memory epochs = new uint64[](n);
+        uint256[] memory energies = new uint256[](n);
         uint256 k; // distinct days so far
         for (uint256 i = 0; i < n; ++i) {
-            (uint256 id, uint256 energy) = _certify(x, claims[i]);
+            (uint256 id, uint256 energy) = _certify(x, meterIds, claims[i]);
+            epochs[i] = claims[i].epoch;
+            energies[i] = energy;
             if (k == 0 || ids[k - 1] != id) {
                 ids[k] = id;
                 ++k;
@@ -79,6 +91,7 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         for (uint256 j = 0; j < k; ++j) {
             _minted[ids[j]] += amounts[j];
         }
+        emit DeliveryCertified(assetId, x.owner, x.feedId, epochs, energies);
         _mintBatch(x.owner, ids, amounts, "");
     }
 
@@ -112,7 +125,10 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         );
     }
 
-    function _certify(Ctx memory x, EpochClaim calldata c) private returns (uint256 id, uint256 energy) {
+    function _certify(Ctx memory x, bytes32[] calldata meterIds, EpochClaim calldata c)
+        private
+        returns (uint256 id, uint256 energy)
+    {
         uint256 w = c.epoch >> 8;
         if (w != x.word) {
             if (x.word != type(uint256).max) _claimedBits[x.assetId][x.word] = x.bits;
@@ -122,22 +138,40 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         uint256 bit = 1 << (c.epoch & 255);
         if (x.bits & bit != 0) revert CertificatesAlreadyClaimed(x.assetId, c.epoch);
         x.bits |= bit;
-        energy = _proven(x.feedId, x.assetId, c);
+        energy = _proven(x.feedId, meterIds, c);
         if (energy > x.maxWh) revert CertificatesOverCapacity(x.assetId, c.epoch, energy, x.maxWh);
         id = (x.assetId << 64) | ((x.genesis + uint256(c.epoch) * x.epochLength) / 1 days);
-        emit EpochCertified(x.assetId, c.epoch, id, x.owner, energy);
     }
 
-    function _proven(bytes32 feedId, uint256 assetId, EpochClaim calldata c) private view returns (uint256) {
-        uint256 m = c.meterIds.length;
-        bytes32 prev;
+    /// @dev Sum of the meters' energy, each proven against the epoch's final root (leaves as
+    /// MeteredDelivery.leafOf; the proofs are checked here, so they are not copied into a call).
+    function _proven(bytes32 feedId, bytes32[] calldata meterIds, EpochClaim calldata c)
+        private
+        view
+        returns (uint256 energy)
+    {
+        uint256 m = meterIds.length;
+        if (c.energyWh.length != m || c.proofs.length != m) revert CertificatesLengthMismatch(c.epoch);
+        bytes32 root = _delivery.finalRoot(feedId, c.epoch);
         for (uint256 j = 0; j < m; ++j) {
-            bytes32 id = c.meterIds[j];
+            uint256 wh = c.energyWh[j];
+            bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(meterIds[j], c.epoch, wh))));
+            if (!MerkleProof.verifyCalldata(c.proofs[j], root, leaf)) {
+                revert CertificatesInvalidProof(c.epoch, meterIds[j]);
+            }
+            energy += wh;
+        }
+    }
+
+    /// @dev The meters are ascending (no duplicates) and all the asset's.
+    function _checkMeters(uint256 assetId, bytes32[] calldata meterIds) private view {
+        bytes32 prev;
+        for (uint256 j = 0; j < meterIds.length; ++j) {
+            bytes32 id = meterIds[j];
             if (j != 0 && id <= prev) revert CertificatesMetersUnsorted();
             prev = id;
             if (_assets.assetOfMeter(id) != assetId) revert CertificatesMeterNotOfAsset(id, assetId);
         }
-        return _delivery.verifiedEnergy(feedId, c.epoch, c.meterIds, c.energyWh, c.proofs);
     }
 
     /// @notice Burns `amount` Wh of certificate `id` held by the caller and records the retirement
@@ -148,6 +182,7 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         returns (uint256 retirementId)
     {
         if (amount == 0) revert CertificatesZeroAmount();
+        if (amount > type(uint96).max) revert CertificatesAmountTooLarge(amount);
         uint256 held = balanceOf(msg.sender, id);
         if (amount > held) revert CertificatesRetireExceedsBalance(msg.sender, id, held, amount);
         _burn(msg.sender, id, amount);
@@ -157,12 +192,11 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         uint32 factor = _gramsPerKwh[feedId];
         uint256 co2e = (amount * factor) / 1000;
         _retired[id] += amount;
-        _retiredWhOf[msg.sender] += amount;
-        _co2eOf[msg.sender] += co2e;
+        Wallet storage w = _wallets[msg.sender];
+        w.retiredWh += uint128(amount);
+        w.co2eGrams += uint128(co2e);
         retirementId = _retirements.length;
-        _retirements.push(
-            Retirement(msg.sender, assetId, day, amount, co2e, keccak256(abi.encode(beneficiary, purpose)))
-        );
+        _retirements.push(Retirement(msg.sender, day, factor, uint96(amount), uint96(co2e), assetId));
         emit CertificatesRetired(
             retirementId, msg.sender, id, assetId, day, amount, co2e, factor, beneficiary, purpose
         );
@@ -196,7 +230,8 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     /// @notice The carbon wallet of an account: Wh retired and grams of CO2e avoided.
     function walletOf(address account) external view returns (uint256 retiredWh, uint256 co2eGrams) {
-        return (_retiredWhOf[account], _co2eOf[account]);
+        Wallet storage w = _wallets[account];
+        return (w.retiredWh, w.co2eGrams);
     }
 
     function retirementCount() external view returns (uint256) {

@@ -14,6 +14,7 @@ interface ITruthSource {
 /// @notice The ForecastRegistry views the second-wave contracts read.
 interface IFeedSource {
     function feedParams(bytes32 feedId) external view returns (IForecastRegistry.FeedParams memory);
+    function feedParamsAt(bytes32 feedId, uint64 epoch) external view returns (IForecastRegistry.FeedParams memory);
     function consensusOf(bytes32 feedId, uint64 epoch) external view returns (IForecastRegistry.Consensus memory);
 }
 
@@ -29,12 +30,14 @@ interface IMeteredDelivery {
         Void
     }
 
+    /// @dev `finalAfter` = truth submission + the epoch's dispute window, fixed when posted (a
+    /// parameter change never reaches an epoch whose truth is already in).
     struct DeliveryRoot {
         bytes32 root;
-        uint64 postedAt;
         uint32 leafCount;
         int64 truthValue;
         uint64 truthSubmittedAt;
+        uint64 finalAfter;
         uint256 totalWh;
     }
 
@@ -60,6 +63,7 @@ interface IMeteredDelivery {
 
     function statusOf(bytes32 feedId, uint64 epoch) external view returns (RootStatus);
     function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory);
+    function finalRoot(bytes32 feedId, uint64 epoch) external view returns (bytes32);
     function verifiedEnergy(
         bytes32 feedId,
         uint64 epoch,

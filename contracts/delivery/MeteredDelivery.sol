@@ -16,8 +16,9 @@ import {IMeteredDelivery, ITruthSource, IFeedSource} from "./IMeteredDelivery.so
 /// @dev Leaves follow OpenZeppelin's StandardMerkleTree:
 /// keccak256(bytes.concat(keccak256(abi.encode(bytes32 meterId, uint64 epoch, uint256 energyWh)))).
 /// A disputer who finds the root wrong disputes the truth: one dispute window covers both. The
-/// dependency on Settlement is one view (truthOf); the window is the feed's current disputeWindow,
-/// read as Settlement reads it, so a root is final exactly when Settlement may settle the epoch.
+/// dependency on Settlement is one view (truthOf); the window is the disputeWindow in force for the
+/// epoch (feedParamsAt), read as Settlement reads it, so a root is final exactly when Settlement may
+/// settle the epoch.
 contract MeteredDelivery is IMeteredDelivery, AccessControl {
     bytes32 public constant TRUTH_REPORTER_ROLE = keccak256("TRUTH_REPORTER_ROLE");
 
@@ -43,7 +44,7 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
     {
         if (root == bytes32(0) || leafCount == 0) revert MeteredDeliveryEmptyRoot();
         DeliveryRoot storage r = _roots[feedId][epoch];
-        if (r.postedAt != 0) revert MeteredDeliveryRootExists(feedId, epoch);
+        if (r.leafCount != 0) revert MeteredDeliveryRootExists(feedId, epoch);
         ISettlement.Truth memory t = _settlement.truthOf(feedId, epoch);
         if (t.status != ISettlement.TruthStatus.Submitted || t.disputeResolved) {
             if (t.status == ISettlement.TruthStatus.None || t.status == ISettlement.TruthStatus.Cancelled) {
@@ -51,9 +52,9 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
             }
             revert MeteredDeliveryWindowClosed(feedId, epoch);
         }
-        uint64 closesAt = t.submittedAt + _registry.feedParams(feedId).disputeWindow;
+        uint64 closesAt = t.submittedAt + _registry.feedParamsAt(feedId, epoch).disputeWindow;
         if (block.timestamp >= closesAt) revert MeteredDeliveryWindowClosed(feedId, epoch);
-        _roots[feedId][epoch] = DeliveryRoot(root, uint64(block.timestamp), leafCount, t.value, t.submittedAt, totalWh);
+        _roots[feedId][epoch] = DeliveryRoot(root, leafCount, t.value, t.submittedAt, closesAt, totalWh);
         emit DeliveryRootPosted(feedId, epoch, root, leafCount, totalWh, t.value, t.submittedAt, closesAt, msg.sender);
     }
 
@@ -66,17 +67,26 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
         ISettlement.TruthStatus s = t.status;
         if (s == ISettlement.TruthStatus.None) return RootStatus.None;
         if (s == ISettlement.TruthStatus.Cancelled) return RootStatus.Void;
-        bool posted = r.postedAt != 0;
+        bool posted = r.leafCount != 0;
         if (posted && (t.value != r.truthValue || t.submittedAt != r.truthSubmittedAt)) return RootStatus.Void;
         if (s == ISettlement.TruthStatus.Disputed) return posted ? RootStatus.Pending : RootStatus.Void;
-        bool final_ = s == ISettlement.TruthStatus.Settled || t.disputeResolved
-            || block.timestamp >= uint256(t.submittedAt) + _registry.feedParams(feedId).disputeWindow;
-        if (!posted) return final_ ? RootStatus.Void : RootStatus.None;
-        return final_ ? RootStatus.Final : RootStatus.Pending;
+        bool done = s == ISettlement.TruthStatus.Settled || t.disputeResolved;
+        if (posted) return done || block.timestamp >= r.finalAfter ? RootStatus.Final : RootStatus.Pending;
+        // No root: void once the truth is final (a root can no longer be posted).
+        done = done || block.timestamp >= uint256(t.submittedAt) + _registry.feedParamsAt(feedId, epoch).disputeWindow;
+        return done ? RootStatus.Void : RootStatus.None;
     }
 
     function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory) {
         return _roots[feedId][epoch];
+    }
+
+    /// @notice The root of an epoch, for callers that verify proofs themselves (leaves as `leafOf`).
+    /// @dev Requirements: the root is final.
+    function finalRoot(bytes32 feedId, uint64 epoch) external view returns (bytes32) {
+        RootStatus st = statusOf(feedId, epoch);
+        if (st != RootStatus.Final) revert MeteredDeliveryNotFinal(feedId, epoch, st);
+        return _roots[feedId][epoch].root;
     }
 
     /// @notice Whether (meterId, epoch, energyWh) is a leaf of the posted root (final or not).

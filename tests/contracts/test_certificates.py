@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
-from gridcast.chain.merkle import DeliveryTree
+from gridcast.chain.merkle import DeliveryTree, meter_id
 
 from .conftest import Protocol
 from .test_exchange import MAX_WH, Market, deploy_market
@@ -35,8 +35,12 @@ class World:
         self.trees[epoch] = self.m.deliver(epoch, readings)
 
     def claim_args(self, epoch: int, meters: list[str]) -> tuple:
-        ids, amounts, proofs = self.m.proofs(self.trees[epoch], meters)
-        return (epoch, ids, amounts, proofs)
+        _, amounts, proofs = self.m.proofs(self.trees[epoch], meters)
+        return (epoch, amounts, proofs)
+
+    @staticmethod
+    def ids(meters: list[str]) -> list[bytes]:
+        return sorted(meter_id(n) for n in meters)
 
     def day(self, epoch: int) -> int:
         return (self.proto.params.genesis + epoch * 900) // 86_400
@@ -63,6 +67,7 @@ def world(proto: Protocol, accounts: Any) -> World:
 
 
 SOLAR = ["solar/a", "solar/b"]
+WIND = ["wind/a"]
 
 
 def test_claim_mints_each_epoch_once_to_the_owner(world: World) -> None:
@@ -70,19 +75,20 @@ def test_claim_mints_each_epoch_once_to_the_owner(world: World) -> None:
     for e in range(3):
         world.deliver(e, {"solar/a": 700 + e, "solar/b": 600, "wind/a": 900})
     claims = [world.claim_args(e, SOLAR) for e in range(3)]
-    tx = certs.claim(SOLAR_ID, claims, sender=world.m.buyers[0])  # anyone may claim
-    assert [ev.epoch for ev in tx.events.filter(certs.EpochCertified)] == [0, 1, 2]
+    tx = certs.claim(SOLAR_ID, world.ids(SOLAR), claims, sender=world.m.buyers[0])  # anyone
+    (ev,) = tx.events.filter(certs.DeliveryCertified)
+    assert (list(ev.epochs), list(ev.energyWh)) == ([0, 1, 2], [1_300 + e for e in range(3)])
     cid = world.cert_id(SOLAR_ID, 0)
     assert world.cert_id(SOLAR_ID, 2) == cid  # same day: one id
     total = sum(1_300 + e for e in range(3))
     assert certs.balanceOf(owner, cid) == certs.minted(cid) == certs.totalSupply(cid) == total
     assert certs.claimed(SOLAR_ID, 1) and not certs.claimed(SOLAR_ID, 3)
     with ape.reverts(certs.CertificatesAlreadyClaimed):
-        certs.claim(SOLAR_ID, [claims[1]], sender=owner)
-    wind = world.claim_args(0, ["wind/a"])
+        certs.claim(SOLAR_ID, world.ids(SOLAR), [claims[1]], sender=owner)
+    wind = world.claim_args(0, WIND)
     with ape.reverts(certs.CertificatesAlreadyClaimed):
-        certs.claim(WIND_ID, [wind, wind], sender=owner)  # twice in one claim
-    certs.claim(WIND_ID, [wind], sender=owner)
+        certs.claim(WIND_ID, world.ids(WIND), [wind, wind], sender=owner)  # twice in one claim
+    certs.claim(WIND_ID, world.ids(WIND), [wind], sender=owner)
     assert certs.balanceOf(world.m.sellers[1], world.cert_id(WIND_ID, 0)) == 900
 
 
@@ -90,16 +96,18 @@ def test_claim_rules(world: World) -> None:
     certs, who = world.certs, world.m.sellers[0]
     world.deliver(0, {"solar/a": MAX_WH, "solar/b": 1, "wind/a": 900, "load/a": 50})
     with ape.reverts(certs.CertificatesOverCapacity):
-        certs.claim(SOLAR_ID, [world.claim_args(0, SOLAR)], sender=who)
+        certs.claim(SOLAR_ID, world.ids(SOLAR), [world.claim_args(0, SOLAR)], sender=who)
     with ape.reverts(certs.CertificatesMeterNotOfAsset):
-        certs.claim(SOLAR_ID, [world.claim_args(0, ["wind/a"])], sender=who)
+        certs.claim(SOLAR_ID, world.ids(WIND), [world.claim_args(0, WIND)], sender=who)
     with ape.reverts(certs.CertificatesNotRenewable):
-        certs.claim(LOAD_ID, [world.claim_args(0, ["load/a"])], sender=who)
+        certs.claim(LOAD_ID, world.ids(["load/a"]), [world.claim_args(0, ["load/a"])], sender=who)
     with ape.reverts(certs.CertificatesEmptyClaim):
-        certs.claim(SOLAR_ID, [], sender=who)
-    epoch, ids, amounts, proofs = world.claim_args(0, SOLAR)
+        certs.claim(SOLAR_ID, world.ids(SOLAR), [], sender=who)
+    epoch, amounts, proofs = world.claim_args(0, SOLAR)
     with ape.reverts(certs.CertificatesMetersUnsorted):
-        certs.claim(SOLAR_ID, [(epoch, ids[::-1], amounts[::-1], proofs[::-1])], sender=who)
+        certs.claim(SOLAR_ID, world.ids(SOLAR)[::-1], [(epoch, amounts, proofs)], sender=who)
+    with ape.reverts(certs.CertificatesInvalidProof):
+        certs.claim(SOLAR_ID, world.ids(SOLAR), [(epoch, amounts[::-1], proofs)], sender=who)
     # a pending root (truth still disputable) mints nothing
     world.proto.goto(world.proto.epoch_end(1))
     world.proto.submit_truth(1, 10_000)
@@ -108,13 +116,13 @@ def test_claim_rules(world: World) -> None:
         world.m.feed, 1, tree.root, tree.count, tree.total_wh, sender=world.proto.reporter
     )
     with ape.reverts(world.m.delivery.MeteredDeliveryNotFinal):
-        certs.claim(WIND_ID, [(1, *world.claim_args(0, ["wind/a"])[1:])], sender=who)
+        certs.claim(WIND_ID, world.ids(WIND), [(1, *world.claim_args(0, WIND)[1:])], sender=who)
 
 
 def test_retire_records_the_retirement_and_avoided_co2e(world: World, accounts: Any) -> None:
     certs, owner, other = world.certs, world.m.sellers[0], accounts[8]
     world.deliver(0, {"solar/a": 2_000, "solar/b": 400, "wind/a": 1})
-    certs.claim(SOLAR_ID, [world.claim_args(0, SOLAR)], sender=owner)
+    certs.claim(SOLAR_ID, world.ids(SOLAR), [world.claim_args(0, SOLAR)], sender=owner)
     cid = world.cert_id(SOLAR_ID, 0)
     with ape.reverts(certs.CertificatesZeroAmount):
         certs.retire(cid, 0, "x", "y", sender=owner)
@@ -186,8 +194,9 @@ class SupplyMachine(RuleBasedStateMachine):
 
 def test_supply_equals_minted_minus_retired_under_transfers(world: World) -> None:
     world.deliver(0, {"solar/a": 1_000, "solar/b": 500, "wind/a": 1_200})
-    world.certs.claim(SOLAR_ID, [world.claim_args(0, SOLAR)], sender=world.m.sellers[0])
-    world.certs.claim(WIND_ID, [world.claim_args(0, ["wind/a"])], sender=world.m.sellers[1])
+    certs, (s0, s1) = world.certs, world.m.sellers
+    certs.claim(SOLAR_ID, world.ids(SOLAR), [world.claim_args(0, SOLAR)], sender=s0)
+    certs.claim(WIND_ID, world.ids(WIND), [world.claim_args(0, WIND)], sender=s1)
     SupplyMachine.world = world
     run_state_machine_as_test(
         SupplyMachine,
