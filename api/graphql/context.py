@@ -30,13 +30,14 @@ class Context(BaseContext):
         self.engine = engine
         self.settings = settings
         self.state = state  # app.state: pubsub hub, records service
+        self.reader = getattr(state, "reader", engine)  # autocommit reads, see create_app
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
         self._indexed: Indexed | None = None
 
     # ---- database ----
 
     async def rows(self, stmt: Any, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             result = await conn.execute(stmt, params or {})
             return [dict(r) for r in result.mappings()]
 
