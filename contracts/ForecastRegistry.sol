@@ -9,6 +9,9 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IForecastRegistry} from "./interfaces/IForecastRegistry.sol";
 import {IOperatorStaking} from "./interfaces/IOperatorStaking.sol";
+import {EpochCounters} from "./libraries/EpochCounters.sol";
+import {PointStore} from "./libraries/PointStore.sol";
+import {WeightedMedian} from "./libraries/WeightedMedian.sol";
 
 /// @title ForecastRegistry
 /// @notice Notarizes forecasts: feeds and their epochs, batched commitments (a day-ahead curve in one
@@ -26,12 +29,10 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         "Commit(address operator,bytes32 feedId,uint64 firstEpoch,bytes32[] commitments,uint256 nonce,uint256 deadline)"
     );
     uint256 public constant MAX_BATCH = 256;
-    int64 internal constant MAX_VALUE = int64(type(int40).max);
-    int64 internal constant MIN_VALUE = int64(type(int40).min);
-    /// @dev Batches of at least this many points store them as contract code (cheaper from here on).
-    uint256 internal constant SSTORE2_MIN = 8;
-    uint256 internal constant POINT_BYTES = 15;
-    uint256 internal constant INIT_HEADER = 11;
+    // PointStore.INIT_HEADER and POINT_BYTES for the hot loop's inline store (inline assembly reads
+    // literal constants only); the registry tests read every stored point back through PointStore.
+    uint256 private constant _INIT_HEADER = 11;
+    uint256 private constant _POINT_BYTES = 15;
     /// @notice Upper bound of maxForecastsPerEpoch: keeps consensus and settle within a block.
     uint16 public constant MAX_FORECASTS_PER_EPOCH = 128;
     /// @notice Lower bound of minStake: an identity that fills a slot of the per-epoch cap must lock
@@ -75,7 +76,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     // Two revealed points per slot: [value|lower|upper] as int40 each, 120 bits a point.
     mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => mapping(uint256 => uint256))))
         private _points;
-    // Eight epochs per slot, 32 bits each: commit count (low 16) and reveal count (high 16).
+    // EpochCounters: eight epochs per slot, commit count (low 16 bits) and reveal count (high 16).
     mapping(bytes32 feedId => mapping(uint64 epochGroup => uint256)) private _counts;
     // Data contract holding the points of a revealed batch of SSTORE2_MIN points or more.
     mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => address))) private _pointers;
@@ -250,7 +251,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (stake_ < p.minStake || stake_ == 0) revert ForecastRegistryInsufficientStake(operator, stake_, p.minStake);
 
         _nextEpoch[feedId][operator] = lastEpoch + 1;
-        _bumpCounts(feedId, firstEpoch, n, 0, p.maxForecastsPerEpoch);
+        _bumpCounts(feedId, firstEpoch, n, EpochCounters.COMMITS, p.maxForecastsPerEpoch);
         bytes32 root = keccak256(abi.encodePacked(commitments));
         uint96 weight = SafeCast.toUint96(stake_);
         _batches[feedId][operator][firstEpoch] = Batch(root, weight, uint32(n), false);
@@ -279,7 +280,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
             revert ForecastRegistryRevealMismatch(feedId, operator, firstEpoch);
         }
         b.revealed = true;
-        _bumpCounts(feedId, firstEpoch, n, 16, 0);
+        _bumpCounts(feedId, firstEpoch, n, EpochCounters.REVEALS, 0);
         _emitRevealed(feedId, operator, firstEpoch, opening);
     }
 
@@ -302,17 +303,17 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         returns (bytes32 root)
     {
         uint256 n = o.values.length;
-        // Data-contract init code: PUSH2 len, DUP1, PUSH1 0x0a, RETURNDATASIZE, CODECOPY,
-        // RETURNDATASIZE, RETURN; then a STOP byte so the data can never run; then 15 bytes a point.
-        bytes memory init = new bytes(INIT_HEADER + POINT_BYTES * n + 32);
+        bytes memory init = PointStore.newBuffer(n);
         root = _openAll(o, operator, feedId, firstEpoch, init);
-        if (n >= SSTORE2_MIN) {
-            _pointers[feedId][operator][firstEpoch] = _deployData(init, n);
+        if (n >= PointStore.SSTORE2_MIN) {
+            address data = PointStore.deploy(init, n);
+            if (data == address(0)) revert ForecastRegistryDataWriteFailed();
+            _pointers[feedId][operator][firstEpoch] = data;
         } else {
             mapping(uint256 => uint256) storage slots = _points[feedId][operator][firstEpoch];
             for (uint256 i = 0; i < n; i += 2) {
-                uint256 word = _bufferedPoint(init, i);
-                if (i + 1 < n) word |= _bufferedPoint(init, i + 1) << 120;
+                uint256 word = PointStore.get(init, i);
+                if (i + 1 < n) word |= PointStore.get(init, i + 1) << 120;
                 slots[i >> 1] = word;
             }
         }
@@ -343,18 +344,13 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         for (uint256 i = 0; i < n; ++i) {
             uint256 point = _openPoint(o, i, firstEpoch + uint64(i), scratch, leaves);
             assembly ("memory-safe") {
-                // Points are written in order, so each 32-byte store's spill is overwritten next.
-                mstore(add(add(init, 0x20), add(INIT_HEADER, mul(POINT_BYTES, i))), shl(136, point))
+                // PointStore.put inlined: points are written in order, so each 32-byte store's
+                // spill is overwritten next.
+                mstore(add(add(init, 0x20), add(_INIT_HEADER, mul(_POINT_BYTES, i))), shl(136, point))
             }
         }
         assembly ("memory-safe") {
             root := keccak256(add(leaves, 0x20), shl(5, n))
-        }
-    }
-
-    function _bufferedPoint(bytes memory init, uint256 i) private pure returns (uint256 point) {
-        assembly ("memory-safe") {
-            point := shr(136, mload(add(add(init, 0x20), add(INIT_HEADER, mul(POINT_BYTES, i)))))
         }
     }
 
@@ -377,30 +373,13 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         }
     }
 
-    function _deployData(bytes memory init, uint256 n) private returns (address data) {
-        uint256 codeLength = 1 + POINT_BYTES * n; // STOP byte + points
-        uint256 initLength = INIT_HEADER + POINT_BYTES * n;
-        assembly ("memory-safe") {
-            let p := add(init, 0x20)
-            // 0x61 LLLL 80 60 0b 3d 39 3d f3 00 (11 bytes) left-aligned over the first word's header.
-            let header := or(shl(248, 0x61), or(shl(232, codeLength), shl(168, 0x80600a3d393df300)))
-            mstore(p, or(header, and(mload(p), sub(shl(168, 1), 1))))
-            data := create(0, p, initLength)
-        }
-        if (data == address(0)) revert ForecastRegistryDataWriteFailed();
-    }
-
     function _loadPoint(bytes32 feedId, address operator, uint64 firstEpoch, uint256 count, uint256 i)
         private
         view
         returns (uint256 point)
     {
-        if (count >= SSTORE2_MIN) {
-            address data = _pointers[feedId][operator][firstEpoch];
-            assembly ("memory-safe") {
-                extcodecopy(data, 0, add(1, mul(POINT_BYTES, i)), POINT_BYTES)
-                point := shr(136, mload(0))
-            }
+        if (count >= PointStore.SSTORE2_MIN) {
+            point = PointStore.load(_pointers[feedId][operator][firstEpoch], i);
         } else {
             point = _points[feedId][operator][firstEpoch][i >> 1] >> ((i & 1) * 120);
         }
@@ -408,8 +387,10 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     function _packPoint(uint64 epoch, int64 v, int64 lo, int64 hi) private pure returns (uint256) {
         if (lo > v || v > hi) revert ForecastRegistryInvalidInterval(epoch, lo, v, hi);
-        if (lo < MIN_VALUE || hi > MAX_VALUE) revert ForecastRegistryValueOutOfRange(lo < MIN_VALUE ? lo : hi);
-        return uint256(uint40(int40(v))) | (uint256(uint40(int40(lo))) << 40) | (uint256(uint40(int40(hi))) << 80);
+        if (lo < PointStore.MIN_VALUE || hi > PointStore.MAX_VALUE) {
+            revert ForecastRegistryValueOutOfRange(lo < PointStore.MIN_VALUE ? lo : hi);
+        }
+        return PointStore.pack(v, lo, hi);
     }
 
     // ----------------------------------------------------------------------------------------- consensus
@@ -434,9 +415,9 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (n == 0) revert ForecastRegistryNoReveals(feedId, epoch);
         ForecastSet memory set = revealedSet(feedId, epoch, operators, firstEpochs);
         c = Consensus(
-            _weightedMedian(set.values, set.weights, set.totalWeight),
-            _weightedMedian(set.lowers, set.weights, set.totalWeight),
-            _weightedMedian(set.uppers, set.weights, set.totalWeight),
+            WeightedMedian.compute(set.values, set.weights, set.totalWeight),
+            WeightedMedian.compute(set.lowers, set.weights, set.totalWeight),
+            WeightedMedian.compute(set.uppers, set.weights, set.totalWeight),
             uint64(block.timestamp)
         );
         _consensus[feedId][epoch] = c;
@@ -556,11 +537,11 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     }
 
     function commitCount(bytes32 feedId, uint64 epoch) public view returns (uint256) {
-        return (_counts[feedId][epoch >> 3] >> ((epoch & 7) * 32)) & 0xffff;
+        return EpochCounters.count(_counts[feedId], epoch, EpochCounters.COMMITS);
     }
 
     function revealCount(bytes32 feedId, uint64 epoch) public view returns (uint256) {
-        return (_counts[feedId][epoch >> 3] >> ((epoch & 7) * 32 + 16)) & 0xffff;
+        return EpochCounters.count(_counts[feedId], epoch, EpochCounters.REVEALS);
     }
 
     function consensusOf(bytes32 feedId, uint64 epoch) external view returns (Consensus memory) {
@@ -579,9 +560,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         if (!b.revealed) return fc;
         fc.revealed = true;
         uint256 point = _loadPoint(feedId, operator, firstEpoch, b.count, epoch - firstEpoch);
-        fc.value = int64(int40(uint40(point)));
-        fc.lower = int64(int40(uint40(point >> 40)));
-        fc.upper = int64(int40(uint40(point >> 80)));
+        (fc.value, fc.lower, fc.upper) = PointStore.unpack(point);
     }
 
     function commitmentOf(
@@ -687,50 +666,8 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return _roundStart(p, epoch) - p.leadTime - p.revealWindow;
     }
 
-    /// @dev Adds one to the commit (shift 0) or reveal (shift 16) counter of n consecutive epochs.
+    /// @dev Adds one to the commit or reveal counter of n consecutive epochs; reverts past the cap.
     function _bumpCounts(bytes32 feedId, uint64 firstEpoch, uint256 n, uint256 shift, uint256 cap) private {
-        uint64 epoch = firstEpoch;
-        uint64 end = firstEpoch + uint64(n);
-        while (epoch < end) {
-            uint64 group = epoch >> 3;
-            uint256 word = _counts[feedId][group];
-            do {
-                uint256 bit = (epoch & 7) * 32 + shift;
-                uint256 count = ((word >> bit) & 0xffff) + 1;
-                if (cap != 0 && count > cap) revert ForecastRegistryEpochFull(feedId, epoch);
-                word = (word & ~(uint256(0xffff) << bit)) | (count << bit);
-                ++epoch;
-            } while (epoch < end && epoch & 7 != 0);
-            _counts[feedId][group] = word;
-        }
-    }
-
-    /// @dev Smallest value whose cumulative weight reaches half the total (insertion sort; n is capped).
-    function _weightedMedian(int64[] memory vals, uint256[] memory ws, uint256 total)
-        private
-        pure
-        returns (int64)
-    {
-        uint256 n = vals.length;
-        int64[] memory v = new int64[](n);
-        uint256[] memory w = new uint256[](n);
-        for (uint256 i = 0; i < n; ++i) {
-            int64 x = vals[i];
-            uint256 wx = ws[i];
-            uint256 j = i;
-            while (j > 0 && v[j - 1] > x) {
-                v[j] = v[j - 1];
-                w[j] = w[j - 1];
-                --j;
-            }
-            v[j] = x;
-            w[j] = wx;
-        }
-        uint256 acc;
-        for (uint256 i = 0; i < n; ++i) {
-            acc += w[i];
-            if (acc * 2 >= total) return v[i];
-        }
-        return v[n - 1];
+        EpochCounters.bump(_counts[feedId], feedId, firstEpoch, n, shift, cap);
     }
 }
