@@ -63,7 +63,7 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
     proc = spawn(stream_command(*args), env, tmp_path / "first.log")
     try:
         # Poll the job's own batch log; the deadline only guards against a hung job.
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 600
         while batches(db, JOB) < 2:
             assert proc.poll() is None, (tmp_path / "first.log").read_text()[-3000:]
             assert time.monotonic() < deadline, "job made no progress"
