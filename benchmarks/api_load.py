@@ -1,16 +1,20 @@
-"""API load benchmark: a mixed GraphQL workload (filtered list, nested relations, time travel,
-`_meta`) at 10 and 50 concurrent clients, and subscription latency from block mined to event.
+"""API load benchmark, side by side with Ponder: the same chain indexed by Gridcast's indexer and
+by Ponder 1.0 (benchmarks/ponder), the same query mix (50 forecasts of a feed ordered by epoch,
+10 epochs of a feed, one feed by id, `_meta`) sent to both GraphQL servers by wrk (an external load
+generator, so no Python client shares the CPU with the server) at 10 and 50 connections; and
+subscription latency from block mined to graphql-ws event.
 
-Builds its own world (anvil + market + a played round, indexed by the real indexer), serves the
-API with `gridcast serve` in a subprocess, prints figures and writes benchmarks/results/api.json.
+Builds its own world (anvil + market + played rounds), serves the API with `gridcast serve` in a
+subprocess (`--workers`), prints both sides and the ratio, writes benchmarks/results/api.json.
+Needs `wrk` (Debian) and `npm install` in benchmarks/ponder (`--skip-ponder` without it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -23,6 +27,7 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+PONDER_DIR = ROOT / "benchmarks" / "ponder"
 sys.path.insert(0, str(ROOT))
 
 
@@ -40,6 +45,118 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] * 1000 if xs else float("nan")
 
 
+def mix(feed: str) -> tuple[list[str], list[str]]:
+    """The benchmark mix: (Gridcast queries, the equivalent Ponder queries)."""
+    g = [
+        '{ forecasts(first: 50, where: {feedId: "%s"}, orderBy: epoch, orderDirection: desc) '  # noqa: UP031
+        "{ id epoch value lower upper operator } }" % feed,
+        '{ epochs(first: 10, where: {feedId: "%s"}, orderBy: epoch) { id status commitCount } }'  # noqa: UP031
+        % feed,
+        '{ feed(id: "%s") { id region metric } }' % feed,  # noqa: UP031
+        "{ _meta { block { number } } }",
+    ]
+    p = [
+        '{ forecasts(where: {feedId: "%s"}, orderBy: "epoch", orderDirection: "desc", '  # noqa: UP031
+        "limit: 50) { items { id epoch value lower upper operator } } }" % feed,
+        '{ epochs(where: {feedId: "%s"}, orderBy: "epoch", limit: 10) '  # noqa: UP031
+        "{ items { id status commitCount } } }" % feed,
+        '{ feed(id: "%s") { id region metric } }' % feed,  # noqa: UP031
+        "{ _meta { status } }",
+    ]
+    return g, p
+
+
+WRK_SCRIPT = """
+local bodies = %s
+local i = 0
+request = function()
+  i = i + 1
+  local body = bodies[(i %% #bodies) + 1]
+  return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def _ms(v: str) -> float:
+    for unit, f in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if v.endswith(unit):
+            return float(v[: -len(unit)]) * f
+    return float(v)
+
+
+def wrk(url: str, qs: list[str], connections: int, seconds: int, work: Path) -> dict[str, float]:
+    """wrk -t2 -c<connections> -d<seconds>s --latency, cycling through the mix."""
+    script = work / "mix.lua"
+    bodies = "{" + ",".join(json.dumps(json.dumps({"query": q})) for q in qs) + "}"
+    script.write_text(WRK_SCRIPT % bodies)
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    res: dict[str, float] = {"errors": 0.0}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            res["rps"] = float(parts[1])
+        elif parts[:1] in (["50%"], ["99%"]):
+            res["p" + parts[0].rstrip("%")] = _ms(parts[1])
+        elif line.strip().startswith("Non-2xx"):
+            res["errors"] += float(parts[-1])
+        elif line.strip().startswith("Socket errors"):
+            res["errors"] += sum(float(x.rstrip(",")) for x in parts[3::2])
+    return res
+
+
+def check(url: str, qs: list[str]) -> list[int]:
+    """Each query answers without errors; returns the item count of each (both sides agree)."""
+    counts = []
+    for q in qs:
+        r = httpx.post(url, json={"query": q}, timeout=30)
+        body = r.json()
+        if r.status_code != 200 or body.get("errors"):
+            raise RuntimeError(f"{url}: {q} -> {r.status_code} {r.text[:300]}")
+        v = next(iter(body["data"].values()))
+        v = v.get("items", v) if isinstance(v, dict) else v
+        counts.append(len(v) if isinstance(v, list) else 1)
+    return counts
+
+
+def start_ponder(node: Any, dep: Any, db: str, work: Path) -> tuple[Any, str]:
+    """Ponder on the same chain and database server; returns (process, GraphQL URL) once ready."""
+    from gridcast.chain import abi as abis
+    from indexer.runner import INDEXED_CONTRACTS
+
+    if not (PONDER_DIR / "node_modules" / ".bin" / "ponder").exists():
+        raise RuntimeError(f"Ponder is not installed: cd {PONDER_DIR} && npm install")
+    inp = work / "ponder-input.json"
+    inp.write_text(json.dumps({
+        "rpcUrl": node.url, "startBlock": dep.block,
+        "addresses": {c: dep.addresses[c] for c in INDEXED_CONTRACTS},
+        "abis": {c: abis.abi(c) for c in INDEXED_CONTRACTS},
+    }))  # fmt: skip
+    port = _helpers().free_port()
+    env = {**os.environ, "DATABASE_URL": db.replace("+psycopg", ""),
+           "GRIDCAST_PONDER_INPUT": str(inp), "PONDER_TELEMETRY_DISABLED": "true",
+           "PONDER_LOG_LEVEL": "warn"}  # fmt: skip
+    log = open(work / "ponder.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [str(PONDER_DIR / "node_modules/.bin/ponder"), "start", "--schema", "ponder_bench",
+         "--port", str(port)], cwd=PONDER_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"ponder exited: {(work / 'ponder.log').read_text()[-2000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                return proc, f"http://127.0.0.1:{port}/graphql"
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.terminate()
+    raise RuntimeError("ponder did not become ready in 600 s")
+
+
 def queries(feed: str, block: int, reveal_block: int) -> list[str]:
     return [
         '{ forecasts(first: 50, where: {feedId: "%s", value_gt: "0"}, orderBy: value, '  # noqa: UP031
@@ -51,31 +168,6 @@ def queries(feed: str, block: int, reveal_block: int) -> list[str]:
         % (reveal_block - 1, feed),
         "{ _meta { block { number hash } hasIndexingErrors } }",
     ]
-
-
-async def load(url: str, qs: list[str], clients: int, seconds: float) -> dict[str, float]:
-    lat: list[float] = []
-    errors = 0
-    stop = time.perf_counter() + seconds
-
-    async def client(i: int) -> None:
-        nonlocal errors
-        async with httpx.AsyncClient(timeout=30) as c:
-            k = i
-            while time.perf_counter() < stop:
-                q = qs[k % len(qs)]
-                k += 1
-                t0 = time.perf_counter()
-                r = await c.post(url, json={"query": q})
-                lat.append(time.perf_counter() - t0)
-                if r.status_code != 200 or r.json().get("errors"):
-                    errors += 1
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(client(i) for i in range(clients)))
-    dt = time.perf_counter() - t0
-    return {"rps": len(lat) / dt, "p50": pct(lat, 50), "p95": pct(lat, 95), "p99": pct(lat, 99),
-            "errors": errors, "n": len(lat)}  # fmt: skip
 
 
 def subscription_latency(world: Any, api: str, n: int = 40) -> list[float]:
@@ -120,7 +212,11 @@ def subscription_latency(world: Any, api: str, n: int = 40) -> list[float]:
 def main() -> None:
     import argparse
 
-    argparse.ArgumentParser(description=__doc__).parse_args()
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--workers", type=int, default=1, help="gridcast serve --workers")
+    ap.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
+    ap.add_argument("--skip-ponder", action="store_true")
+    args = ap.parse_args()
     from rich.console import Console
     from sqlalchemy import create_engine, text
 
@@ -137,49 +233,65 @@ def main() -> None:
         c.execute(text(f'CREATE DATABASE "{name}"'))
     db = server.rsplit("/", 1)[0] + "/" + name
     upgrade(db)
-    proc = None
+    procs: list[Any] = []
+    work = Path(tempfile.mkdtemp())
+    res: dict[str, Any] = {"workers": args.workers, "seconds": args.seconds}
     try:
         with AnvilNode() as node:
             console.print("[bold]building the world[/] (market, rounds, indexing)")
-            m = h.market(node, Path(tempfile.mkdtemp()), operators=4)
+            m = h.market(node, work, operators=4)
             feed = sorted(m.params)[0]
             for seed in range(3):
                 h.play_round(node, m, feed, seed=seed)
-            block = h.index(node, m, db, redis_url)
-            eng = create_engine(db)
-            with eng.connect() as c:
-                reveal = int(
-                    c.execute(text("SELECT max(revealed_block) FROM forecasts")).scalar_one()
-                )
-            eng.dispose()
+            h.index(node, m, db, redis_url)
             port = h.free_port()
             env = {**os.environ, "GRIDCAST_DATABASE_URL": db, "GRIDCAST_REDIS_URL": redis_url,
                    "GRIDCAST_RPC_URL": node.url, "GRIDCAST_RATE_LIMIT_PER_MINUTE": "100000000",
-                   "GRIDCAST_ENVIRONMENT": "benchmark"}  # fmt: skip
-            proc = subprocess.Popen(
+                   "GRIDCAST_ENVIRONMENT": "production",
+                   "GRIDCAST_SESSION_SECRET": secrets.token_hex(32)}  # fmt: skip
+            procs.append(subprocess.Popen(
                 [sys.executable, "-m", "gridcast.cli", "serve", "--port", str(port),
-                 "--log-level", "warning"], env=env, cwd=ROOT,
-            )  # fmt: skip
+                 "--workers", str(args.workers), "--log-level", "warning"], env=env, cwd=ROOT,
+            ))  # fmt: skip
             base = f"http://127.0.0.1:{port}"
-            for _ in range(200):
+            for _ in range(600):
+                if procs[0].poll() is not None:
+                    raise RuntimeError(f"gridcast serve exited {procs[0].returncode}")
                 try:
                     if httpx.get(base + "/health").status_code == 200:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.1)
             url = base + "/graphql"
-            qs = queries(feed, block, reveal)
-            seconds = float(os.environ.get("API_BENCH_SECONDS", "30"))
-            res: dict[str, float] = {}
-            for clients in (10, 50):
-                r = asyncio.run(load(url, qs, clients, seconds))
-                console.print(f"{clients:>3} clients: {r['rps']:8.1f} req/s  p50 {r['p50']:6.1f} ms  "  # noqa: E501
-                              f"p95 {r['p95']:6.1f} ms  p99 {r['p99']:6.1f} ms  errors {r['errors']}")  # fmt: skip  # noqa: E501
-                res[f"rps_{clients}"] = round(r["rps"], 1)
-                res[f"p50_ms_{clients}"] = round(r["p50"], 2)
-                res[f"p95_ms_{clients}"] = round(r["p95"], 2)
-                res[f"p99_ms_{clients}"] = round(r["p99"], 2)
-                res[f"errors_{clients}"] = r["errors"]
+            gq, pq = mix(feed)
+            counts = check(url, gq)
+            console.print(f"gridcast answers (items per query): {counts}")
+            purl = None
+            if not args.skip_ponder:
+                console.print("[bold]starting ponder[/] on the same chain")
+                pproc, purl = start_ponder(node, m.deployment, db, work)
+                procs.append(pproc)
+                pcounts = check(purl, pq)
+                console.print(f"ponder answers (items per query):   {pcounts}")
+                res["same_answers"] = pcounts == counts
+            for conns in (10, 50):
+                r = wrk(url, gq, conns, args.seconds, work)
+                res[f"rps_{conns}"], res[f"p50_ms_{conns}"] = round(r["rps"], 1), round(r["p50"], 2)
+                res[f"p99_ms_{conns}"], res[f"errors_{conns}"] = (
+                    round(r["p99"], 2),
+                    int(r["errors"]),
+                )
+                line = f"{conns:>3} conns  gridcast {r['rps']:8.1f} req/s p99 {r['p99']:7.1f} ms"
+                if purl is not None:
+                    pr = wrk(purl, pq, conns, args.seconds, work)
+                    res[f"ponder_rps_{conns}"] = round(pr["rps"], 1)
+                    res[f"ponder_p50_ms_{conns}"] = round(pr["p50"], 2)
+                    res[f"ponder_p99_ms_{conns}"] = round(pr["p99"], 2)
+                    res[f"ponder_errors_{conns}"] = int(pr["errors"])
+                    res[f"ratio_rps_{conns}"] = round(r["rps"] / pr["rps"], 2)
+                    line += (f" | ponder {pr['rps']:8.1f} req/s p99 {pr['p99']:7.1f} ms"
+                             f" | ratio {r['rps'] / pr['rps']:.2f}x")  # fmt: skip
+                console.print(line)
             lat = subscription_latency(
                 {"node": node, "market": m, "db": db, "redis": redis_url}, url
             )
@@ -188,10 +300,14 @@ def main() -> None:
             console.print(f"subscription block→event: p50 {res['subscription_p50_ms']:.1f} ms  "
                           f"p95 {res['subscription_p95_ms']:.1f} ms (target p95 ≤ 250 ms, "
                           f"n={len(lat)}, mean {statistics.mean(lat) * 1000:.1f} ms)")  # fmt: skip
+            res["load_avg_1m_at_end"] = round(os.getloadavg()[0], 1)
     finally:
-        if proc is not None:
+        for proc in procs:
             proc.terminate()
-            proc.wait(timeout=10)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     out = ROOT / "benchmarks" / "results" / "api.json"
