@@ -9,7 +9,16 @@ demo: setup
 test: setup
 	.venv/bin/pytest
 
+# Solidity linted by solhint (.solhint.json) and prettier-plugin-solidity (.prettierrc.json): the
+# protocol contracts, their interfaces, libraries and governance (other folders opt in by adding here).
+SOL_LINTED := contracts/ForecastRegistry.sol contracts/OperatorStaking.sol contracts/Settlement.sol \
+	contracts/GridToken.sol contracts/interfaces/IForecastRegistry.sol \
+	contracts/interfaces/IOperatorStaking.sol contracts/interfaces/ISettlement.sol \
+	contracts/libraries/*.sol contracts/governance/*.sol contracts/test/LibraryHarness.sol
+
 lint:
+	node_modules/.bin/solhint --max-warnings 0 $(SOL_LINTED)
+	node_modules/.bin/prettier --check $(SOL_LINTED)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy

@@ -96,11 +96,11 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     // ----------------------------------------------------------------------------------------- feeds
 
     /// @notice The feed id of (region, metric, resolution): keccak256(abi.encode(region, metric, resolutionSeconds)).
-    function feedIdOf(string calldata region, string calldata metric, uint32 resolutionSeconds)
-        public
-        pure
-        returns (bytes32)
-    {
+    function feedIdOf(
+        string calldata region,
+        string calldata metric,
+        uint32 resolutionSeconds
+    ) public pure returns (bytes32) {
         return keccak256(abi.encode(region, metric, resolutionSeconds));
     }
 
@@ -141,8 +141,9 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         Feed storage f = _feed(feedId);
         FeedParams storage cur = f.params;
         if (
-            params.genesis != cur.genesis || params.epochLength != cur.epochLength
-                || params.epochsPerRound != cur.epochsPerRound
+            params.genesis != cur.genesis ||
+            params.epochLength != cur.epochLength ||
+            params.epochsPerRound != cur.epochsPerRound
         ) revert ForecastRegistryImmutableParam();
         _checkParams(params);
         uint64 fromEpoch = _firstEpochBeyondHorizon(cur);
@@ -223,10 +224,12 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         _commit(feedId, operator, firstEpoch, commitments);
     }
 
-    function _commit(bytes32 feedId, address operator, uint64 firstEpoch, bytes32[] calldata commitments)
-        private
-        whenNotPaused
-    {
+    function _commit(
+        bytes32 feedId,
+        address operator,
+        uint64 firstEpoch,
+        bytes32[] calldata commitments
+    ) private whenNotPaused {
         Feed storage f = _activeFeed(feedId);
         FeedParams storage p = _paramsOf(f, feedId, firstEpoch);
         uint256 n = commitments.length;
@@ -298,10 +301,12 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     /// Each leaf is hashed in one reused 256-byte scratch buffer (no allocation per point) and each
     /// calldata value is read once. Batches of SSTORE2_MIN points or more are written as the code of
     /// a data contract (SSTORE2: 200 gas a byte instead of 22.1k a slot), smaller ones to storage.
-    function _storePoints(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata o)
-        private
-        returns (bytes32 root)
-    {
+    function _storePoints(
+        bytes32 feedId,
+        address operator,
+        uint64 firstEpoch,
+        Opening calldata o
+    ) private returns (bytes32 root) {
         uint256 n = o.values.length;
         bytes memory init = PointStore.newBuffer(n);
         root = _openAll(o, operator, feedId, firstEpoch, init);
@@ -320,11 +325,13 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     }
 
     /// @dev Opens every point into `init` (after its header) and returns the root of the leaves.
-    function _openAll(Opening calldata o, address operator, bytes32 feedId, uint64 firstEpoch, bytes memory init)
-        private
-        pure
-        returns (bytes32 root)
-    {
+    function _openAll(
+        Opening calldata o,
+        address operator,
+        bytes32 feedId,
+        uint64 firstEpoch,
+        bytes memory init
+    ) private pure returns (bytes32 root) {
         uint256 n = o.values.length;
         bytes32[] memory leaves = new bytes32[](n);
         uint256 scratch;
@@ -355,11 +362,13 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     }
 
     /// @dev Reads point i once from calldata, checks it, hashes its leaf into `leaves[i]`.
-    function _openPoint(Opening calldata o, uint256 i, uint64 epoch, uint256 scratch, bytes32[] memory leaves)
-        private
-        pure
-        returns (uint256 point)
-    {
+    function _openPoint(
+        Opening calldata o,
+        uint256 i,
+        uint64 epoch,
+        uint256 scratch,
+        bytes32[] memory leaves
+    ) private pure returns (uint256 point) {
         int64 v = o.values[i];
         int64 lo = o.lowers[i];
         int64 hi = o.uppers[i];
@@ -373,11 +382,13 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         }
     }
 
-    function _loadPoint(bytes32 feedId, address operator, uint64 firstEpoch, uint256 count, uint256 i)
-        private
-        view
-        returns (uint256 point)
-    {
+    function _loadPoint(
+        bytes32 feedId,
+        address operator,
+        uint64 firstEpoch,
+        uint256 count,
+        uint256 i
+    ) private view returns (uint256 point) {
         if (count >= PointStore.SSTORE2_MIN) {
             point = PointStore.load(_pointers[feedId][operator][firstEpoch], i);
         } else {
@@ -430,11 +441,12 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     /// @notice Reads and checks a complete set of revealed forecasts for one epoch.
     /// @dev Reverts unless the set is exactly the epoch's revealed forecasts, operators strictly increasing.
-    function revealedSet(bytes32 feedId, uint64 epoch, address[] calldata operators, uint64[] calldata firstEpochs)
-        public
-        view
-        returns (ForecastSet memory set)
-    {
+    function revealedSet(
+        bytes32 feedId,
+        uint64 epoch,
+        address[] calldata operators,
+        uint64[] calldata firstEpochs
+    ) public view returns (ForecastSet memory set) {
         uint256 n = operators.length;
         if (firstEpochs.length != n) revert ForecastRegistryLengthMismatch();
         uint256 revealed = revealCount(feedId, epoch);
@@ -495,11 +507,9 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return _feed(feedId).paramsFrom;
     }
 
-    function feedInfo(bytes32 feedId)
-        external
-        view
-        returns (string memory region, string memory metric, uint32 resolutionSeconds, bool paused)
-    {
+    function feedInfo(
+        bytes32 feedId
+    ) external view returns (string memory region, string memory metric, uint32 resolutionSeconds, bool paused) {
         Feed storage f = _feed(feedId);
         return (f.region, f.metric, f.resolutionSeconds, f.paused);
     }
@@ -548,11 +558,12 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return _consensus[feedId][epoch];
     }
 
-    function getForecast(bytes32 feedId, address operator, uint64 firstEpoch, uint64 epoch)
-        public
-        view
-        returns (Forecast memory fc)
-    {
+    function getForecast(
+        bytes32 feedId,
+        address operator,
+        uint64 firstEpoch,
+        uint64 epoch
+    ) public view returns (Forecast memory fc) {
         Batch memory b = _batches[feedId][operator][firstEpoch];
         if (b.count == 0 || epoch < firstEpoch || epoch >= firstEpoch + b.count) return fc;
         fc.committed = true;
@@ -585,13 +596,20 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         uint256 nonce,
         uint256 deadline
     ) external view returns (bytes32) {
-        return _hashTypedDataV4(
-            keccak256(
-                abi.encode(
-                    COMMIT_TYPEHASH, operator, feedId, firstEpoch, keccak256(abi.encodePacked(commitments)), nonce, deadline
+        return
+            _hashTypedDataV4(
+                keccak256(
+                    abi.encode(
+                        COMMIT_TYPEHASH,
+                        operator,
+                        feedId,
+                        firstEpoch,
+                        keccak256(abi.encodePacked(commitments)),
+                        nonce,
+                        deadline
+                    )
                 )
-            )
-        );
+            );
     }
 
     function domainSeparator() external view returns (bytes32) {
@@ -647,10 +665,17 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     function _checkParams(FeedParams calldata p) private pure {
         if (
-            p.epochLength == 0 || p.epochsPerRound == 0 || p.revealWindow == 0 || p.maxForecastsPerEpoch == 0
-                || p.maxForecastsPerEpoch > MAX_FORECASTS_PER_EPOCH || p.minStake < MIN_STAKE_FLOOR || p.disputeBond == 0
-                || p.slashBps > 10_000 || p.nonRevealSlashBps > 10_000 || p.tolerance == 0
-                || p.genesis < uint64(p.leadTime) + p.revealWindow
+            p.epochLength == 0 ||
+            p.epochsPerRound == 0 ||
+            p.revealWindow == 0 ||
+            p.maxForecastsPerEpoch == 0 ||
+            p.maxForecastsPerEpoch > MAX_FORECASTS_PER_EPOCH ||
+            p.minStake < MIN_STAKE_FLOOR ||
+            p.disputeBond == 0 ||
+            p.slashBps > 10_000 ||
+            p.nonRevealSlashBps > 10_000 ||
+            p.tolerance == 0 ||
+            p.genesis < uint64(p.leadTime) + p.revealWindow
         ) revert ForecastRegistryInvalidParams();
     }
 

@@ -137,12 +137,12 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
     /// settlement never blocks. Returns the amount actually slashed.
     /// Requirements:
     /// - the caller has SLASHER_ROLE (the settlement contract).
-    function slash(address operator, bytes32 epochKey, uint256 amount, address recipient)
-        external
-        onlyRole(SLASHER_ROLE)
-        nonReentrant
-        returns (uint256 slashed)
-    {
+    function slash(
+        address operator,
+        bytes32 epochKey,
+        uint256 amount,
+        address recipient
+    ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 slashed) {
         slashed = _recordSlash(operator, epochKey, amount);
         if (slashed == 0) return 0;
         uint256 active = _stakes[operator];

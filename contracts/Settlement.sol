@@ -40,7 +40,8 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     // change of the feed's disputeBond cannot unbalance the accounting.
     mapping(bytes32 feedId => mapping(uint64 epoch => uint256)) private _bonds;
     // Batches whose non-reveal penalty was charged: once per batch, not once per epoch.
-    mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => bool))) private _nonRevealCharged;
+    mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => bool)))
+        private _nonRevealCharged;
     // When each open dispute was raised: the arbiter has the feed's truth timeout from then on.
     mapping(bytes32 feedId => mapping(uint64 epoch => uint64)) private _disputedAt;
 
@@ -78,12 +79,12 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// - the caller has TRUTH_REPORTER_ROLE; not paused;
     /// - the epoch has ended and its truth timeout has not passed; no truth yet;
     /// - the bond is approved.
-    function submitTruth(bytes32 feedId, uint64 epoch, int64 value, bytes32 evidenceHash)
-        external
-        onlyRole(TRUTH_REPORTER_ROLE)
-        whenNotPaused
-        nonReentrant
-    {
+    function submitTruth(
+        bytes32 feedId,
+        uint64 epoch,
+        int64 value,
+        bytes32 evidenceHash
+    ) external onlyRole(TRUTH_REPORTER_ROLE) whenNotPaused nonReentrant {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         uint64 endsAt = p.genesis + (epoch + 1) * p.epochLength;
         if (block.timestamp < endsAt) revert SettlementEpochNotEnded(feedId, epoch, endsAt);
@@ -92,8 +93,14 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         }
         Truth storage t = _truths[feedId][epoch];
         if (t.status != TruthStatus.None) revert SettlementTruthExists(feedId, epoch);
-        _truths[feedId][epoch] =
-            Truth(value, uint64(block.timestamp), TruthStatus.Submitted, false, msg.sender, evidenceHash);
+        _truths[feedId][epoch] = Truth(
+            value,
+            uint64(block.timestamp),
+            TruthStatus.Submitted,
+            false,
+            msg.sender,
+            evidenceHash
+        );
         _bonds[feedId][epoch] = p.disputeBond;
         _takeBond(p.disputeBond);
         emit TruthSubmitted(feedId, epoch, value, evidenceHash, msg.sender, p.disputeBond);
@@ -124,10 +131,12 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// @notice Decides an open dispute. Upheld: the truth becomes `correctedValue` and the disputer
     /// receives both bonds; rejected: the reporter receives both bonds.
     /// @dev Requirements: the caller has ARBITER_ROLE; the epoch has an open dispute.
-    function resolveDispute(bytes32 feedId, uint64 epoch, bool upheld, int64 correctedValue)
-        external
-        onlyRole(ARBITER_ROLE)
-    {
+    function resolveDispute(
+        bytes32 feedId,
+        uint64 epoch,
+        bool upheld,
+        int64 correctedValue
+    ) external onlyRole(ARBITER_ROLE) {
         Truth storage t = _truths[feedId][epoch];
         if (t.status != TruthStatus.Disputed) revert SettlementNoOpenDispute(feedId, epoch);
         uint256 payout = 2 * _bonds[feedId][epoch];
@@ -180,10 +189,12 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// the registry checks the set is complete. Returns the reporter's bond to its balance.
     /// Requirements:
     /// - a truth stands, its dispute window has passed and no dispute is open; not settled; not paused.
-    function settle(bytes32 feedId, uint64 epoch, address[] calldata operators, uint64[] calldata firstEpochs)
-        external
-        whenNotPaused
-    {
+    function settle(
+        bytes32 feedId,
+        uint64 epoch,
+        address[] calldata operators,
+        uint64[] calldata firstEpochs
+    ) external whenNotPaused {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
         if (t.status == TruthStatus.Settled) revert SettlementAlreadySettled(feedId, epoch);
@@ -209,13 +220,13 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         _emitSettled(feedId, epoch, t, uint32(set.values.length), refund);
     }
 
-    function _totalScore(IForecastRegistry.ForecastSet memory set, int64 truth, uint64 tolerance)
-        private
-        pure
-        returns (uint256 total)
-    {
+    function _totalScore(
+        IForecastRegistry.ForecastSet memory set,
+        int64 truth,
+        uint64 tolerance
+    ) private pure returns (uint256 total) {
         for (uint256 i = 0; i < set.values.length; ++i) {
-            (uint256 s,) = scoreOf(truth, set.values[i], set.lowers[i], set.uppers[i], tolerance);
+            (uint256 s, ) = scoreOf(truth, set.values[i], set.lowers[i], set.uppers[i], tolerance);
             total += set.weights[i] * s;
         }
     }
@@ -232,11 +243,12 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// claim), so a missed reveal transaction costs nonRevealSlashBps of the weight, not that per epoch.
     /// Requirements:
     /// - the epoch is settled; `operator` committed a batch from `firstEpoch` covering it; not claimed yet.
-    function claim(bytes32 feedId, uint64 epoch, address operator, uint64 firstEpoch)
-        external
-        whenNotPaused
-        nonReentrant
-    {
+    function claim(
+        bytes32 feedId,
+        uint64 epoch,
+        address operator,
+        uint64 firstEpoch
+    ) external whenNotPaused nonReentrant {
         Truth storage t = _truths[feedId][epoch];
         if (t.status != TruthStatus.Settled) revert SettlementNotSettled(feedId, epoch);
         if (_claimed[feedId][epoch][operator]) revert SettlementAlreadyClaimed(feedId, epoch, operator);
@@ -272,7 +284,16 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         Outcome memory o
     ) private {
         emit ForecastScored(
-            feedId, epoch, operator, fc.revealed, fc.value, o.absError, o.score, o.reward, o.slashed, _pool[feedId]
+            feedId,
+            epoch,
+            operator,
+            fc.revealed,
+            fc.value,
+            o.absError,
+            o.score,
+            o.reward,
+            o.slashed,
+            _pool[feedId]
         );
     }
 
@@ -283,10 +304,12 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         uint256 slashed;
     }
 
-    function _payShare(bytes32 feedId, uint64 epoch, address operator, uint256 weightedScore)
-        private
-        returns (uint256 reward)
-    {
+    function _payShare(
+        bytes32 feedId,
+        uint64 epoch,
+        address operator,
+        uint256 weightedScore
+    ) private returns (uint256 reward) {
         EpochResult storage r = _results[feedId][epoch];
         if (r.totalScore == 0) return 0;
         reward = (uint256(r.reward) * weightedScore) / r.totalScore;
@@ -326,11 +349,13 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// @dev accuracy = max(0, 1 - |value - truth| / tolerance); an interval that contains the truth
     /// multiplies it by 0.5..1 (narrower is better, full credit at zero width, half at >= 2×tolerance);
     /// an interval that misses the truth multiplies it by 0.25.
-    function scoreOf(int64 truth, int64 value, int64 lower, int64 upper, uint64 tolerance)
-        public
-        pure
-        returns (uint256 score, uint256 absError)
-    {
+    function scoreOf(
+        int64 truth,
+        int64 value,
+        int64 lower,
+        int64 upper,
+        uint64 tolerance
+    ) public pure returns (uint256 score, uint256 absError) {
         int256 diff = int256(value) - int256(truth);
         absError = uint256(diff < 0 ? -diff : diff);
         if (absError >= tolerance) return (0, absError);
@@ -339,7 +364,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         if (lower <= truth && truth <= upper) {
             uint256 width = uint256(int256(upper) - int256(lower));
             uint256 span = 2 * uint256(tolerance);
-            factor = WAD / 2 + (width >= span ? 0 : (WAD / 2) * (span - width) / span);
+            factor = WAD / 2 + (width >= span ? 0 : ((WAD / 2) * (span - width)) / span);
         }
         score = (accuracy * factor) / WAD;
     }
@@ -378,11 +403,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
 
     /// @notice The liabilities the token balance must cover: pools, bonds held, credited balances,
     /// settled rewards not yet claimed (rounding dust of claims stays in the last).
-    function accounting()
-        external
-        view
-        returns (uint256 pools, uint256 bonds, uint256 balances, uint256 unclaimed)
-    {
+    function accounting() external view returns (uint256 pools, uint256 bonds, uint256 balances, uint256 unclaimed) {
         return (_totalPools, _totalBonds, _totalBalances, _totalUnclaimed);
     }
 

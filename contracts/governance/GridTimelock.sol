@@ -8,7 +8,10 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 /// staking parameters, appointing arbiters and truth reporters). Only the GridGovernor proposes and
 /// cancels; anyone executes a queued operation once its delay has passed.
 contract GridTimelock is TimelockController {
-    constructor(uint256 minDelay, address[] memory proposers, address[] memory executors, address admin)
-        TimelockController(minDelay, proposers, executors, admin)
-    {}
+    constructor(
+        uint256 minDelay,
+        address[] memory proposers,
+        address[] memory executors,
+        address admin
+    ) TimelockController(minDelay, proposers, executors, admin) {}
 }

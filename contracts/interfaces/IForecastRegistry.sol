@@ -97,7 +97,11 @@ interface IForecastRegistry {
     error ForecastRegistryStale(bytes32 feedId, uint64 epoch, uint64 finalizedAt);
 
     event FeedRegistered(
-        bytes32 indexed feedId, string region, string metric, uint32 resolutionSeconds, FeedParams params
+        bytes32 indexed feedId,
+        string region,
+        string metric,
+        uint32 resolutionSeconds,
+        FeedParams params
     );
     event FeedParamsUpdated(bytes32 indexed feedId, FeedParams params);
     /// @notice The parameters of the preceding FeedParamsUpdated apply from `fromEpoch` on.
@@ -135,12 +139,16 @@ interface IForecastRegistry {
     function epochStart(bytes32 feedId, uint64 epoch) external view returns (uint64);
     function epochEnd(bytes32 feedId, uint64 epoch) external view returns (uint64);
     function revealCount(bytes32 feedId, uint64 epoch) external view returns (uint256);
-    function revealedSet(bytes32 feedId, uint64 epoch, address[] calldata operators, uint64[] calldata firstEpochs)
-        external
-        view
-        returns (ForecastSet memory);
-    function getForecast(bytes32 feedId, address operator, uint64 firstEpoch, uint64 epoch)
-        external
-        view
-        returns (Forecast memory);
+    function revealedSet(
+        bytes32 feedId,
+        uint64 epoch,
+        address[] calldata operators,
+        uint64[] calldata firstEpochs
+    ) external view returns (ForecastSet memory);
+    function getForecast(
+        bytes32 feedId,
+        address operator,
+        uint64 firstEpoch,
+        uint64 epoch
+    ) external view returns (Forecast memory);
 }

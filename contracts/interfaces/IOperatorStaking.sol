@@ -14,7 +14,11 @@ interface IOperatorStaking {
 
     event Staked(address indexed operator, uint256 amount, uint256 totalStake);
     event UnstakeRequested(
-        address indexed operator, uint256 amount, uint256 totalStake, uint256 totalUnbonding, uint64 releaseAt
+        address indexed operator,
+        uint256 amount,
+        uint256 totalStake,
+        uint256 totalUnbonding,
+        uint64 releaseAt
     );
     event StakeWithdrawn(address indexed operator, uint256 amount, uint256 totalUnbonding);
     event SignerSet(address indexed operator, address indexed signer);
@@ -36,7 +40,10 @@ interface IOperatorStaking {
     function isAuthorizedSigner(address operator, address signer) external view returns (bool);
     function lockOf(address operator) external view returns (uint256 amount, uint64 until);
     function lockStake(address operator, uint64 until) external returns (uint256 stake);
-    function slash(address operator, bytes32 epochKey, uint256 amount, address recipient)
-        external
-        returns (uint256 slashed);
+    function slash(
+        address operator,
+        bytes32 epochKey,
+        uint256 amount,
+        address recipient
+    ) external returns (uint256 slashed);
 }

@@ -54,13 +54,27 @@ interface ISettlement {
 
     event RewardsFunded(bytes32 indexed feedId, address indexed funder, uint256 amount, uint256 poolAfter);
     event TruthSubmitted(
-        bytes32 indexed feedId, uint64 indexed epoch, int64 value, bytes32 evidenceHash, address reporter, uint256 bond
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        int64 value,
+        bytes32 evidenceHash,
+        address reporter,
+        uint256 bond
     );
     event TruthDisputed(
-        bytes32 indexed feedId, uint64 indexed epoch, address indexed disputer, int64 proposedValue, uint256 bond
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        address indexed disputer,
+        int64 proposedValue,
+        uint256 bond
     );
     event DisputeResolved(
-        bytes32 indexed feedId, uint64 indexed epoch, bool upheld, int64 finalValue, address winner, uint256 payout
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        bool upheld,
+        int64 finalValue,
+        address winner,
+        uint256 payout
     );
     /// @notice The arbiter did not decide in time: both bonds were returned, the epoch cancelled.
     event DisputeExpired(bytes32 indexed feedId, uint64 indexed epoch, uint256 bondReturned);

@@ -11,11 +11,11 @@ library EpochCounters {
     uint256 internal constant REVEALS = 16;
 
     /// @notice The counter at `shift` (COMMITS or REVEALS) of `epoch`.
-    function count(mapping(uint64 => uint256) storage groups, uint64 epoch, uint256 shift)
-        internal
-        view
-        returns (uint256)
-    {
+    function count(
+        mapping(uint64 => uint256) storage groups,
+        uint64 epoch,
+        uint256 shift
+    ) internal view returns (uint256) {
         return (groups[epoch >> 3] >> ((epoch & 7) * 32 + shift)) & 0xffff;
     }
 
