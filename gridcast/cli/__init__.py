@@ -16,6 +16,7 @@ from gridcast.cli.deploy import app as deploy_app
 from gridcast.cli.gov import app as gov_app
 from gridcast.cli.node import app as node_app
 from gridcast.cli.oracle import app as oracle_app
+from gridcast.exchange.cli import app as exchange_app
 from gridcast.toolchain import app as toolchain_app
 from indexer.cli import app as indexer_app
 from ml.cli import app as ml_app
@@ -50,3 +51,4 @@ app.add_typer(telemetry_app, name="telemetry")
 app.add_typer(stream_app, name="stream")
 app.add_typer(demo_app, name="demo")
 app.add_typer(gov_app, name="gov")
+app.add_typer(exchange_app, name="exchange")
