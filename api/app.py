@@ -164,6 +164,7 @@ def create_app(
     *,
     deployment: str | None = None,
     request_timeout_s: float = REQUEST_TIMEOUT_S,
+    response_cache: bool = True,
 ) -> FastAPI:
     """The API. ``request_timeout_s`` bounds each GraphQL execution (and each SQL statement)."""
     s = settings or get_settings()
@@ -220,6 +221,9 @@ def create_app(
     ]
     extensions.append(MaskInternalErrors(production=s.is_production))
     schema = build_schema(extensions, timeout_s=request_timeout_s)
+    if response_cache:
+        # answers cached per outbox position the hub has read (see TimedSchema)
+        schema.version = lambda: hub.position  # type: ignore[attr-defined]
 
     async def get_context() -> Context:
         return Context(engine, s, app.state)

@@ -7,8 +7,12 @@ text and bound parameters to whoever sends a query."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import secrets
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -57,15 +61,51 @@ class QueryTimeoutError(RetryableError):
     code = "TIMEOUT"
 
 
+# documents that read what the API itself writes (off-chain records) or ML registers (artifacts)
+# change without a block being indexed: never cached
+_UNCACHED = ("record", "modelartifact", "mutation", "subscription", "__")
+CACHE_TTL_S = 0.5
+CACHE_SIZE = 1024
+
+
 class TimedSchema(strawberry.Schema):
     """A schema whose HTTP executions are bounded in time: a query still running after
-    ``timeout_s`` is cancelled (its statements with it) and answered with a TIMEOUT error."""
+    ``timeout_s`` is cancelled (its statements with it) and answered with a TIMEOUT error.
+
+    With ``version`` set (the outbox position the pubsub hub has read up to), answers to
+    chain-derived queries are cached per (version, document, variables, operation) for at most
+    CACHE_TTL_S: a new indexed batch or reorg moves the version, and the TTL bounds staleness if
+    a wake-up is late. Answers with errors are not cached."""
 
     timeout_s: float = 10.0
+    version: Callable[[], Any] | None = None
+    _cache: OrderedDict[Any, tuple[float, ExecutionResult]]
+
+    def _key(self, query: Any, kwargs: dict[str, Any]) -> Any:
+        if self.version is None or not isinstance(query, str) or len(query) > 20_000:
+            return None
+        low = query.lower()
+        if any(word in low for word in _UNCACHED):
+            return None
+        try:
+            variables = json.dumps(kwargs.get("variable_values"), sort_keys=True)
+        except (TypeError, ValueError):
+            return None
+        ops = kwargs.get("allowed_operation_types")
+        return (self.version(), query, variables, kwargs.get("operation_name"),
+                None if ops is None else frozenset(ops))  # fmt: skip
 
     async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        query = args[0] if args else kwargs.get("query")
+        key = self._key(query, kwargs)
+        now = time.monotonic()
+        if key is not None:
+            cache = self.__dict__.setdefault("_cache", OrderedDict())
+            hit = cache.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
         try:
-            return await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
+            result = await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
         except TimeoutError:
             return ExecutionResult(
                 data=None,
@@ -76,3 +116,8 @@ class TimedSchema(strawberry.Schema):
                     )
                 ],
             )
+        if key is not None and not result.errors and isinstance(result, ExecutionResult):
+            cache[key] = (now + CACHE_TTL_S, result)
+            if len(cache) > CACHE_SIZE:
+                cache.popitem(last=False)
+        return result

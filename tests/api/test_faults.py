@@ -141,7 +141,9 @@ def test_siwe_message_for_another_domain_uri_or_chain_is_refused(world: Any) -> 
     assert ok.status_code == 200 and ok.json()["token"]
 
 
-def _statements(w: Any, query: str) -> tuple[Any, int]:
+def _statements(
+    w: Any, query: str, tables: tuple[str, ...] = ("indexed_blocks", "indexer_checkpoint")
+) -> tuple[Any, int]:
     from sqlalchemy import event
 
     engine = w.app.state.engine.sync_engine
@@ -149,7 +151,7 @@ def _statements(w: Any, query: str) -> tuple[Any, int]:
 
     def on_exec(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
         nonlocal count  # the queries' statements (the record re-verifier shares the engine)
-        count += "indexed_blocks" in statement or "indexer_checkpoint" in statement
+        count += any(t in statement for t in tables)
 
     event.listen(engine, "before_cursor_execute", on_exec)
     try:
@@ -204,3 +206,33 @@ def test_each_request_is_bounded_in_time(world: Any) -> None:
         assert err["extensions"]["code"] == "TIMEOUT" and "longer than" in err["message"]
         assert httpx.get(f"{url}/health").json() == {"status": "ok"}
     assert _body(world, "{ _meta { deployment } }")["data"]["_meta"]["deployment"]
+
+
+def test_answers_are_cached_until_the_indexer_moves(world: Any) -> None:
+    import time
+
+    from tests.api.conftest import index
+
+    q = "{ _meta { block { number } } }"
+    first, _ = _statements(world, q)
+    again, statements = _statements(world, q)
+    assert again == first and statements == 0  # served from the cache
+    hub = world.app.state.hub
+    before = hub.position
+    world.node.rpc("evm_mine")
+    head = index(world.node, world.market, world.db_url, world.redis_url)
+    deadline = time.monotonic() + 30
+    while hub.position == before and time.monotonic() < deadline:
+        time.sleep(0.05)  # the hub reads the indexer's outbox on its wake-up
+    assert hub.position != before
+    moved, statements = _statements(world, q)
+    assert (
+        moved["data"]["_meta"]["block"]["number"]
+        == head
+        > first["data"]["_meta"]["block"]["number"]
+    )
+    assert statements > 0
+    # documents that read what the API writes itself are never cached
+    rec = "{ forecastRecords(first: 1) { id } }"
+    _statements(world, rec, ("forecast_records",))
+    assert _statements(world, rec, ("forecast_records",))[1] == 1
