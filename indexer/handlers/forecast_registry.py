@@ -27,6 +27,7 @@ def on_feed_registered(ev: Event, store: Store) -> None:
         **_params(a["params"]),
         "paused": False,
         "pool": 0,
+        "params_from": 0,
         "registered_block": ev.block_number,
         "registered_tx": ev.tx_hash,
     }
@@ -37,6 +38,13 @@ def on_feed_registered(ev: Event, store: Store) -> None:
 def on_feed_params_updated(ev: Event, store: Store) -> None:
     feed = ev.args["feedId"]
     store.update("feeds", feed, ev.block_number, **_params(ev.args["params"]))
+    store.notify("gridcast:feedUpdated", {"feedId": feed, "block": ev.block_number})
+
+
+def on_feed_params_scheduled(ev: Event, store: Store) -> None:
+    """Follows FeedParamsUpdated: the new parameters apply from ``fromEpoch`` on."""
+    feed = ev.args["feedId"]
+    store.update("feeds", feed, ev.block_number, params_from=ev.args["fromEpoch"])
     store.notify("gridcast:feedUpdated", {"feedId": feed, "block": ev.block_number})
 
 
@@ -155,6 +163,7 @@ def on_consensus_finalized(ev: Event, store: Store) -> None:
 HANDLERS = {
     "FeedRegistered": on_feed_registered,
     "FeedParamsUpdated": on_feed_params_updated,
+    "FeedParamsScheduled": on_feed_params_scheduled,
     "FeedPaused": on_feed_paused,
     "FeedUnpaused": on_feed_unpaused,
     "ForecastsCommitted": on_forecasts_committed,

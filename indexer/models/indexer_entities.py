@@ -88,6 +88,9 @@ class Feed(Versioned, Base):
     slash_threshold: Mapped[int] = mapped_column(Numeric(20, 0))
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     pool: Mapped[Decimal] = mapped_column(U256, default=0)
+    # First epoch the parameters above apply to (FeedParamsScheduled; earlier epochs keep the
+    # parameters they were committed under, see ForecastRegistry.feedParamsAt).
+    params_from: Mapped[int | None] = mapped_column(BigInteger, nullable=True, default=0)
     registered_block: Mapped[int] = mapped_column(BigInteger)
     registered_tx: Mapped[str] = mapped_column(B32)
 
