@@ -11,6 +11,11 @@ hours after the previous one, so nothing is behind the watermark. Writes
 benchmarks/results/streaming.json.
 
     .venv/bin/python benchmarks/streaming.py --hours 6000 --meters 40
+
+`--shape fleet` runs the fleet instead (or `both`, the default): 10,000 meters of the same PV
+series, one reading per QoS 1 message from a raw-socket load generator in its own process; it
+reports messages/s, the paced publish -> feature latency and the peak RSS of the gateway and the
+driver (Python + JVM).
 """
 
 from __future__ import annotations
