@@ -95,17 +95,9 @@ class TimedSchema(strawberry.Schema):
         return (self.version(), query, variables, kwargs.get("operation_name"),
                 None if ops is None else frozenset(ops))  # fmt: skip
 
-    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
-        query = args[0] if args else kwargs.get("query")
-        key = self._key(query, kwargs)
-        now = time.monotonic()
-        if key is not None:
-            cache = self.__dict__.setdefault("_cache", OrderedDict())
-            hit = cache.get(key)
-            if hit is not None and hit[0] > now:
-                return hit[1]
+    async def _run(self, args: Any, kwargs: Any) -> ExecutionResult:
         try:
-            result = await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
+            return await asyncio.wait_for(super().execute(*args, **kwargs), self.timeout_s)
         except TimeoutError:
             return ExecutionResult(
                 data=None,
@@ -116,8 +108,35 @@ class TimedSchema(strawberry.Schema):
                     )
                 ],
             )
-        if key is not None and not result.errors and isinstance(result, ExecutionResult):
-            cache[key] = (now + CACHE_TTL_S, result)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        query = args[0] if args else kwargs.get("query")
+        key = self._key(query, kwargs)
+        if key is None:
+            return await self._run(args, kwargs)
+        cache = self.__dict__.setdefault("_cache", OrderedDict())
+        hit = cache.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        # single flight: concurrent misses of one key share one execution, so an expired entry
+        # under load does not become one execution per waiting client
+        inflight: dict[Any, asyncio.Future[ExecutionResult]] = self.__dict__.setdefault(
+            "_inflight", {}
+        )
+        task = inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._run(args, kwargs))
+            inflight[key] = task
+
+            def forget(_: object, k: Any = key) -> None:
+                inflight.pop(k, None)
+
+            task.add_done_callback(forget)
+        result = await asyncio.shield(task)
+        if not result.errors and isinstance(result, ExecutionResult):
+            # the TTL runs from the answer, not from the request (a slow execution under load
+            # would otherwise store entries that are already nearly expired)
+            cache[key] = (time.monotonic() + CACHE_TTL_S, result)
             if len(cache) > CACHE_SIZE:
                 cache.popitem(last=False)
         return result
