@@ -5,8 +5,10 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
 import {IAssetRegistry} from "../assets/IAssetRegistry.sol";
 import {IFeedSource, IMeteredDelivery} from "../delivery/IMeteredDelivery.sol";
@@ -28,10 +30,11 @@ import {IEnergyExchange} from "./IEnergyExchange.sol";
 /// were paid (it pays only for delivered energy), receives its share of the penalties, and gets the
 /// rest of its escrow back. A void root (truth cancelled or overturned) refunds every order.
 /// @dev Clearing verification is O(n) with one storage read per order, capped at MAX_ORDERS per book.
+/// settleBatch settles many orders of a book with each shared counter written once.
 /// Accounting: token balance == escrowHeld + collateralHeld + penaltiesHeld + balances. Rounding
 /// (buyers' charges rounded up, compensations down) leaves dust in escrowHeld/penaltiesHeld, never a
 /// deficit. Withdrawals are pull-based and never paused.
-contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyGuard {
+contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
@@ -64,13 +67,15 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     mapping(bytes32 feedId => Market) private _markets;
     mapping(bytes32 feedId => mapping(uint64 epoch => Book)) private _books;
     mapping(bytes32 feedId => mapping(uint64 epoch => Order[])) private _orders;
-    mapping(uint256 assetId => mapping(uint64 epoch => bool)) private _offered;
+    // One bit per (asset, epoch), 256 epochs a word: an asset's next offers reuse a warm slot.
+    mapping(uint256 assetId => mapping(uint256 word => uint256)) private _offered;
     mapping(address account => uint256) private _balances;
 
-    uint256 private _escrowHeld;
-    uint256 private _collateralHeld;
-    uint256 private _penaltiesHeld;
-    uint256 private _totalBalances;
+    // Two slots: every settlement writes both, so they share words.
+    uint128 private _escrowHeld;
+    uint128 private _collateralHeld;
+    uint128 private _penaltiesHeld;
+    uint128 private _totalBalances;
 
     constructor(
         IERC20 token_,
@@ -132,7 +137,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         Book storage b = _openBook(feedId, epoch);
         uint256 escrow = uint256(volumeWh) * limitPrice;
         index = _push(feedId, epoch, b, Order(msg.sender, 0, false, volumeWh, limitPrice, false, false));
-        _escrowHeld += escrow;
+        _escrowHeld += SafeCast.toUint128(escrow);
         _token.safeTransferFrom(msg.sender, address(this), escrow);
         emit OrderPlaced(feedId, epoch, msg.sender, index, false, 0, volumeWh, limitPrice, escrow);
     }
@@ -154,11 +159,13 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         if (kind == IAssetRegistry.Kind.Load) revert ExchangeAssetCannotSell(assetId);
         uint256 maxWh = (uint256(capacityW) * _markets[feedId].epochLength) / 3600;
         if (volumeWh > maxWh) revert ExchangeOverCapacity(assetId, volumeWh, maxWh);
-        if (_offered[assetId][epoch]) revert ExchangeAssetAlreadyOffered(assetId, epoch);
-        _offered[assetId][epoch] = true;
+        uint256 bits = _offered[assetId][epoch >> 8];
+        uint256 bit = 1 << (epoch & 255);
+        if (bits & bit != 0) revert ExchangeAssetAlreadyOffered(assetId, epoch);
+        _offered[assetId][epoch >> 8] = bits | bit;
         uint256 collateral = uint256(volumeWh) * b.penaltyPerWh;
         index = _push(feedId, epoch, b, Order(msg.sender, assetId, false, volumeWh, limitPrice, true, false));
-        _collateralHeld += collateral;
+        _collateralHeld += SafeCast.toUint128(collateral);
         if (collateral != 0) _token.safeTransferFrom(msg.sender, address(this), collateral);
         emit OrderPlaced(feedId, epoch, msg.sender, index, true, assetId, volumeWh, limitPrice, collateral);
     }
@@ -175,10 +182,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         o.cancelled = true;
         uint256 refund = _locked(b, o);
         if (o.isSell) {
-            _offered[o.assetId][epoch] = false;
-            _collateralHeld -= refund;
+            _offered[o.assetId][epoch >> 8] &= ~(1 << (epoch & 255));
+            _collateralHeld -= uint128(refund);
         } else {
-            _escrowHeld -= refund;
+            _escrowHeld -= uint128(refund);
         }
         _credit(msg.sender, refund);
         emit OrderCancelled(feedId, epoch, msg.sender, index, refund);
@@ -283,6 +290,18 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
 
     // ----------------------------------------------------------------------------------------- settlement
 
+    /// @dev Totals of one settlement call, applied to storage once (a batch writes each shared
+    /// counter once).
+    struct Acc {
+        uint256 collateral; // collateral released
+        uint256 pay; // paid to sellers (out of escrow)
+        uint256 penalty; // taken from sellers for buyers
+        uint256 escrowBack; // escrow returned to buyers
+        uint256 comp; // penalties passed to buyers
+        uint256 credited; // credited to balances
+        uint32 sells; // filled sells settled
+    }
+
     /// @notice Settles a sell: proves the asset's metered delivery (sorted meter ids with their
     /// proofs against the epoch's root) and credits payment and remaining collateral.
     /// @dev Anyone may call with proofs. Without proofs (delivered = 0) only the seller may call,
@@ -295,47 +314,132 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         nonReentrant
     {
         Book storage b = _books[feedId][epoch];
+        Acc memory a;
+        _sell(feedId, epoch, b, index, d, a);
+        _applySells(b, a);
+        _applyBuys(a);
+    }
+
+    /// @notice Settles a buy: charges its share of what the sellers were paid, credits its share of
+    /// their penalties and the rest of the escrow. A void root refunds the whole escrow.
+    /// @dev Anyone may call (the money goes to the buyer). Requirements: the order is an open buy; the
+    /// book is cleared (unless void); a filled buy waits for every filled sell to be settled.
+    function settleBuy(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
+        Book storage b = _books[feedId][epoch];
+        Acc memory a;
+        _buy(feedId, epoch, b, index, a);
+        _applyBuys(a);
+    }
+
+    /// @notice Settles many orders of one book in one transaction: the sells first (with their
+    /// deliveries, in the same order), then the buys. Each order as settleSell / settleBuy.
+    /// @dev Requirements: as settleSell for each sell and settleBuy for each buy; equal lengths of
+    /// `sells` and `deliveries`.
+    function settleBatch(
+        bytes32 feedId,
+        uint64 epoch,
+        uint256[] calldata sells,
+        Delivery[] calldata deliveries,
+        uint256[] calldata buys
+    ) external whenNotPaused nonReentrant {
+        if (sells.length != deliveries.length) revert ExchangeInvalidDelivery(epoch);
+        Book storage b = _books[feedId][epoch];
+        Acc memory a;
+        for (uint256 i = 0; i < sells.length; ++i) {
+            _sell(feedId, epoch, b, sells[i], deliveries[i], a);
+        }
+        _applySells(b, a);
+        for (uint256 i = 0; i < buys.length; ++i) {
+            _buy(feedId, epoch, b, buys[i], a);
+        }
+        _applyBuys(a);
+    }
+
+    function _sell(bytes32 feedId, uint64 epoch, Book storage b, uint256 index, Delivery calldata d, Acc memory a)
+        private
+    {
         Order storage o = _order(feedId, epoch, index);
         if (!o.isSell) revert ExchangeNotASell(feedId, epoch, index);
         if (o.settled) revert ExchangeOrderClosed(feedId, epoch, index);
-        uint256 collateral = _locked(b, o);
-        IMeteredDelivery.RootStatus st = _delivery.statusOf(feedId, epoch);
         o.settled = true;
-        _collateralHeld -= collateral;
-        if (st == IMeteredDelivery.RootStatus.Void) {
-            _credit(o.trader, collateral);
-            emit OrderSettled(feedId, epoch, o.trader, index, true, true, 0, 0, 0, 0, collateral);
-            return;
-        }
-        if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
+        uint256 collateral = _locked(b, o);
+        a.collateral += collateral;
         (uint256 num, uint256 den) = _sellFill(b, o);
+        bytes32 root = b.root;
+        if (root == bytes32(0)) {
+            // not known final yet: ask the delivery contract (final and void are both for good)
+            IMeteredDelivery.RootStatus st = _delivery.statusOf(feedId, epoch);
+            if (st == IMeteredDelivery.RootStatus.Void) {
+                if (num != 0) ++a.sells;
+                b.voided = true;
+                _settledSell(feedId, epoch, index, o, collateral, 0, 0, 0, 0, true, a);
+                return;
+            }
+            if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
+            if (num != 0) {
+                if (st != IMeteredDelivery.RootStatus.Final) revert ExchangeRootNotFinal(feedId, epoch, st);
+                root = _delivery.rootOf(feedId, epoch).root;
+                b.root = root;
+            }
+        }
         if (num == 0) {
-            _credit(o.trader, collateral);
-            emit OrderSettled(feedId, epoch, o.trader, index, true, false, 0, 0, 0, 0, collateral);
+            _settledSell(feedId, epoch, index, o, collateral, 0, 0, 0, 0, false, a);
             return;
         }
-        if (st != IMeteredDelivery.RootStatus.Final) revert ExchangeRootNotFinal(feedId, epoch, st);
-        uint256 delivered = _proveDelivery(feedId, epoch, b, o, d);
-        // sold = num / den; paid = price x min(delivered, sold); penalty on the shortfall
-        uint256 sold = num; // scaled by den
-        uint256 got = Math.min(delivered * den, sold);
+        uint256 delivered = _proveDelivery(feedId, epoch, root, b, o, d);
+        // sold = num / den Wh; paid = price x min(delivered, sold); penalty on the shortfall
+        uint256 got = Math.min(delivered * den, num);
         uint256 pay = (uint256(b.price) * got) / den;
-        uint256 penalty = (uint256(b.penaltyPerWh) * (sold - got)) / den;
-        b.unsettledSells -= 1;
-        b.paid += pay;
-        b.penalties += penalty;
-        _escrowHeld -= pay;
-        _penaltiesHeld += penalty;
-        uint256 credited = collateral - penalty + pay;
-        _credit(o.trader, credited);
-        emit OrderSettled(feedId, epoch, o.trader, index, true, false, num / den, delivered, pay, penalty, credited);
+        uint256 penalty = (uint256(b.penaltyPerWh) * (num - got)) / den;
+        ++a.sells;
+        a.pay += pay;
+        a.penalty += penalty;
+        _settledSell(feedId, epoch, index, o, collateral, num / den, delivered, pay, penalty, false, a);
     }
 
-    function _proveDelivery(bytes32 feedId, uint64 epoch, Book storage b, Order storage o, Delivery calldata d)
-        private
-        view
-        returns (uint256)
-    {
+    function _settledSell(
+        bytes32 feedId,
+        uint64 epoch,
+        uint256 index,
+        Order storage o,
+        uint256 collateral,
+        uint256 filled,
+        uint256 delivered,
+        uint256 pay,
+        uint256 penalty,
+        bool voided,
+        Acc memory a
+    ) private {
+        uint256 credited = collateral - penalty + pay;
+        address trader = o.trader;
+        _credit(trader, credited, a);
+        emit OrderSettled(feedId, epoch, trader, index, true, voided, filled, delivered, pay, penalty, credited);
+    }
+
+    function _applySells(Book storage b, Acc memory a) private {
+        if (a.sells != 0) b.unsettledSells -= a.sells;
+        if (a.pay != 0 || a.penalty != 0) {
+            b.paid += SafeCast.toUint112(a.pay);
+            b.penalties += SafeCast.toUint112(a.penalty);
+        }
+    }
+
+    /// @dev Applies every counter of the call (sell totals included).
+    function _applyBuys(Acc memory a) private {
+        _collateralHeld -= uint128(a.collateral);
+        _escrowHeld = uint128(_escrowHeld - a.pay - a.escrowBack);
+        _penaltiesHeld = uint128(_penaltiesHeld + a.penalty - a.comp);
+        _totalBalances += SafeCast.toUint128(a.credited);
+    }
+
+    function _proveDelivery(
+        bytes32 feedId,
+        uint64 epoch,
+        bytes32 root,
+        Book storage b,
+        Order storage o,
+        Delivery calldata d
+    ) private view returns (uint256 delivered) {
         uint256 n = d.meterIds.length;
         if (n == 0) {
             if (msg.sender != o.trader && block.timestamp < b.settleAfter) {
@@ -343,49 +447,54 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
             }
             return 0;
         }
+        if (d.energyWh.length != n || d.proofs.length != n) revert ExchangeInvalidDelivery(epoch);
+        uint256 asset = o.assetId;
         bytes32 prev;
         for (uint256 i = 0; i < n; ++i) {
             bytes32 m = d.meterIds[i];
             if (i != 0 && m <= prev) revert ExchangeMetersUnsorted();
             prev = m;
-            if (_assets.assetOfMeter(m) != o.assetId) revert ExchangeMeterNotOfAsset(m, o.assetId);
+            if (_assets.assetOfMeter(m) != asset) revert ExchangeMeterNotOfAsset(m, asset);
+            uint256 wh = d.energyWh[i];
+            // MeteredDelivery.leafOf: the StandardMerkleTree leaf of (meterId, epoch, energyWh)
+            bytes32 leaf = keccak256(bytes.concat(keccak256(abi.encode(m, epoch, wh))));
+            if (!MerkleProof.verifyCalldata(d.proofs[i], root, leaf)) revert ExchangeInvalidProof(m, wh);
+            delivered += wh;
         }
-        return _delivery.verifiedEnergy(feedId, epoch, d.meterIds, d.energyWh, d.proofs);
     }
 
-    /// @notice Settles a buy: charges its share of what the sellers were paid, credits its share of
-    /// their penalties and the rest of the escrow. A void root refunds the whole escrow.
-    /// @dev Anyone may call (the money goes to the buyer). Requirements: the order is an open buy; the
-    /// book is cleared (unless void); a filled buy waits for a final root and every filled sell settled.
-    function settleBuy(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
-        Book storage b = _books[feedId][epoch];
+    function _buy(bytes32 feedId, uint64 epoch, Book storage b, uint256 index, Acc memory a) private {
         Order storage o = _order(feedId, epoch, index);
         if (o.isSell) revert ExchangeNotABuy(feedId, epoch, index);
         if (o.settled) revert ExchangeOrderClosed(feedId, epoch, index);
-        uint256 escrow = _locked(b, o);
-        IMeteredDelivery.RootStatus st = _delivery.statusOf(feedId, epoch);
         o.settled = true;
-        if (st == IMeteredDelivery.RootStatus.Void) {
-            _escrowHeld -= escrow;
-            _credit(o.trader, escrow);
-            emit OrderSettled(feedId, epoch, o.trader, index, false, true, 0, 0, 0, 0, escrow);
-            return;
+        uint256 escrow = _locked(b, o);
+        // Every filled sell settles only once the root is final or void, so a book whose filled
+        // sells are all settled needs no question to the delivery contract unless it was voided.
+        bool voided = b.voided;
+        if (!voided && (b.unsettledSells != 0 || !b.cleared)) {
+            voided = _delivery.statusOf(feedId, epoch) == IMeteredDelivery.RootStatus.Void;
         }
-        if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
-        (uint256 w, uint256 total, uint256 filled) = _buyWeight(b, o);
         uint256 charge;
         uint256 comp;
-        if (w != 0) {
-            if (st != IMeteredDelivery.RootStatus.Final) revert ExchangeRootNotFinal(feedId, epoch, st);
-            if (b.unsettledSells != 0) revert ExchangeSellsUnsettled(feedId, epoch, b.unsettledSells);
-            charge = Math.mulDiv(b.paid, w, total, Math.Rounding.Ceil);
-            comp = Math.mulDiv(b.penalties, w, total);
+        uint256 filled;
+        if (!voided) {
+            if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
+            uint256 w;
+            uint256 total;
+            (w, total, filled) = _buyWeight(b, o);
+            if (w != 0) {
+                if (b.unsettledSells != 0) revert ExchangeSellsUnsettled(feedId, epoch, b.unsettledSells);
+                charge = Math.mulDiv(b.paid, w, total, Math.Rounding.Ceil);
+                comp = Math.mulDiv(b.penalties, w, total);
+            }
         }
-        _escrowHeld -= escrow - charge;
-        _penaltiesHeld -= comp;
+        a.escrowBack += escrow - charge;
+        a.comp += comp;
         uint256 credited = escrow - charge + comp;
-        _credit(o.trader, credited);
-        emit OrderSettled(feedId, epoch, o.trader, index, false, false, filled, 0, charge, comp, credited);
+        address trader = o.trader;
+        _credit(trader, credited, a);
+        emit OrderSettled(feedId, epoch, trader, index, false, voided, filled, 0, charge, comp, credited);
     }
 
     /// @notice Withdraws the caller's credited refunds and proceeds.
@@ -394,7 +503,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         uint256 amount = _balances[msg.sender];
         if (amount == 0) revert ExchangeNothingToWithdraw(msg.sender);
         _balances[msg.sender] = 0;
-        _totalBalances -= amount;
+        _totalBalances -= uint128(amount);
         _token.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
@@ -530,6 +639,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     function _credit(address account, uint256 amount) private {
         if (amount == 0) return;
         _balances[account] += amount;
-        _totalBalances += amount;
+        _totalBalances += SafeCast.toUint128(amount);
+    }
+
+    function _credit(address account, uint256 amount, Acc memory a) private {
+        if (amount == 0) return;
+        _balances[account] += amount;
+        a.credited += amount;
     }
 }

@@ -22,6 +22,9 @@ interface IEnergyExchange {
         uint128 penaltyPerWh;
     }
 
+    /// @dev Slots: band; penalty + gate + settle time; flags + counts + price; volume + buyNum;
+    /// buyDen + sellNum; sellDen; paid + penalties (written by every settlement, one slot);
+    /// the delivery root, cached by the first proven sell.
     struct Book {
         uint128 bandLow;
         uint128 bandHigh;
@@ -30,15 +33,17 @@ interface IEnergyExchange {
         uint64 settleAfter;
         bool open;
         bool cleared;
-        uint32 unsettledSells;
+        bool voided;
         uint128 price;
         uint128 volume;
         uint128 buyNum;
         uint128 buyDen;
         uint128 sellNum;
         uint128 sellDen;
-        uint256 paid;
-        uint256 penalties;
+        uint32 unsettledSells;
+        uint112 paid;
+        uint112 penalties;
+        bytes32 root;
     }
 
     struct Order {
@@ -81,6 +86,8 @@ interface IEnergyExchange {
     error ExchangeNotABuy(bytes32 feedId, uint64 epoch, uint256 index);
     error ExchangeMeterNotOfAsset(bytes32 meterId, uint256 assetId);
     error ExchangeMetersUnsorted();
+    error ExchangeInvalidDelivery(uint64 epoch);
+    error ExchangeInvalidProof(bytes32 meterId, uint256 energyWh);
     error ExchangeSettleTooEarly(bytes32 feedId, uint64 epoch, uint64 settleAfter);
     error ExchangeSellsUnsettled(bytes32 feedId, uint64 epoch, uint32 remaining);
     error ExchangeNothingToWithdraw(address account);

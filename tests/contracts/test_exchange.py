@@ -168,6 +168,32 @@ def test_epoch_settles_against_delivery_with_an_imbalance_penalty(market: Market
         ex.settleSell(market.feed, 0, 0, market.proofs(tree, ["solar/a"]), sender=s0)  # twice
 
 
+def test_batch_settlement_pays_as_single_settlements(market: Market) -> None:
+    ex, (s0, s1), (b0, b1) = market.exchange, market.sellers, market.buyers
+    market.sell(0, 1_000, 1_500)
+    market.sell(1, 1_000, 1_800)
+    market.buy(b0, 1_500, 2_500)
+    market.buy(b1, 1_000, 2_000)
+    market.buy(b1, 500, 1_200)
+    market.gate()
+    market.clear()
+    tree = market.deliver(0, {"solar/a": 700, "solar/b": 600, "wind/a": 400})
+    deliveries = [market.proofs(tree, ["solar/a", "solar/b"]), market.proofs(tree, ["wind/a"])]
+    with ape.reverts(ex.ExchangeInvalidDelivery):
+        ex.settleBatch(market.feed, 0, [0, 1], deliveries[:1], [], sender=b0)
+    with ape.reverts(ex.ExchangeSellsUnsettled):  # buys before every filled sell is settled
+        ex.settleBatch(market.feed, 0, [0], deliveries[:1], [2], sender=b0)
+    ex.settleBatch(market.feed, 0, [0, 1], deliveries, [2, 3, 4], sender=b0)
+    price, paid, penalties = 2_000, 2_000 * 1_400, 600 * PENALTY
+    assert ex.balanceOf(s0) == 1_000 * PENALTY + price * 1_000
+    assert ex.balanceOf(s1) == 1_000 * PENALTY - 600 * PENALTY + price * 400
+    assert ex.balanceOf(b0) == 1_500 * 2_500 - paid * 3 // 4 + penalties * 3 // 4
+    assert ex.balanceOf(b1) == 1_000 * 2_000 + 500 * 1_200 - paid // 4 + penalties // 4
+    market.conserved()
+    with ape.reverts(ex.ExchangeOrderClosed):
+        ex.settleBatch(market.feed, 0, [], [], [2], sender=b0)
+
+
 def test_a_wrong_clearing_reverts(market: Market) -> None:
     ex = market.exchange
     market.sell(0, 1_000, 1_500)
@@ -261,7 +287,7 @@ def test_proof_of_another_assets_meter_is_refused(market: Market) -> None:
     # a wrong amount fails the proof; nobody but the seller settles it as undelivered before the
     # settle window
     ids, amounts, proofs = market.proofs(tree, ["solar/a"])
-    with ape.reverts(market.delivery.MeteredDeliveryInvalidProof):
+    with ape.reverts(ex.ExchangeInvalidProof):
         ex.settleSell(market.feed, 0, 0, (ids, [amounts[0] + 1], proofs), sender=market.sellers[0])
     with ape.reverts(ex.ExchangeSettleTooEarly):
         ex.settleSell(market.feed, 0, 1, ([], [], []), sender=market.buyers[0])
