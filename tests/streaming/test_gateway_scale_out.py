@@ -47,7 +47,7 @@ def test_two_gateways_share_the_stream_without_loss_or_doubling(
         )
         procs.append(spawn(cmd, env, tmp_path / f"gw{i}.log"))
     try:
-        deadline = time.monotonic() + 60  # guards against a hung gateway only
+        deadline = time.monotonic() + 300  # guards against a hung gateway only
         while not all("landing to" in (tmp_path / f"gw{i}.log").read_text() for i in (1, 2)):
             assert all(p.poll() is None for p in procs), (tmp_path / "gw1.log").read_text()
             assert time.monotonic() < deadline, "gateways never subscribed"
@@ -60,7 +60,7 @@ def test_two_gateways_share_the_stream_without_loss_or_doubling(
                 pub.publish(topic_for("demand", meter), encode("demand", meter, [(ts, 1.0)], 1.0))
                 sent[(meter, ts)] += 1
         dirs = [tmp_path / "landing1", tmp_path / "landing2"]
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while len(landed_readings(*dirs)) < MESSAGES:
             assert time.monotonic() < deadline, f"{len(landed_readings(*dirs))} landed"
             time.sleep(0.1)
