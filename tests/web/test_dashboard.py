@@ -14,7 +14,7 @@ from tests.web.conftest import Session, Stack, api
 
 def _wait_subscribers(stack: Stack, n: int, page: Any) -> None:
     """Wait (on the page's clock, not a sleep) until the API holds `n` live subscriptions."""
-    for _ in range(200):
+    for _ in range(1200):  # up to a minute on a loaded machine
         if stack.app.state.hub.subscribers >= n:
             return
         page.wait_for_timeout(50)
@@ -102,3 +102,26 @@ def test_wallet_connects_signs_in_and_stake_appears_after_indexing(
     expect(page.get_by_test_id("wallet-message")).to_have_text(
         "Unstaking failed: You asked to unstake 1000 GRID but only 25 GRID is staked."
     )
+    page.get_by_label("Amount (GRID)").fill("10")
+    page.get_by_role("button", name="Request unstake").click()
+    expect(page.get_by_test_id("wallet-message")).to_contain_text("Unstake of 10 GRID requested")
+    stack.index()
+    expect(page.get_by_test_id("indexed-stake")).to_have_text("15")
+
+
+def test_leaderboard_links_to_an_operators_history(web: Session, stack: Stack) -> None:
+    page = web.page
+    page.goto("/#/operators")
+    board = page.get_by_test_id("leaderboard")
+    ops = stack.gql("{ operators(first: 100) { id forecastsRevealed } }")["operators"]
+    expect(board.locator("tbody tr")).to_have_count(len(ops))
+    page.get_by_label("Rank by").select_option("forecastsRevealed")
+    most = max(o["forecastsRevealed"] for o in ops)
+    tops = [o["id"] for o in ops if o["forecastsRevealed"] == most]  # ties: any of them
+    first = board.locator("tbody tr").first.get_by_role("link")
+    expect(first).to_have_attribute("href", re.compile(f"^#/operator/({'|'.join(tops)})$"))
+    first.click()
+    expect(page.get_by_role("heading", name=re.compile("^Operator"))).to_be_visible()
+    chart = page.get_by_role("img", name=re.compile("Forecasts, interval"))
+    expect(chart.locator("canvas")).to_have_count(1)
+    assert int(chart.get_attribute("data-epochs") or 0) >= 6  # two settled rounds of 3 epochs
