@@ -32,6 +32,15 @@ from indexer.store import Store
 
 log = logging.getLogger("gridcast.indexer")
 INDEXED_CONTRACTS = ("OperatorStaking", "ForecastRegistry", "Settlement")
+
+
+def indexed_addresses(dep: Deployment) -> dict[str, str]:
+    """Address → contract name of everything the indexer follows: INDEXED_CONTRACTS, plus the
+    governor when the deployment has one (its events: indexer/handlers/governance.py)."""
+    addresses = {dep.addresses[c]: c for c in INDEXED_CONTRACTS}
+    if dep.governor:
+        addresses[dep.governor] = "GridGovernor"
+    return addresses
 LOCK_KEY = 0x67726964  # one writer per database
 
 
@@ -53,8 +62,8 @@ class IndexerConfig:
     start_block: int | None = None
     finality_depth: int = 64
     max_block_range: int = 10_000
-    initial_block_range: int = 500
-    target_logs_per_batch: int = 20_000
+    initial_block_range: int = 100
+    target_logs_per_batch: int = 10_000  # and the most one batch holds (see _split)
     poll_interval_s: float = 0.2
     progress: bool = False
     max_consecutive_failures: int = 20
@@ -77,7 +86,7 @@ class Indexer:
     def __init__(self, cfg: IndexerConfig) -> None:
         self.cfg = cfg
         self.rpc = RpcClient(cfg.rpc_url, timeout_s=cfg.rpc_timeout_s, on_error=metrics.rpc_error)
-        addresses = {cfg.deployment.addresses[c]: c for c in INDEXED_CONTRACTS}
+        addresses = indexed_addresses(cfg.deployment)
         self.addresses = [a.lower() for a in addresses]
         self.decoder = LogDecoder(addresses)
         self.store = Store(cfg.cache_entities)
@@ -160,16 +169,35 @@ class Indexer:
                     time.sleep(random.uniform(0, min(5.0, 0.05 * 2**failures)))
                 continue
             failures = 0
-            yield self._decode(pos, stop, logs)
+            yield from self._split(pos, stop, logs)
             pos = stop + 1
             if len(logs) < self.cfg.target_logs_per_batch // 2:
                 self.range_size = min(self.cfg.max_block_range, self.range_size * 2)
             elif len(logs) > self.cfg.target_logs_per_batch:
                 self.range_size = max(1, self.range_size // 2)
 
+    def _split(self, start: int, end: int, logs: list[dict[str, Any]]) -> Iterator[Chunk]:
+        """A reply above target_logs_per_batch becomes several batches cut at block boundaries
+        (a block is never split), so a batch's memory is bounded whatever the range held."""
+        limit = max(1, self.cfg.target_logs_per_batch)
+        lo, first = 0, start
+        while True:
+            hi = min(len(logs), lo + limit)
+            last = end
+            if hi < len(logs):
+                block = logs[hi - 1]["blockNumber"]
+                while hi < len(logs) and logs[hi]["blockNumber"] == block:
+                    hi += 1
+                if hi < len(logs):
+                    last = int(block, 16)
+            yield self._decode(first, last, logs[lo:hi])
+            if last == end:
+                return
+            lo, first = hi, last + 1
+
     def _prefetch(self, start: int, end: int) -> Iterator[Chunk]:
         """Fetch and decode ahead on a thread while the main thread writes."""
-        q: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=4)
+        q: queue.Queue[Chunk | BaseException | None] = queue.Queue(maxsize=2)
         stop = threading.Event()
 
         def work() -> None:

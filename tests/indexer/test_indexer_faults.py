@@ -252,3 +252,28 @@ def test_a_cache_smaller_than_the_live_entities_indexes_the_same_database(
     assert live > 100 * 16
     _assert_db_matches_chain(node, m.deployment, url)
     assert _dump(url) == _dump(reference_db)
+
+
+def test_a_range_above_the_batch_limit_is_split_at_block_boundaries(
+    busy_chain: Any, reference_db: str, fresh_database: Any
+) -> None:
+    """One eth_getLogs reply of the whole chain becomes batches of about 100 logs."""
+    node, m = busy_chain
+    url: str = fresh_database("indexer_split")
+    upgrade(url)
+    ix = Indexer(IndexerConfig(rpc_url=node.url, database_url=url, deployment=m.deployment,
+                               finality_depth=8, initial_block_range=10_000,
+                               target_logs_per_batch=100))  # fmt: skip
+    try:
+        ix.run(follow=False)
+    finally:
+        ix.close()
+    with psycopg.connect(pg_url(url)) as conn:
+        batches = conn.execute(
+            "SELECT count(*) FROM indexer_outbox WHERE channel = 'gridcast:newBlock'"
+        ).fetchone()
+        events = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
+    assert batches is not None and events is not None
+    assert batches[0] >= events[0] // 200  # split, not one batch
+    _assert_db_matches_chain(node, m.deployment, url)
+    assert _dump(url) == _dump(reference_db)
