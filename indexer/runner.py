@@ -41,6 +41,8 @@ def indexed_addresses(dep: Deployment) -> dict[str, str]:
     if dep.governor:
         addresses[dep.governor] = "GridGovernor"
     return addresses
+
+
 LOCK_KEY = 0x67726964  # one writer per database
 
 

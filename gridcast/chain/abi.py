@@ -13,6 +13,8 @@ from gridcast.settings import PROJECT_ROOT
 
 MANIFEST = PROJECT_ROOT / ".build" / "__local__.json"
 CONTRACTS = ("GridToken", "OperatorStaking", "ForecastRegistry", "Settlement")
+# Governance (deployed by gridcast deploy, indexed by indexer/handlers/governance.py).
+GOVERNANCE_CONTRACTS = ("GridGovernor",)
 
 
 class ArtifactsMissingError(RuntimeError):
@@ -56,7 +58,7 @@ def event_topic(item: dict[str, Any]) -> str:
 def events() -> dict[str, tuple[str, dict[str, Any]]]:
     """topic0 -> (contract name, event ABI) for every event the Gridcast contracts emit."""
     out: dict[str, tuple[str, dict[str, Any]]] = {}
-    for name in CONTRACTS:
+    for name in (*CONTRACTS, *GOVERNANCE_CONTRACTS):
         for item in abi(name):
             if item["type"] == "event":
                 out.setdefault(event_topic(item), (name, item))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from indexer.decoder import Event
-from indexer.handlers import forecast_registry, operator_staking, settlement
+from indexer.handlers import forecast_registry, governance, operator_staking, settlement
 from indexer.store import Store
 
 Handler = Callable[[Event, Store], None]
@@ -14,4 +14,5 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     **{("ForecastRegistry", k): v for k, v in forecast_registry.HANDLERS.items()},
     **{("OperatorStaking", k): v for k, v in operator_staking.HANDLERS.items()},
     **{("Settlement", k): v for k, v in settlement.HANDLERS.items()},
+    **{("GridGovernor", k): v for k, v in governance.HANDLERS.items()},
 }

@@ -355,4 +355,8 @@ ENTITY_MODELS: tuple[type[Base], ...] = (
     Feed, Epoch, Forecast, Consensus, Truth, Dispute, Settlement, Operator, Stake, StakeEvent,
     Reward, Slash, OperatorAccuracy,
 )  # fmt: skip
+# Governance tables (GridGovernor) live in their own module, built on Versioned above.
+from indexer.models.governance import GOVERNANCE_MODELS  # noqa: E402
+
+ENTITY_MODELS += GOVERNANCE_MODELS
 ENTITY_TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in ENTITY_MODELS)

@@ -16,7 +16,7 @@ from gridcast.node import AnvilNode
 from indexer.db.engine import upgrade
 from indexer.decoder import LogDecoder
 from indexer.errors import ReorgTooDeepError
-from indexer.runner import INDEXED_CONTRACTS, Indexer, IndexerConfig, pg_url
+from indexer.runner import Indexer, IndexerConfig, indexed_addresses, pg_url
 from tests.indexer.scenario import market, play_round, revert
 
 
@@ -45,7 +45,7 @@ def _rows(url: str, sql: str) -> list[tuple[Any, ...]]:
 
 
 def _chain_logs(node: AnvilNode, dep: Deployment) -> list[dict[str, Any]]:
-    addrs = [dep.addresses[c] for c in INDEXED_CONTRACTS]
+    addrs = list(indexed_addresses(dep))
     logs = node.rpc("eth_getLogs", [{"address": addrs, "fromBlock": hex(dep.block),
                                      "toBlock": "latest"}])  # fmt: skip
     assert isinstance(logs, list)
@@ -54,7 +54,7 @@ def _chain_logs(node: AnvilNode, dep: Deployment) -> list[dict[str, Any]]:
 
 def _assert_db_matches_chain(node: AnvilNode, dep: Deployment, url: str) -> None:
     logs = _chain_logs(node, dep)
-    decoder = LogDecoder({dep.addresses[c]: c for c in INDEXED_CONTRACTS})
+    decoder = LogDecoder(indexed_addresses(dep))
     events = [decoder.decode(lg) for lg in logs]
     raw = _rows(url, "SELECT block_number, log_index, block_hash FROM raw_logs ORDER BY 1, 2")
     assert raw == [(e.block_number, e.log_index, e.block_hash) for e in events]
