@@ -45,8 +45,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("docs"), help="Where the PNGs go.")
     args = ap.parse_args()
     base = args.base.rstrip("/")
+    # the feed of the newest consensus: one with epochs to chart
     feed = _first(
-        base, "{ feeds(first: 50, orderBy: region, orderDirection: desc) { id } }", ["feeds", "id"]
+        base,
+        "{ consensuses(first: 1, orderBy: finalizedBlock, orderDirection: desc) { feedId } }",
+        ["consensuses", "feedId"],
     )
     op = _first(
         base,
