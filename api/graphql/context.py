@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,7 +33,8 @@ class Context(BaseContext):
         self.state = state  # app.state: pubsub hub, records service
         self.reader = getattr(state, "reader", engine)  # autocommit reads, see create_app
         self._loaders: dict[Any, DataLoader[Any, Any]] = {}
-        self._indexed: Indexed | None = None
+        self._indexed: asyncio.Future[Indexed] | None = None
+        self._shared: dict[Any, asyncio.Future[Any]] = {}
 
     # ---- database ----
 
@@ -42,20 +44,27 @@ class Context(BaseContext):
             return [dict(r) for r in result.mappings()]
 
     async def indexed(self) -> Indexed:
+        """The indexer's checkpoint, read once per request (concurrent resolvers share it)."""
         if self._indexed is None:
-            rows = await self.rows(
-                text(
-                    "SELECT c.block_number, coalesce(c.block_hash, b.hash) AS hash "
-                    "FROM indexer_checkpoint c LEFT JOIN indexed_blocks b "
-                    "ON b.number = c.block_number WHERE c.name = 'default'"
-                )
+            self._indexed = asyncio.ensure_future(self._read_indexed())
+        return await self._indexed
+
+    async def _read_indexed(self) -> Indexed:
+        rows = await self.rows(
+            text(
+                "SELECT c.block_number, coalesce(c.block_hash, b.hash) AS hash "
+                "FROM indexer_checkpoint c LEFT JOIN indexed_blocks b "
+                "ON b.number = c.block_number WHERE c.name = 'default'"
             )
-            self._indexed = (
-                Indexed(int(rows[0]["block_number"]), rows[0]["hash"])
-                if rows
-                else Indexed(-1, None)
-            )
-        return self._indexed
+        )
+        return Indexed(int(rows[0]["block_number"]), rows[0]["hash"]) if rows else Indexed(-1, None)
+
+    def shared(self, key: Any, make: Any) -> Any:
+        """An awaitable computed once per request for ``key`` (``make()`` returns a coroutine):
+        many aliases of one field run one statement."""
+        if key not in self._shared:
+            self._shared[key] = asyncio.ensure_future(make())
+        return self._shared[key]
 
     async def resolve_block(self, block: Any) -> int | None:
         """``block: {number | hash}`` → a block number the indexer has reached (None = latest)."""

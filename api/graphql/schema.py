@@ -76,13 +76,16 @@ async def _meta(info: Info, block: BlockHeight | None = None) -> Meta:
     number = await ctx.resolve_block(block)
     head = await ctx.indexed()
     n = head.number if number is None else number
-    rows = await ctx.rows(
-        text(
-            "SELECT (SELECT hash FROM indexed_blocks WHERE number = :n) AS hash, "
-            "(SELECT timestamp FROM indexed_blocks WHERE number = :n) AS ts, "
-            "EXISTS (SELECT 1 FROM indexing_errors) AS errors"
+    rows = await ctx.shared(
+        ("_meta", n),
+        lambda: ctx.rows(
+            text(
+                "SELECT (SELECT hash FROM indexed_blocks WHERE number = :n) AS hash, "
+                "(SELECT timestamp FROM indexed_blocks WHERE number = :n) AS ts, "
+                "EXISTS (SELECT 1 FROM indexing_errors) AS errors"
+            ),
+            {"n": n},
         ),
-        {"n": n},
     )
     r = rows[0]
     h = r["hash"] or (head.hash if n == head.number else None)

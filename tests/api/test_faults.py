@@ -236,3 +236,13 @@ def test_answers_are_cached_until_the_indexer_moves(world: Any) -> None:
     rec = "{ forecastRecords(first: 1) { id } }"
     _statements(world, rec, ("forecast_records",))
     assert _statements(world, rec, ("forecast_records",))[1] == 1
+
+
+def test_aliases_of_meta_share_one_statement(world: Any) -> None:
+    import secrets
+
+    tag = secrets.token_hex(3)  # a document not in the answer cache
+    q = "{ " + " ".join(f"m{tag}{i}: _meta {{ deployment block {{ hash }} }}" for i in range(60))
+    got, statements = _statements(world, q + " }")
+    assert len(got["data"]) == 60 and not got.get("errors")
+    assert statements == 2  # the checkpoint and the block row, once each
