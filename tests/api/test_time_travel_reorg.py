@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from gridcast.chain.deploy import fund_and_stake
 from gridcast.localnet import LocalMarket
 from gridcast.node import AnvilNode
 from tests.api.conftest import api_settings, index, market, play_round, serve
@@ -102,6 +103,9 @@ def test_queries_follow_the_chain_through_a_reorg(fork: Fork) -> None:
 
     # old history: an unstake request and a round of forecasts, then some empty blocks
     staking = f.market.contract("OperatorStaking")
+    # the staked amount is locked behind the open commitments: stake one more token to unstake it
+    fund_and_stake(f.market.admin, f.market.operators[0], f.market.contract("GridToken"), staking,
+                   10**18)  # fmt: skip
     f.market.operators[0].transact(staking, "requestUnstake", 10**18)
     old = play_round(f.node, f.market, f.feed, seed=2, settle=False)
     pinned = f.head()  # the block the time-travel queries pin to, in both histories
@@ -122,7 +126,7 @@ def test_queries_follow_the_chain_through_a_reorg(fork: Fork) -> None:
     # new history from the snapshot: no unstake, a round with other values, a shorter chain
     revert(f.node, f.market, snap)
     new = play_round(f.node, f.market, f.feed, seed=3, settle=False)
-    f.node.rpc("anvil_mine", [hex(2)])
+    f.node.rpc("anvil_mine", [hex(5)])  # 2, plus the old history's 3 extra stake transactions
     new_head = f.head()
     assert base < pinned <= new_head < old_head
     assert f.index() == new_head
