@@ -288,8 +288,11 @@ def main() -> None:
         try:
             upgrade(url)
             dt, marks, peak = gridcast_backfill(node, dep_file, url)
-            with psycopg.connect(url) as conn:
-                row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
+            with psycopg.connect(url) as conn:  # the governor's few logs are indexed too
+                row = conn.execute(
+                    "SELECT count(*) FROM raw_logs WHERE contract = ANY(%s)",
+                    (list(INDEXED_CONTRACTS),),
+                ).fetchone()
             assert row is not None and row[0] == events, (row, events)
             result.update(events=events, blocks=blocks, gridcast_seconds=round(dt, 2),
                           gridcast_events_per_s=round(events / dt),
