@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from gridcast.errors import fail
+from gridcast.errors import exit_on_error, fail
 
 app = typer.Typer(help="Propose, vote on and execute governance proposals.", no_args_is_help=True)
 
@@ -77,6 +77,7 @@ def _actions(p: dict[str, Any]) -> tuple[list[str], list[int], list[bytes], byte
 
 
 @app.command()
+@exit_on_error(FileNotFoundError)  # no deployment file: one line, exit 2
 def delegate(
     to: str | None = typer.Option(None, help="Delegate to this address (default: yourself)."),
     account: str | None = AccountOpt,
@@ -90,6 +91,7 @@ def delegate(
 
 
 @app.command()
+@exit_on_error(FileNotFoundError)  # no deployment file: one line, exit 2
 def propose(
     feed: str = typer.Option(..., help="Feed id (0x...)."),
     set_: str = typer.Option(
@@ -127,6 +129,7 @@ def propose(
 
 
 @app.command()
+@exit_on_error(FileNotFoundError)  # no deployment file: one line, exit 2
 def vote(
     proposal_id: str = typer.Argument(..., help="The proposal id (decimal or 0x)."),
     support: str = typer.Option("for", help="for, against or abstain."),
@@ -143,6 +146,7 @@ def vote(
 
 
 @app.command()
+@exit_on_error(FileNotFoundError)  # no deployment file: one line, exit 2
 def queue(
     proposal_id: str = typer.Argument(..., help="The proposal id (decimal or 0x)."),
     account: str | None = AccountOpt,
@@ -157,6 +161,7 @@ def queue(
 
 
 @app.command()
+@exit_on_error(FileNotFoundError)  # no deployment file: one line, exit 2
 def execute(
     proposal_id: str = typer.Argument(..., help="The proposal id (decimal or 0x)."),
     account: str | None = AccountOpt,
@@ -170,6 +175,7 @@ def execute(
 
 
 @app.command()
+@exit_on_error(FileNotFoundError)  # no deployment file: one line, exit 2
 def status(
     proposal_id: str | None = typer.Argument(None, help="One proposal; default: all of them."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON lines."),

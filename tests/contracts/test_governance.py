@@ -177,4 +177,8 @@ def test_gov_cli_runs_a_proposal_and_refuses_an_unknown_one(
     bad = runner.invoke(app, ["gov", "vote", "12345", "--dev-key", "0"])
     assert bad.exit_code == 2 and "no proposal 12345" in bad.output
     assert "Traceback" not in bad.output
+    monkeypatch.setenv("GRIDCAST_DEPLOYMENT_FILE", str(tmp_path / "missing.json"))
+    get_settings.cache_clear()
+    missing = runner.invoke(app, ["gov", "status"])
+    assert missing.exit_code == 2 and "no deployment file" in missing.output
     get_settings.cache_clear()
