@@ -143,8 +143,10 @@ class RateLimit:
 
 class Router(GraphQLRouter[Any, Any]):
     def encode_json(self, data: object) -> bytes | str:
+        # Text, not bytes: Strawberry sends bytes as binary WebSocket frames, and graphql-ws
+        # clients (the browser's included) read only text frames, so live updates vanished.
         try:
-            return orjson.dumps(data)
+            return orjson.dumps(data).decode()
         except TypeError:  # an integer beyond 64 bits inside a JSON scalar
             return json.dumps(data)
 

@@ -55,7 +55,10 @@ def test_subscribers_receive_blocks_reveals_consensus_and_settlements(world: Any
         try:
             world.node.rpc("evm_mine")
             seen: dict[str, list[Any]] = {k: [] for k in subs}
-            first = json.loads(ws.recv(timeout=30))
+            raw = ws.recv(timeout=30)
+            # graphql-ws speaks text frames; a binary frame is dropped by browser clients.
+            assert isinstance(raw, str), "subscription message sent as a binary frame"
+            first = json.loads(raw)
             assert first["type"] == "next", first
             seen[first["id"]].append(first["payload"]["data"])
             play_round(world.node, world.market, world.feed, seed=7)
