@@ -76,15 +76,16 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     /// @notice Submits the measured value of an ended epoch with a hash of its evidence, posting the
     /// feed's dispute bond.
     /// @dev Requirements:
-    /// - the caller has TRUTH_REPORTER_ROLE; not paused;
+    /// - the caller has TRUTH_REPORTER_ROLE;
     /// - the epoch has ended and its truth timeout has not passed; no truth yet;
     /// - the bond is approved.
+    /// Never paused: a pause must not let the truth window lapse (the epoch would then be cancelled).
     function submitTruth(
         bytes32 feedId,
         uint64 epoch,
         int64 value,
         bytes32 evidenceHash
-    ) external onlyRole(TRUTH_REPORTER_ROLE) whenNotPaused nonReentrant {
+    ) external onlyRole(TRUTH_REPORTER_ROLE) nonReentrant {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         uint64 endsAt = p.genesis + (epoch + 1) * p.epochLength;
         if (block.timestamp < endsAt) revert SettlementEpochNotEnded(feedId, epoch, endsAt);
@@ -108,10 +109,11 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
 
     /// @notice Disputes a submitted truth, posting the feed's dispute bond.
     /// @dev One dispute per epoch. Requirements:
-    /// - a truth was submitted and its dispute window is open; no dispute yet; not paused;
+    /// - a truth was submitted and its dispute window is open; no dispute yet;
     /// - the caller is not the truth's reporter (who could otherwise pre-empt every real dispute);
     /// - the bond is approved.
-    function dispute(bytes32 feedId, uint64 epoch, int64 proposedValue) external whenNotPaused nonReentrant {
+    /// Never paused: a pause must not close the dispute window on a wrong truth.
+    function dispute(bytes32 feedId, uint64 epoch, int64 proposedValue) external nonReentrant {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
         if (t.status == TruthStatus.Disputed || t.disputeResolved) revert SettlementAlreadyDisputed(feedId, epoch);
@@ -331,7 +333,8 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit RewardsWithdrawn(msg.sender, amount);
     }
 
-    /// @notice Pauses truth, disputes, settlement and claims (withdrawals stay open).
+    /// @notice Pauses settlement, claims, cancellation and dispute expiry. Truth submission, disputes,
+    /// the arbiter's decisions and withdrawals stay open, so no deadline can lapse under a pause.
     /// @dev Requirements: the caller has PAUSER_ROLE.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();

@@ -94,3 +94,35 @@ def test_security_silent_arbiter_cannot_freeze_an_epoch(proto, operators):
     assert proto.settlement.balanceOf(proto.reporter) == bond
     with ape.reverts(proto.settlement.SettlementNoOpenDispute):
         proto.settlement.resolveDispute(proto.feed, 0, True, TRUTH, sender=proto.arbiter)
+
+
+def test_security_pause_cannot_let_the_truth_window_lapse(proto, operators):
+    """A Settlement pause over the truth window let the epoch be cancelled after the unpause."""
+    proto.fund_rewards(20 * E18)
+    proto.goto(proto.epoch_end(0))
+    proto.settlement.pause(sender=proto.admin)
+    proto.submit_truth(0, TRUTH)  # truth is never paused: the window cannot lapse under a pause
+    proto.goto(proto.epoch_end(0) + proto.params.truth_timeout + proto.params.dispute_window)
+    proto.settlement.unpause(sender=proto.admin)
+    with ape.reverts(proto.settlement.SettlementNotCancellable):
+        proto.settlement.cancelEpoch(proto.feed, 0, sender=operators[0])
+    proto.settlement.settle(proto.feed, 0, [], [], sender=proto.admin)
+    assert proto.settlement.truthOf(proto.feed, 0).status == 4  # Settled
+
+
+def test_security_pause_cannot_close_the_dispute_window_on_a_wrong_truth(proto, operators):
+    """A Settlement pause over the dispute window let a wrong truth settle undisputed."""
+    proto.goto(proto.epoch_end(0))
+    tx = proto.submit_truth(0, TRUTH + 5_000)
+    proto.settlement.pause(sender=proto.admin)
+    disputer, bond = operators[1], proto.params.dispute_bond
+    proto.fund(disputer, bond)
+    proto.token.approve(proto.settlement, bond, sender=disputer)
+    proto.settlement.dispute(proto.feed, 0, TRUTH, sender=disputer)  # disputes are never paused
+    proto.goto(tx.timestamp + proto.params.dispute_window)
+    proto.settlement.unpause(sender=proto.admin)
+    with ape.reverts(proto.settlement.SettlementTruthPending):
+        proto.settlement.settle(proto.feed, 0, [], [], sender=proto.admin)
+    proto.settlement.resolveDispute(proto.feed, 0, True, TRUTH, sender=proto.arbiter)
+    proto.settlement.settle(proto.feed, 0, [], [], sender=proto.admin)
+    assert proto.settlement.truthOf(proto.feed, 0).value == TRUTH
