@@ -60,13 +60,6 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         FeedParams params;
     }
 
-    struct Batch {
-        bytes32 root;
-        uint96 weight;
-        uint32 count;
-        bool revealed;
-    }
-
     IOperatorStaking private immutable _staking;
 
     mapping(bytes32 feedId => Feed) private _feeds;
@@ -95,7 +88,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     // ----------------------------------------------------------------------------------------- feeds
 
-    /// @notice The feed id of (region, metric, resolution): keccak256(abi.encode(region, metric, resolutionSeconds)).
+    /// @inheritdoc IForecastRegistry
     function feedIdOf(
         string calldata region,
         string calldata metric,
@@ -104,11 +97,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return keccak256(abi.encode(region, metric, resolutionSeconds));
     }
 
-    /// @notice Registers a feed with its parameters.
-    /// @dev Requirements:
-    /// - the caller has FEED_ADMIN_ROLE;
-    /// - the feed is not registered yet;
-    /// - parameters are consistent (non-zero epoch length and round, genesis after the first gate, bps <= 10000).
+    /// @inheritdoc IForecastRegistry
     function registerFeed(
         string calldata region,
         string calldata metric,
@@ -128,15 +117,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         emit FeedRegistered(feedId, region, metric, resolutionSeconds, params);
     }
 
-    /// @notice Updates a feed's economic and window parameters for the epochs that no commitment can
-    /// reach yet: the first round beyond the commit horizon on. Epochs that may hold commitments keep
-    /// the parameters they were committed under, through settlement and claims.
-    /// @dev Genesis, epoch length and round size are immutable because past epochs depend on them.
-    /// A second change before the first takes effect replaces it. Emits FeedParamsUpdated and
-    /// FeedParamsScheduled(feedId, fromEpoch).
-    /// Requirements:
-    /// - the caller has FEED_ADMIN_ROLE; the feed exists; the timing base is unchanged;
-    /// - parameters are consistent (as for `registerFeed`).
+    /// @inheritdoc IForecastRegistry
     function setFeedParams(bytes32 feedId, FeedParams calldata params) external onlyRole(FEED_ADMIN_ROLE) {
         Feed storage f = _feed(feedId);
         FeedParams storage cur = f.params;
@@ -156,47 +137,36 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         emit FeedParamsScheduled(feedId, f.paramsFrom);
     }
 
-    /// @notice Stops commits and reveals on one feed.
-    /// @dev Requirements: the caller has PAUSER_ROLE; the feed exists.
+    /// @inheritdoc IForecastRegistry
     function pauseFeed(bytes32 feedId) external onlyRole(PAUSER_ROLE) {
         _feed(feedId).paused = true;
         emit FeedPaused(feedId);
     }
 
-    /// @notice Resumes a paused feed.
-    /// @dev Requirements: the caller has PAUSER_ROLE; the feed exists.
+    /// @inheritdoc IForecastRegistry
     function unpauseFeed(bytes32 feedId) external onlyRole(PAUSER_ROLE) {
         _feed(feedId).paused = false;
         emit FeedUnpaused(feedId);
     }
 
-    /// @notice Stops commits and reveals on every feed.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @inheritdoc IForecastRegistry
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
-    /// @notice Resumes every feed that is not paused on its own.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @inheritdoc IForecastRegistry
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
     }
 
     // ----------------------------------------------------------------------------------------- commit
 
-    /// @notice Commits the caller's forecasts for `commitments.length` consecutive epochs from `firstEpoch`.
-    /// @dev Requirements:
-    /// - the feed exists and is not paused;
-    /// - 1..MAX_BATCH commitments, all epochs in one round, before that round's commit deadline;
-    /// - no earlier commitment of the caller covers any of these epochs or a later one;
-    /// - the caller's stake is at least the feed's minimum; no epoch is full.
+    /// @inheritdoc IForecastRegistry
     function commit(bytes32 feedId, uint64 firstEpoch, bytes32[] calldata commitments) external {
         _commit(feedId, msg.sender, firstEpoch, commitments);
     }
 
-    /// @notice Commits on behalf of `operator`, authorised by an EIP-712 signature of the operator or
-    /// its registered signer over (operator, feedId, firstEpoch, commitments, nonce, deadline).
-    /// @dev Requirements: as `commit`, plus a valid unexpired signature with the operator's next nonce.
+    /// @inheritdoc IForecastRegistry
     function commitWithSignature(
         address operator,
         bytes32 feedId,
@@ -263,13 +233,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     // ----------------------------------------------------------------------------------------- reveal
 
-    /// @notice Opens a committed batch. Anyone holding the openings may reveal.
-    /// @dev Never paused (globally or per feed): a pause must not turn honest commitments into
-    /// missed reveals. Requirements:
-    /// - the batch exists and is not revealed;
-    /// - now is after the round's commit deadline and before its reveal deadline;
-    /// - arrays match the batch length; lower <= value <= upper; values fit int40;
-    /// - every recomputed commitment matches the committed root.
+    /// @inheritdoc IForecastRegistry
     function reveal(bytes32 feedId, address operator, uint64 firstEpoch, Opening calldata opening) external {
         Batch storage b = _batches[feedId][operator][firstEpoch];
         uint256 n = b.count;
@@ -406,13 +370,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     // ----------------------------------------------------------------------------------------- consensus
 
-    /// @notice Finalizes the stake-weighted median of an epoch's revealed forecasts (value and bounds).
-    /// @dev The caller passes every revealed batch covering the epoch as (operator, firstEpoch) pairs,
-    /// operators strictly increasing; the count must equal the epoch's reveal counter. Cost is
-    /// O(n log n)-ish in the capped number of forecasts per epoch.
-    /// Requirements:
-    /// - the epoch's reveal deadline has passed and consensus is not finalized yet;
-    /// - at least one forecast was revealed, and the given set is exactly the revealed set.
+    /// @inheritdoc IForecastRegistry
     function finalizeConsensus(
         bytes32 feedId,
         uint64 epoch,
@@ -439,8 +397,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         emit ConsensusFinalized(feedId, epoch, c.value, c.lower, c.upper, uint32(n), set.totalWeight);
     }
 
-    /// @notice Reads and checks a complete set of revealed forecasts for one epoch.
-    /// @dev Reverts unless the set is exactly the epoch's revealed forecasts, operators strictly increasing.
+    /// @inheritdoc IForecastRegistry
     function revealedSet(
         bytes32 feedId,
         uint64 epoch,
@@ -470,9 +427,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         }
     }
 
-    /// @notice The latest finalized consensus of a feed, refused when its epoch ended more than
-    /// `maxAge` ago (age counts from the epoch, not from a late finalization).
-    /// @dev Requirements: a consensus exists and is fresh enough.
+    /// @inheritdoc IForecastRegistry
     function latest(bytes32 feedId, uint64 maxAge) external view returns (uint64 epoch, Consensus memory c) {
         if (!_hasConsensus[feedId]) revert ForecastRegistryNoConsensus(feedId);
         epoch = _latestEpoch[feedId];
@@ -484,29 +439,32 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
 
     // ----------------------------------------------------------------------------------------- views
 
+    /// @inheritdoc IForecastRegistry
     function staking() external view returns (IOperatorStaking) {
         return _staking;
     }
 
+    /// @inheritdoc IForecastRegistry
     function feedIds() external view returns (bytes32[] memory) {
         return _feedIds;
     }
 
-    /// @notice The feed's newest parameters (they may apply from a later epoch: `paramsFrom`).
+    /// @inheritdoc IForecastRegistry
     function feedParams(bytes32 feedId) external view returns (FeedParams memory) {
         return _feed(feedId).params;
     }
 
-    /// @notice The parameters epoch `epoch` is committed, revealed, settled and claimed under.
+    /// @inheritdoc IForecastRegistry
     function feedParamsAt(bytes32 feedId, uint64 epoch) external view returns (FeedParams memory) {
         return _paramsAt(feedId, epoch);
     }
 
-    /// @notice The first epoch the newest parameters apply to.
+    /// @inheritdoc IForecastRegistry
     function paramsFrom(bytes32 feedId) external view returns (uint64) {
         return _feed(feedId).paramsFrom;
     }
 
+    /// @inheritdoc IForecastRegistry
     function feedInfo(
         bytes32 feedId
     ) external view returns (string memory region, string memory metric, uint32 resolutionSeconds, bool paused) {
@@ -514,50 +472,61 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return (f.region, f.metric, f.resolutionSeconds, f.paused);
     }
 
+    /// @inheritdoc IForecastRegistry
     function currentEpoch(bytes32 feedId) external view returns (uint64) {
         FeedParams storage p = _feed(feedId).params;
         if (block.timestamp < p.genesis) return 0;
         return uint64((block.timestamp - p.genesis) / p.epochLength);
     }
 
+    /// @inheritdoc IForecastRegistry
     function epochStart(bytes32 feedId, uint64 epoch) external view returns (uint64) {
         FeedParams storage p = _feed(feedId).params;
         return p.genesis + epoch * p.epochLength;
     }
 
+    /// @inheritdoc IForecastRegistry
     function epochEnd(bytes32 feedId, uint64 epoch) external view returns (uint64) {
         FeedParams storage p = _feed(feedId).params;
         return p.genesis + (epoch + 1) * p.epochLength;
     }
 
+    /// @inheritdoc IForecastRegistry
     function commitDeadline(bytes32 feedId, uint64 epoch) external view returns (uint64) {
         return _commitDeadline(_paramsAt(feedId, epoch), epoch);
     }
 
+    /// @inheritdoc IForecastRegistry
     function revealDeadline(bytes32 feedId, uint64 epoch) external view returns (uint64) {
         return _revealDeadline(_paramsAt(feedId, epoch), epoch);
     }
 
+    /// @inheritdoc IForecastRegistry
     function nextCommittableEpoch(bytes32 feedId, address operator) external view returns (uint64) {
         return _nextEpoch[feedId][operator];
     }
 
+    /// @inheritdoc IForecastRegistry
     function batch(bytes32 feedId, address operator, uint64 firstEpoch) external view returns (Batch memory) {
         return _batches[feedId][operator][firstEpoch];
     }
 
+    /// @inheritdoc IForecastRegistry
     function commitCount(bytes32 feedId, uint64 epoch) public view returns (uint256) {
         return EpochCounters.count(_counts[feedId], epoch, EpochCounters.COMMITS);
     }
 
+    /// @inheritdoc IForecastRegistry
     function revealCount(bytes32 feedId, uint64 epoch) public view returns (uint256) {
         return EpochCounters.count(_counts[feedId], epoch, EpochCounters.REVEALS);
     }
 
+    /// @inheritdoc IForecastRegistry
     function consensusOf(bytes32 feedId, uint64 epoch) external view returns (Consensus memory) {
         return _consensus[feedId][epoch];
     }
 
+    /// @inheritdoc IForecastRegistry
     function getForecast(
         bytes32 feedId,
         address operator,
@@ -574,6 +543,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         (fc.value, fc.lower, fc.upper) = PointStore.unpack(point);
     }
 
+    /// @inheritdoc IForecastRegistry
     function commitmentOf(
         int64 value,
         int64 lower,
@@ -587,7 +557,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         return keccak256(abi.encode(value, lower, upper, modelHash, salt, operator, feedId, epoch));
     }
 
-    /// @notice The EIP-712 digest an operator signs for `commitWithSignature`.
+    /// @inheritdoc IForecastRegistry
     function commitDigest(
         address operator,
         bytes32 feedId,
@@ -612,6 +582,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
             );
     }
 
+    /// @inheritdoc IForecastRegistry
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
     }

@@ -55,10 +55,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     // ----------------------------------------------------------------------------------------- operator
 
-    /// @notice Adds `amount` tokens to the caller's stake.
-    /// @dev Requirements:
-    /// - `amount` > 0 and approved to this contract;
-    /// - the contract is not paused.
+    /// @inheritdoc IOperatorStaking
     function stake(uint256 amount) external nonReentrant whenNotPaused {
         if (amount == 0) revert OperatorStakingZeroAmount();
         _stakes[msg.sender] += amount;
@@ -66,11 +63,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
         emit Staked(msg.sender, amount, _stakes[msg.sender]);
     }
 
-    /// @notice Moves `amount` of the caller's stake into unbonding; it stays slashable until withdrawn.
-    /// @dev A new request adds to the pending amount and restarts the delay.
-    /// Requirements:
-    /// - 0 < `amount` <= the caller's active stake;
-    /// - what stays active covers the stake locked behind open commitments (see `lockOf`).
+    /// @inheritdoc IOperatorStaking
     function requestUnstake(uint256 amount) external {
         if (amount == 0) revert OperatorStakingZeroAmount();
         uint256 current = _stakes[msg.sender];
@@ -86,9 +79,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
         emit UnstakeRequested(msg.sender, amount, current - amount, u.amount, u.releaseAt);
     }
 
-    /// @notice Withdraws the caller's unbonded tokens once the delay has passed.
-    /// @dev Requirements:
-    /// - something is unbonding and its release time has passed.
+    /// @inheritdoc IOperatorStaking
     function withdraw() external nonReentrant {
         Unbonding memory u = _unbonding[msg.sender];
         if (u.amount == 0) revert OperatorStakingNothingUnbonding(msg.sender);
@@ -98,9 +89,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
         emit StakeWithdrawn(msg.sender, u.amount, 0);
     }
 
-    /// @notice Names a separate key that may sign commitments for the caller; address(0) clears it.
-    /// @dev Requirements:
-    /// - `signer` is not the caller itself.
+    /// @inheritdoc IOperatorStaking
     function setSigner(address signer) external {
         if (signer == msg.sender) revert OperatorStakingInvalidSigner(signer);
         _signers[msg.sender] = signer;
@@ -109,12 +98,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     // ----------------------------------------------------------------------------------------- locks
 
-    /// @notice Locks the operator's whole active stake until at least `until` and returns it: the
-    /// registry calls this on every commit, so the stake that set a commitment's weight backs it until
-    /// the commitment's last epoch is past its truth and dispute windows.
-    /// @dev A live lock keeps the larger amount and the later time (one stake backs every feed).
-    /// Requirements:
-    /// - the caller has LOCKER_ROLE (the forecast registry).
+    /// @inheritdoc IOperatorStaking
     function lockStake(address operator, uint64 until) external onlyRole(LOCKER_ROLE) returns (uint256 stake_) {
         stake_ = _stakes[operator];
         Lock memory l = _locks[operator];
@@ -131,12 +115,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     // ----------------------------------------------------------------------------------------- slashing
 
-    /// @notice Slashes up to `amount` of `operator`'s stake (active first, then unbonding) to `recipient`.
-    /// @dev The total slashed under one `epochKey` never exceeds `maxSlashPerEpochBps` of the stake the
-    /// operator held when first slashed under that key; the excess is ignored, not reverted, so that
-    /// settlement never blocks. Returns the amount actually slashed.
-    /// Requirements:
-    /// - the caller has SLASHER_ROLE (the settlement contract).
+    /// @inheritdoc IOperatorStaking
     function slash(
         address operator,
         bytes32 epochKey,
@@ -172,70 +151,74 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     // ----------------------------------------------------------------------------------------- admin
 
-    /// @notice Sets the unbonding delay for future unstake requests.
-    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    /// @inheritdoc IOperatorStaking
     function setUnbondingDelay(uint64 delay) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _unbondingDelay = delay;
         emit UnbondingDelaySet(delay);
     }
 
-    /// @notice Sets the per-epoch slashing cap in basis points of stake.
-    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE; `bps` <= 10000.
+    /// @inheritdoc IOperatorStaking
     function setMaxSlashPerEpoch(uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bps > BPS) revert OperatorStakingInvalidParameter();
         _maxSlashPerEpochBps = bps;
         emit MaxSlashPerEpochSet(bps);
     }
 
-    /// @notice Pauses new stakes. Unstaking and withdrawals stay open so that funds are never locked.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @inheritdoc IOperatorStaking
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
-    /// @notice Resumes staking.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @inheritdoc IOperatorStaking
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
     }
 
     // ----------------------------------------------------------------------------------------- views
 
+    /// @inheritdoc IOperatorStaking
     function token() external view returns (IERC20) {
         return _token;
     }
 
+    /// @inheritdoc IOperatorStaking
     function stakeOf(address operator) external view returns (uint256) {
         return _stakes[operator];
     }
 
+    /// @inheritdoc IOperatorStaking
     function unbondingOf(address operator) external view returns (uint256 amount, uint64 releaseAt) {
         Unbonding memory u = _unbonding[operator];
         return (u.amount, u.releaseAt);
     }
 
-    /// @notice The active stake that cannot enter unbonding before `until`.
+    /// @inheritdoc IOperatorStaking
     function lockOf(address operator) external view returns (uint256 amount, uint64 until) {
         Lock memory l = _locks[operator];
         return (l.amount, l.until);
     }
 
+    /// @inheritdoc IOperatorStaking
     function signerOf(address operator) external view returns (address) {
         return _signers[operator];
     }
 
+    /// @inheritdoc IOperatorStaking
     function isAuthorizedSigner(address operator, address signer) external view returns (bool) {
         return signer != address(0) && (signer == operator || signer == _signers[operator]);
     }
 
+    /// @inheritdoc IOperatorStaking
     function slashedIn(address operator, bytes32 epochKey) external view returns (uint256) {
         return _slashedIn[operator][epochKey];
     }
 
+    /// @inheritdoc IOperatorStaking
     function unbondingDelay() external view returns (uint64) {
         return _unbondingDelay;
     }
 
+    /// @inheritdoc IOperatorStaking
     function maxSlashPerEpochBps() external view returns (uint16) {
         return _maxSlashPerEpochBps;
     }
