@@ -2,6 +2,7 @@
 feed parameters: each epoch keeps the parameters it was committed and settled under."""
 
 import ape
+import pytest
 
 from .conftest import E18, STAKE, feed_params
 
@@ -85,3 +86,19 @@ def test_security_unbounded_cap_and_zero_bond_refused(proto):
     for bad in (feed_params(g, max_forecasts_per_epoch=10_000), feed_params(g, dispute_bond=0)):
         with ape.reverts():
             proto.registry.registerFeed("bad", "demand", 900, bad.as_tuple(), sender=proto.admin)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="open: the slash cap lives in OperatorStaking "
+    "(maxSlashPerEpochBps, read when slashing), "
+    "not snapshotted per epoch; owner of OperatorStaking.sol to fix",
+)
+def test_security_lowering_slash_cap_after_settle_cannot_spare_a_bad_forecast(proto, operators):
+    """`setMaxSlashPerEpoch(0)` after settle spared a forecast beyond the threshold its slash."""
+    a, b = operators[:2]
+    bad = TRUTH + 5 * proto.params.slash_threshold
+    _settled_epoch0(proto, [(a, bad), (b, TRUTH)])
+    proto.staking.setMaxSlashPerEpoch(0, sender=proto.admin)
+    proto.settlement.claim(proto.feed, 0, a, 0, sender=a)
+    assert proto.staking.stakeOf(a) < STAKE  # slashed under the cap the epoch settled with
