@@ -26,6 +26,31 @@ class _JsonFormatter(logging.Formatter):
         )
 
 
+def _check_services(rpc_url: str, database_url: str, shown_database_url: str) -> None:
+    """One attempt at the chain RPC and at Postgres before the indexer starts: a service absent at
+    start-up is a user error (one line naming the URL and what to do, exit 2), not an outage to
+    ride out; the runner's retries with backoff are for outages after a successful start."""
+    import psycopg
+
+    from gridcast.errors import fail, unavailable
+    from indexer.errors import RpcError
+    from indexer.rpc import RpcClient
+    from indexer.runner import pg_url
+
+    rpc = RpcClient(rpc_url, timeout_s=10.0, max_attempts=1)
+    try:
+        rpc.chain_id()
+    except RpcError as exc:
+        if exc.kind in ("connection", "timeout"):  # nothing answered (another fault: the node did)
+            fail(str(unavailable("chain RPC", rpc_url)))
+    finally:
+        rpc.close()
+    try:
+        psycopg.connect(pg_url(database_url), connect_timeout=10).close()
+    except psycopg.OperationalError:
+        fail(str(unavailable("Postgres", shown_database_url)))
+
+
 @app.callback(invoke_without_command=True)
 def index(
     from_block: int | None = typer.Option(None, help="Start here instead of the deployment block."),
@@ -37,7 +62,10 @@ def index(
     metrics: bool = typer.Option(True, help="Serve Prometheus metrics on settings.metrics_port."),
     progress: bool = typer.Option(True, help="Show a progress bar during backfill."),
 ) -> None:
-    """Backfill every Gridcast event into Postgres, then follow new heads (Ctrl-C stops)."""
+    """Backfill every Gridcast event into Postgres, then follow new heads (Ctrl-C stops).
+
+    The chain RPC and Postgres are tried once first: either absent is one line and exit 2.
+    """
     from gridcast.chain.deployment import Deployment
     from gridcast.services import database_url
     from gridcast.settings import get_settings
@@ -69,6 +97,7 @@ def index(
         poll_interval_s=s.poll_interval_s,
         progress=progress and sys.stderr.isatty(),
     )
+    _check_services(cfg.rpc_url, cfg.database_url, s.database_url or cfg.database_url)
     if metrics:
         from prometheus_client import start_http_server
 

@@ -125,6 +125,36 @@ def test_command_with_its_service_absent_prints_one_line_and_exits_2(
     assert "secret-pw" not in done.stdout + done.stderr
 
 
+INDEX = ["index", "--no-metrics", "--no-follow", "--no-progress"]
+
+
+def _assert_no_retries(done: subprocess.CompletedProcess[str]) -> None:
+    """The indexer tried once: it used to log a retry 20 times with backoff (87 s) first."""
+    assert "retrying" not in done.stderr and "database error" not in done.stderr, done.stderr
+    not_logs = [ln for ln in done.stderr.strip().splitlines() if not ln.startswith('{"ts"')]
+    assert len(not_logs) == 1, done.stderr[-3000:]
+
+
+def test_index_with_postgres_absent_checks_once_at_start_up(
+    anvil_session: AnvilNode, state: Path, closed: dict[str, str]
+) -> None:
+    done = _gridcast(INDEX, _env(state, closed, GRIDCAST_RPC_URL=anvil_session.url))
+    _assert_one_line_exit_2(done, "Postgres", closed["postgres"].replace("secret-pw", "***"))
+    assert "DATABASE_URL" in done.stderr
+    assert "secret-pw" not in done.stdout + done.stderr
+    _assert_no_retries(done)
+
+
+def test_index_with_the_rpc_absent_checks_once_at_start_up(
+    fresh_database,  # type: ignore[no-untyped-def]
+    state: Path,
+    closed: dict[str, str],
+) -> None:
+    done = _gridcast(INDEX, _env(state, closed, DATABASE_URL=fresh_database()))
+    _assert_one_line_exit_2(done, RPC, closed["rpc"], "gridcast node")
+    _assert_no_retries(done)
+
+
 def test_oracle_with_an_unknown_model_hash_exits_2(
     anvil_session: AnvilNode, state: Path, closed: dict[str, str]
 ) -> None:
