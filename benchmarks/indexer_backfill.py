@@ -109,6 +109,8 @@ def gridcast_backfill(
                 rss, hwm = _rss_mb(proc.pid)
             except OSError:
                 break
+            if rss == 0:  # exited (a zombie has no VmRSS)
+                break
             peak = max(peak, hwm)
             row = conn.execute("SELECT count(*) FROM raw_logs").fetchone()
             n = int(row[0]) if row else 0
