@@ -20,8 +20,11 @@ import {ISettlement} from "./interfaces/ISettlement.sol";
 contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
+    /// @inheritdoc ISettlement
     bytes32 public constant TRUTH_REPORTER_ROLE = keccak256("TRUTH_REPORTER_ROLE");
+    /// @inheritdoc ISettlement
     bytes32 public constant ARBITER_ROLE = keccak256("ARBITER_ROLE");
+    /// @inheritdoc ISettlement
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     uint256 internal constant WAD = 1e18;
     uint256 internal constant BPS = 10_000;
@@ -60,8 +63,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
 
     // ----------------------------------------------------------------------------------------- funding
 
-    /// @notice Adds `amount` tokens to a feed's reward pool.
-    /// @dev Requirements: `amount` > 0 and approved; the feed exists.
+    /// @inheritdoc ISettlement
     function fundRewards(bytes32 feedId, uint256 amount) external nonReentrant {
         if (amount == 0) revert SettlementZeroAmount();
         _registry.feedParams(feedId); // reverts for an unknown feed
@@ -73,13 +75,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
 
     // ----------------------------------------------------------------------------------------- truth
 
-    /// @notice Submits the measured value of an ended epoch with a hash of its evidence, posting the
-    /// feed's dispute bond.
-    /// @dev Requirements:
-    /// - the caller has TRUTH_REPORTER_ROLE;
-    /// - the epoch has ended and its truth timeout has not passed; no truth yet;
-    /// - the bond is approved.
-    /// Never paused: a pause must not let the truth window lapse (the epoch would then be cancelled).
+    /// @inheritdoc ISettlement
     function submitTruth(
         bytes32 feedId,
         uint64 epoch,
@@ -107,12 +103,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit TruthSubmitted(feedId, epoch, value, evidenceHash, msg.sender, p.disputeBond);
     }
 
-    /// @notice Disputes a submitted truth, posting the feed's dispute bond.
-    /// @dev One dispute per epoch. Requirements:
-    /// - a truth was submitted and its dispute window is open; no dispute yet;
-    /// - the caller is not the truth's reporter (who could otherwise pre-empt every real dispute);
-    /// - the bond is approved.
-    /// Never paused: a pause must not close the dispute window on a wrong truth.
+    /// @inheritdoc ISettlement
     function dispute(bytes32 feedId, uint64 epoch, int64 proposedValue) external nonReentrant {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
@@ -130,9 +121,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit TruthDisputed(feedId, epoch, msg.sender, proposedValue, bond);
     }
 
-    /// @notice Decides an open dispute. Upheld: the truth becomes `correctedValue` and the disputer
-    /// receives both bonds; rejected: the reporter receives both bonds.
-    /// @dev Requirements: the caller has ARBITER_ROLE; the epoch has an open dispute.
+    /// @inheritdoc ISettlement
     function resolveDispute(
         bytes32 feedId,
         uint64 epoch,
@@ -151,11 +140,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit DisputeResolved(feedId, epoch, upheld, t.value, winner, payout);
     }
 
-    /// @notice Ends a dispute the arbiter left undecided for the feed's truth timeout: the epoch is
-    /// cancelled (no scoring, no slashing, the reward rolls over) and each side gets its bond back.
-    /// @dev Bounds the arbiter's time, so a silent arbiter cannot freeze an epoch and its bonds.
-    /// Requirements:
-    /// - the epoch has an open dispute raised at least `truthTimeout` ago; not paused.
+    /// @inheritdoc ISettlement
     function expireDispute(bytes32 feedId, uint64 epoch) external whenNotPaused {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
@@ -173,8 +158,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit EpochCancelled(feedId, epoch, p.rewardPerEpoch);
     }
 
-    /// @notice Cancels an epoch whose truth never came: no scoring, no slashing, the reward rolls over.
-    /// @dev Requirements: no truth was submitted and the truth timeout has passed; not paused.
+    /// @inheritdoc ISettlement
     function cancelEpoch(bytes32 feedId, uint64 epoch) external whenNotPaused {
         IForecastRegistry.FeedParams memory p = _registry.feedParamsAt(feedId, epoch);
         Truth storage t = _truths[feedId][epoch];
@@ -186,11 +170,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
 
     // ----------------------------------------------------------------------------------------- settlement
 
-    /// @notice Scores the epoch's revealed forecasts against the truth and sets aside its reward.
-    /// @dev The caller passes every revealed batch covering the epoch (operators strictly increasing);
-    /// the registry checks the set is complete. Returns the reporter's bond to its balance.
-    /// Requirements:
-    /// - a truth stands, its dispute window has passed and no dispute is open; not settled; not paused.
+    /// @inheritdoc ISettlement
     function settle(
         bytes32 feedId,
         uint64 epoch,
@@ -238,13 +218,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit EpochSettled(feedId, epoch, t.value, r.reward, r.totalScore, n, _pool[feedId], t.reporter, refund);
     }
 
-    /// @notice Credits one operator's share of a settled epoch's reward (stake × score), and slashes
-    /// a forecast beyond the feed's threshold or a commitment that was never revealed. Anyone may call.
-    /// @dev O(1). Scores with the parameters the epoch was committed and settled under
-    /// (`feedParamsAt`). The non-reveal penalty is charged once per batch (its first unrevealed
-    /// claim), so a missed reveal transaction costs nonRevealSlashBps of the weight, not that per epoch.
-    /// Requirements:
-    /// - the epoch is settled; `operator` committed a batch from `firstEpoch` covering it; not claimed yet.
+    /// @inheritdoc ISettlement
     function claim(
         bytes32 feedId,
         uint64 epoch,
@@ -322,8 +296,7 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         _credit(operator, reward);
     }
 
-    /// @notice Withdraws the caller's credited rewards and bond payouts.
-    /// @dev Never paused, so funds can always leave. Requirements: a non-zero balance.
+    /// @inheritdoc ISettlement
     function withdraw() external nonReentrant {
         uint256 amount = _balances[msg.sender];
         if (amount == 0) revert SettlementNothingToWithdraw(msg.sender);
@@ -333,25 +306,19 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         emit RewardsWithdrawn(msg.sender, amount);
     }
 
-    /// @notice Pauses settlement, claims, cancellation and dispute expiry. Truth submission, disputes,
-    /// the arbiter's decisions and withdrawals stay open, so no deadline can lapse under a pause.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @inheritdoc ISettlement
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
-    /// @notice Resumes.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @inheritdoc ISettlement
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
     }
 
     // ----------------------------------------------------------------------------------------- views
 
-    /// @notice Interval-aware score in [0, 1e18] and the absolute error.
-    /// @dev accuracy = max(0, 1 - |value - truth| / tolerance); an interval that contains the truth
-    /// multiplies it by 0.5..1 (narrower is better, full credit at zero width, half at >= 2×tolerance);
-    /// an interval that misses the truth multiplies it by 0.25.
+    /// @inheritdoc ISettlement
     function scoreOf(
         int64 truth,
         int64 value,
@@ -372,40 +339,47 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
         score = (accuracy * factor) / WAD;
     }
 
+    /// @inheritdoc ISettlement
     function token() external view returns (IERC20) {
         return _token;
     }
 
+    /// @inheritdoc ISettlement
     function registry() external view returns (IForecastRegistry) {
         return _registry;
     }
 
+    /// @inheritdoc ISettlement
     function pool(bytes32 feedId) external view returns (uint256) {
         return _pool[feedId];
     }
 
+    /// @inheritdoc ISettlement
     function truthOf(bytes32 feedId, uint64 epoch) external view returns (Truth memory) {
         return _truths[feedId][epoch];
     }
 
+    /// @inheritdoc ISettlement
     function disputeOf(bytes32 feedId, uint64 epoch) external view returns (Dispute memory) {
         return _disputes[feedId][epoch];
     }
 
+    /// @inheritdoc ISettlement
     function resultOf(bytes32 feedId, uint64 epoch) external view returns (EpochResult memory) {
         return _results[feedId][epoch];
     }
 
+    /// @inheritdoc ISettlement
     function claimed(bytes32 feedId, uint64 epoch, address operator) external view returns (bool) {
         return _claimed[feedId][epoch][operator];
     }
 
+    /// @inheritdoc ISettlement
     function balanceOf(address account) external view returns (uint256) {
         return _balances[account];
     }
 
-    /// @notice The liabilities the token balance must cover: pools, bonds held, credited balances,
-    /// settled rewards not yet claimed (rounding dust of claims stays in the last).
+    /// @inheritdoc ISettlement
     function accounting() external view returns (uint256 pools, uint256 bonds, uint256 balances, uint256 unclaimed) {
         return (_totalPools, _totalBonds, _totalBalances, _totalUnclaimed);
     }
