@@ -32,7 +32,7 @@ def _check_services(rpc_url: str, database_url: str, shown_database_url: str) ->
     ride out; the runner's retries with backoff are for outages after a successful start."""
     import psycopg
 
-    from gridcast.errors import fail, unavailable
+    from gridcast.errors import fail, redact, unavailable
     from indexer.errors import RpcError
     from indexer.rpc import RpcClient
     from indexer.runner import pg_url
@@ -46,9 +46,15 @@ def _check_services(rpc_url: str, database_url: str, shown_database_url: str) ->
     finally:
         rpc.close()
     try:
-        psycopg.connect(pg_url(database_url), connect_timeout=10).close()
+        with psycopg.connect(pg_url(database_url), connect_timeout=10) as conn:
+            row = conn.execute("SELECT to_regclass('indexer_checkpoint')").fetchone()
     except psycopg.OperationalError:
         fail(str(unavailable("Postgres", shown_database_url)))
+    if row is None or row[0] is None:
+        fail(
+            f"Postgres at {redact(shown_database_url)} has no indexer tables: "
+            "run `gridcast db upgrade` first"
+        )
 
 
 @app.callback(invoke_without_command=True)
@@ -64,7 +70,8 @@ def index(
 ) -> None:
     """Backfill every Gridcast event into Postgres, then follow new heads (Ctrl-C stops).
 
-    The chain RPC and Postgres are tried once first: either absent is one line and exit 2.
+    The chain RPC and Postgres are tried once first: either absent (or a database without the
+    migrations) is one line and exit 2.
     """
     from gridcast.chain.deployment import Deployment
     from gridcast.services import database_url

@@ -155,6 +155,17 @@ def test_index_with_the_rpc_absent_checks_once_at_start_up(
     _assert_no_retries(done)
 
 
+def test_index_on_an_unmigrated_database_says_to_migrate(
+    anvil_session: AnvilNode,
+    fresh_database,  # type: ignore[no-untyped-def]
+    state: Path,
+    closed: dict[str, str],
+) -> None:
+    env = _env(state, closed, GRIDCAST_RPC_URL=anvil_session.url, DATABASE_URL=fresh_database())
+    done = _gridcast(INDEX, env)
+    _assert_one_line_exit_2(done, "gridcast db upgrade")
+
+
 def test_oracle_with_an_unknown_model_hash_exits_2(
     anvil_session: AnvilNode, state: Path, closed: dict[str, str]
 ) -> None:
