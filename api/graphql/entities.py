@@ -9,6 +9,7 @@ from sqlalchemy import Text, cast
 
 from api.graphql.derive import Entity, register
 from indexer.models import api_records as ar
+from indexer.models import governance as gov
 from indexer.models import indexer_entities as m
 from indexer.models import ml_registry as ml
 
@@ -43,6 +44,12 @@ MODEL_ARTIFACT = register(
 FORECAST_RECORD = register(
     "ForecastRecord", ar.ForecastRecord, "forecastRecord", "forecastRecords", *INT_ID
 )
+PROPOSAL = register(
+    "Proposal", gov.Proposal, "proposal", "proposals", r"^\d{1,78}$", "a proposal id (decimal)"
+)
+GOVERNANCE_VOTE = register(
+    "GovernanceVote", gov.GovernanceVote, "governanceVote", "governanceVotes", *HISTORY_ID
+)
 
 # Forecast rows belong to the epoch "<feedId>-<epoch>"; the relation joins on that computed key.
 FORECAST.virtual["epoch_key"] = m.Forecast.feed_id + "-" + cast(m.Forecast.epoch, Text)
@@ -50,5 +57,5 @@ SLASH.virtual["epoch_key"] = m.Slash.feed_id + "-" + cast(m.Slash.epoch, Text)
 
 ALL: tuple[Entity, ...] = (
     FEED, EPOCH, FORECAST, CONSENSUS, TRUTH, DISPUTE, SETTLEMENT, OPERATOR, STAKE, STAKE_EVENT,
-    REWARD, SLASH, ACCURACY, MODEL_ARTIFACT, FORECAST_RECORD,
+    REWARD, SLASH, ACCURACY, MODEL_ARTIFACT, PROPOSAL, GOVERNANCE_VOTE, FORECAST_RECORD,
 )  # fmt: skip
