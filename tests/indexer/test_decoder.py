@@ -10,7 +10,7 @@ import pytest
 
 from gridcast.node import AnvilNode
 from indexer.decoder import DecodeError, LogDecoder
-from indexer.runner import INDEXED_CONTRACTS
+from indexer.runner import indexed_addresses
 from tests.indexer.scenario import market, play_round
 from tests.indexer.test_indexer import _chain_logs
 
@@ -28,7 +28,7 @@ def test_fast_decoder_matches_eth_abi_on_a_real_chain(tmp_path: Path) -> None:
         m = market(node, tmp_path)
         play_round(node, m, sorted(m.params)[0], 1)
         logs = _chain_logs(node, m.deployment)
-    fast = LogDecoder({m.deployment.addresses[c]: c for c in INDEXED_CONTRACTS})
+    fast = LogDecoder(indexed_addresses(m.deployment))
     slow = _slow(fast)
     names = set()
     for lg in logs:

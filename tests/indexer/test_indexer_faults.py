@@ -24,7 +24,7 @@ from gridcast.node import AnvilNode
 from indexer.db.engine import upgrade
 from indexer.decoder import LogDecoder
 from indexer.models.indexer_entities import ENTITY_TABLES
-from indexer.runner import INDEXED_CONTRACTS, Indexer, IndexerConfig, pg_url
+from indexer.runner import Indexer, IndexerConfig, indexed_addresses, pg_url
 from tests.indexer.faultproxy import FaultProxy
 from tests.indexer.loadgen import build, start_node
 from tests.indexer.test_indexer import _assert_db_matches_chain, _chain_logs
@@ -188,7 +188,7 @@ def test_a_batch_beyond_the_old_notification_limit_reaches_a_slow_subscriber(
     url: str = fresh_database("indexer_big_batch")
     upgrade(url)
     monkeypatch.setattr(pubsub, "QUEUE_SIZE", 8)  # force the overflow path
-    decoder = LogDecoder({m.deployment.addresses[c]: c for c in INDEXED_CONTRACTS})
+    decoder = LogDecoder(indexed_addresses(m.deployment))
     revealed = [
         ev for ev in map(decoder.decode, _chain_logs(node, m.deployment))
         if ev.name == "ForecastsRevealed"
