@@ -11,16 +11,13 @@ Run: ``.venv/bin/python benchmarks/certificates.py``; writes benchmarks/results/
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-
-from rich.console import Console
-from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from exchange import Env, gas  # noqa: E402
+from report import publish  # noqa: E402
 
 from gridcast.chain.merkle import build_tree, meter_id  # noqa: E402
 from gridcast.node import AnvilNode  # noqa: E402
@@ -66,15 +63,7 @@ def main() -> None:
 
     argparse.ArgumentParser(description=__doc__).parse_args()
     results = run()
-    table = Table(title="Gridcast renewable certificates (anvil)")
-    table.add_column("measure")
-    table.add_column("gas", justify="right")
-    for name, value in results.items():
-        table.add_row(name, f"{value:,}")
-    Console().print(table)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {OUT}")
+    publish(results, "Gridcast renewable certificates (anvil)", "gas", ",", OUT)
 
 
 if __name__ == "__main__":

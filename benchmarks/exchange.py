@@ -20,7 +20,6 @@ Run: ``.venv/bin/python benchmarks/exchange.py``; writes benchmarks/results/exch
 
 from __future__ import annotations
 
-import json
 import random
 import statistics
 import time
@@ -28,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account import Account
-from rich.console import Console
-from rich.table import Table
+from report import publish
 from web3 import Web3
 
 from gridcast.chain.clearing import Order, clear
@@ -308,15 +306,7 @@ def main() -> None:
 
     argparse.ArgumentParser(description=__doc__).parse_args()
     results = run()
-    table = Table(title="Gridcast energy exchange (anvil)")
-    table.add_column("measure")
-    table.add_column("value", justify="right")
-    for name, value in results.items():
-        table.add_row(name, f"{value:,}")
-    Console().print(table)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {OUT}")
+    publish(results, "Gridcast energy exchange (anvil)", "value", ",", OUT)
 
 
 if __name__ == "__main__":

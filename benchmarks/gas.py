@@ -8,13 +8,11 @@ already exists). Run: `.venv/bin/python benchmarks/gas.py`; writes benchmarks/re
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from eth_account import Account
-from rich.console import Console
+from report import publish
 from rich.progress import track
-from rich.table import Table
 from web3 import Web3
 
 from gridcast.chain.commitments import Curve
@@ -180,15 +178,7 @@ def main() -> None:
 
     argparse.ArgumentParser(description=__doc__).parse_args()
     results = run()
-    table = Table(title="Gridcast gas (anvil, steady-state operators)")
-    table.add_column("measure")
-    table.add_column("gas", justify="right")
-    for name, value in results.items():
-        table.add_row(name, f"{value:,.1f}")
-    Console().print(table)
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(results, indent=2) + "\n")
-    print(f"wrote {OUT}")
+    publish(results, "Gridcast gas (anvil, steady-state operators)", "gas", ",.1f", OUT)
 
 
 if __name__ == "__main__":
