@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from api.errors import InvalidArgumentError
 from api.graphql.derive import SCALAR_OPS, STRING_OPS, Entity, OrderDirection, normalize, to_python
-from indexer.versioning import as_of
+from indexer.models.versioning import as_of
 
 MAX_SKIP = 5000
 _OPS = set(SCALAR_OPS) | set(STRING_OPS)

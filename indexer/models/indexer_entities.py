@@ -5,7 +5,7 @@ Versioning. Every entity table has ``id`` (a stable entity id string), ``block_f
 and ``block_to`` (exclusive, NULL = the current version); ``(id, block_from)`` is the primary key
 and a partial unique index allows one current version per id. The state "as of block N" is the
 version with ``block_from <= N AND (block_to IS NULL OR block_to > N)``
-(:func:`indexer.versioning.as_of`). A reorg rollback to ancestor A deletes versions with
+(:func:`indexer.models.versioning.as_of`). A reorg rollback to ancestor A deletes versions with
 ``block_from > A`` and reopens versions with ``block_to > A``; immutable event-history tables
 (stake_events, rewards, slashes) use the same columns and simply never close a version.
 
