@@ -68,6 +68,11 @@ class ExchangeMachine(RuleBasedStateMachine):
         except ContractLogicError as e:  # a panic or a revert string: a bug
             raise AssertionError(f"{fn} reverted without a custom error: {e}") from e
 
+    def account(self, address: str) -> Any:
+        """The trader's account, not its address: Ape cannot sign for a bare address, so a
+        cancel or settle that would succeed raised SignatureError (seen in a CI run)."""
+        return next(a for a in [*self.m.sellers, *self.m.buyers] if a.address == address)
+
     def book(self, epoch: int) -> list[Order]:
         return [
             Order(bool(o.isSell), int(o.volumeWh), int(o.limitPrice))
@@ -98,11 +103,8 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(epoch=st.integers(0, EPOCHS - 1), index=st.integers(0, 6))
     def cancel(self, epoch: int, index: int) -> None:
         if index < self.ex.orderCount(self.m.feed, epoch):
-            # The trader's account, not its address: Ape cannot sign for a bare address, and a
-            # cancel that would succeed failed with SignatureError (seen in a CI run).
-            trader = self.ex.orderOf(self.m.feed, epoch, index).trader
-            acct = next(a for a in [*self.m.sellers, *self.m.buyers] if a.address == trader)
-            self.attempt(self.ex.cancel, self.m.feed, epoch, index, sender=acct)
+            trader = self.account(self.ex.orderOf(self.m.feed, epoch, index).trader)
+            self.attempt(self.ex.cancel, self.m.feed, epoch, index, sender=trader)
 
     @rule(seconds=st.sampled_from([150, 600, 1_800, 4_000]))
     def wait(self, seconds: int) -> None:
@@ -141,9 +143,13 @@ class ExchangeMachine(RuleBasedStateMachine):
             if tree is not None:
                 names = self.m.meters[int(o.assetId)]
                 proofs = self.m.proofs(tree, names)
-            self.attempt(self.ex.settleSell, self.m.feed, epoch, index, proofs, sender=o.trader)
+            self.attempt(
+                self.ex.settleSell, self.m.feed, epoch, index, proofs, sender=self.account(o.trader)
+            )
         else:
-            self.attempt(self.ex.settleBuy, self.m.feed, epoch, index, sender=o.trader)
+            self.attempt(
+                self.ex.settleBuy, self.m.feed, epoch, index, sender=self.account(o.trader)
+            )
 
     @rule(who=st.integers(0, 3))
     def withdraw(self, who: int) -> None:
