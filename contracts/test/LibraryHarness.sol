@@ -8,6 +8,8 @@ import {WeightedMedian} from "../libraries/WeightedMedian.sol";
 /// @title LibraryHarness
 /// @notice Exposes the registry's libraries for property tests (tests/contracts/test_libraries.py).
 contract LibraryHarness {
+    error LibraryHarnessDeployFailed();
+
     mapping(uint64 => uint256) private _groups;
     address private _data;
 
@@ -29,7 +31,7 @@ contract LibraryHarness {
             PointStore.put(init, i, PointStore.pack(vs[i], los[i], his[i]));
         }
         _data = PointStore.deploy(init, n);
-        require(_data != address(0), "deploy failed");
+        if (_data == address(0)) revert LibraryHarnessDeployFailed();
     }
 
     function loadFromCode(uint256 i) external view returns (int64, int64, int64) {
