@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gridcast.demo.broker import start_mosquitto
 from gridcast.settings import get_settings
 
 
@@ -35,3 +37,12 @@ def mqtt_broker() -> tuple[str, int]:
     with socket.create_connection((s.mqtt_host, s.mqtt_port), timeout=5):
         pass
     return s.mqtt_host, s.mqtt_port
+
+
+@pytest.fixture()
+def broker_port(tmp_path: Path) -> Iterator[int]:
+    """A private mosquitto (the project's settings): no other test's telemetry reaches it."""
+    proc, port = start_mosquitto(tmp_path)
+    yield port
+    proc.terminate()
+    proc.wait(10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from gridcast.demo.broker import start_mosquitto
 from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.actuals import meter_energy_leaves
@@ -57,15 +55,6 @@ def expected_energy(plan: ReplayPlan) -> dict[tuple[str, float, str], float]:
     df = df.assign(ws=ORIGIN_S + ((df["ts"] - ORIGIN_S) // 3600) * 3600)
     mean = df.groupby(["feed", "ws", "meter"])["value"].mean()
     return {k: v * UNIT_W[k[0]] for k, v in mean.items()}
-
-
-@pytest.fixture()
-def broker_port(tmp_path: Path) -> Iterator[int]:
-    """A private mosquitto (the project's settings): no other test's telemetry reaches it."""
-    proc, port = start_mosquitto(tmp_path)
-    yield port
-    proc.terminate()
-    proc.wait(10)
 
 
 def test_meter_energy_once_across_gateway_and_job_kills(

@@ -13,7 +13,6 @@ import pandas as pd
 import psycopg
 import pytest
 
-from gridcast.demo.broker import start_mosquitto
 from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.reference import accepted, window_aggregates
@@ -24,7 +23,7 @@ JOB = "test-restart"
 
 
 def test_killed_job_restarts_from_checkpoint_without_double_counting(
-    fresh_database: Any, redis_url: str, tmp_path: Path
+    broker_port: int, fresh_database: Any, redis_url: str, tmp_path: Path
 ) -> None:
     db = fresh_database("stream_restart")
     upgrade(db)
@@ -38,12 +37,9 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
     )
     # A private broker: anything else publishing telemetry on the machine's broker (another test
     # run, a demo) would land in this gateway's files (seen: a 'demand' window in this job).
-    broker, port = start_mosquitto(tmp_path)
-    try:
-        files = land(plan, tmp_path / "landing", tmp_path / "dead", 16, host="127.0.0.1", port=port)
-    finally:
-        broker.terminate()
-        broker.wait()
+    files = land(
+        plan, tmp_path / "landing", tmp_path / "dead", 16, host="127.0.0.1", port=broker_port
+    )
     assert files >= 5
     landed = {f.name for f in (tmp_path / "landing").glob("part-*.parquet")}
     args = [
