@@ -16,27 +16,6 @@ export async function gql<T>(query: string, variables: Record<string, unknown> =
   return body.data;
 }
 
-/** A WebSocket whose binary frames reach `onmessage` as text: the graphql-ws client reads only
- * text frames, and a server that encodes JSON to bytes sends binary ones. */
-class TextFramesWebSocket extends WebSocket {
-  constructor(url: string | URL, protocols?: string | string[]) {
-    super(url, protocols);
-    this.binaryType = "arraybuffer";
-    const decoder = new TextDecoder();
-    let handler: ((ev: MessageEvent) => unknown) | null = null;
-    Object.defineProperty(this, "onmessage", {
-      get: () => handler,
-      set: (h: ((ev: MessageEvent) => unknown) | null) => {
-        handler = h;
-      },
-    });
-    this.addEventListener("message", (ev: MessageEvent) => {
-      const data: unknown = ev.data;
-      handler?.call(this, data instanceof ArrayBuffer ? new MessageEvent("message", { data: decoder.decode(data) }) : ev);
-    });
-  }
-}
-
 let ws: Client | null = null;
 export function wsClient(): Client {
   if (!ws) {
@@ -45,7 +24,6 @@ export function wsClient(): Client {
       url: `${proto}//${location.host}/graphql`,
       retryAttempts: 20,
       lazy: true,
-      webSocketImpl: TextFramesWebSocket,
     });
   }
   return ws;
