@@ -56,12 +56,28 @@ class Deployment:
     # Governance (GridGovernor over GridTimelock); empty on deployments made without it.
     governor: str = ""
     timelock: str = ""
+    # Second wave (MeteredDelivery, AssetRegistry, EnergyExchange, EnergyCertificates); empty on
+    # deployments made without it (older deployment files load unchanged).
+    delivery: str = ""
+    assets: str = ""
+    exchange: str = ""
+    certificates: str = ""
 
     @property
     def governance_addresses(self) -> dict[str, str]:
         if not self.governor:
             return {}
         return {"GridGovernor": self.governor, "GridTimelock": self.timelock}
+
+    @property
+    def second_wave_addresses(self) -> dict[str, str]:
+        named = {
+            "MeteredDelivery": self.delivery,
+            "AssetRegistry": self.assets,
+            "EnergyExchange": self.exchange,
+            "EnergyCertificates": self.certificates,
+        }
+        return {name: address for name, address in named.items() if address}
 
     @property
     def addresses(self) -> dict[str, str]:
@@ -86,7 +102,11 @@ class Deployment:
         return cls(**data)
 
     def contract(self, w3: Web3, name: str) -> Contract:
-        address = {**self.addresses, **self.governance_addresses}[name]
+        address = {
+            **self.addresses,
+            **self.governance_addresses,
+            **self.second_wave_addresses,
+        }[name]
         return w3.eth.contract(address=Web3.to_checksum_address(address), abi=abis.abi(name))
 
 
