@@ -17,7 +17,7 @@ from typing import Any
 from eth_abi.decoding import ContextFramesBytesIO, TupleDecoder
 from eth_abi.registry import registry
 
-from gridcast.chain.abi import canonical_type, events
+from gridcast.chain.abi import abi, canonical_type, event_topic, events
 
 
 class DecodeError(ValueError):
@@ -186,31 +186,43 @@ class _Spec:
 
 
 class LogDecoder:
-    """topic0 → precompiled decoders for topics and data; ``addresses`` maps address → contract."""
+    """(contract, topic0) → precompiled decoders for topics and data; ``addresses`` maps
+    address → contract."""
 
     def __init__(self, addresses: dict[str, str]) -> None:
         self.addresses = {a.lower(): name for a, name in addresses.items()}
-        self._specs: dict[str, _Spec] = {}
-        for topic, (contract, item) in events().items():
-            indexed = [
-                (p["name"], registry.get_decoder(canonical_type(p)))
-                for p in item["inputs"]
-                if p["indexed"]
-            ]
-            data = [p for p in item["inputs"] if not p["indexed"]]
-            decoders = [registry.get_decoder(canonical_type(p)) for p in data]
-            names = [p["name"] for p in data]
-            tuple_decoder = TupleDecoder(decoders=tuple(decoders))
-            spec = _Spec(contract, item["name"], indexed, names, tuple_decoder)
-            try:
-                compiled = [_compile(canonical_type(p)) for p in item["inputs"] if p["indexed"]]
-                if any(dyn for dyn, _, _ in compiled):
-                    raise _Unsupported("indexed dynamic type (a hash in the topic)")
-                topic_fns = [fn for _, _, fn in compiled]
-                spec.fast = (topic_fns, _tuple([canonical_type(p) for p in data])[2])
-            except _Unsupported:
-                pass
-            self._specs[topic] = spec
+        # Keyed by (contract, topic0) from each contract's own ABI: one signature may be indexed
+        # differently by two contracts (ERC-20 and ERC-721 `Transfer(address,address,uint256)`:
+        # 2 vs 3 indexed arguments). A topic a contract's ABI lacks falls back to the first
+        # contract of gridcast.chain.abi.events() that declares it.
+        self._specs: dict[tuple[str, str], _Spec] = {}
+        for name in sorted(set(self.addresses.values())):
+            for item in abi(name):
+                if item["type"] == "event":
+                    self._specs.setdefault((name, event_topic(item)), self._spec(name, item))
+        self._fallback = {t: (c, item) for t, (c, item) in events().items()}
+
+    @staticmethod
+    def _spec(contract: str, item: dict[str, Any]) -> _Spec:
+        indexed = [
+            (p["name"], registry.get_decoder(canonical_type(p)))
+            for p in item["inputs"]
+            if p["indexed"]
+        ]
+        data = [p for p in item["inputs"] if not p["indexed"]]
+        decoders = [registry.get_decoder(canonical_type(p)) for p in data]
+        names = [p["name"] for p in data]
+        tuple_decoder = TupleDecoder(decoders=tuple(decoders))
+        spec = _Spec(contract, item["name"], indexed, names, tuple_decoder)
+        try:
+            compiled = [_compile(canonical_type(p)) for p in item["inputs"] if p["indexed"]]
+            if any(dyn for dyn, _, _ in compiled):
+                raise _Unsupported("indexed dynamic type (a hash in the topic)")
+            topic_fns = [fn for _, _, fn in compiled]
+            spec.fast = (topic_fns, _tuple([canonical_type(p) for p in data])[2])
+        except _Unsupported:
+            pass
+        return spec
 
     def decode(self, log: dict[str, Any]) -> Event:
         address = str(log["address"]).lower()
@@ -220,7 +232,9 @@ class LogDecoder:
         topics: list[str] = log["topics"]
         if not topics:
             raise DecodeError("anonymous log (no topic0)")
-        spec = self._specs.get(topics[0])
+        spec = self._specs.get((contract, topics[0]))
+        if spec is None and topics[0] in self._fallback:
+            spec = self._specs[(contract, topics[0])] = self._spec(*self._fallback[topics[0]])
         if spec is None:
             raise DecodeError(f"unknown event topic {topics[0]} for {contract}")
         if len(topics) != len(spec.indexed) + 1:

@@ -359,4 +359,9 @@ ENTITY_MODELS: tuple[type[Base], ...] = (
 from indexer.models.governance import GOVERNANCE_MODELS  # noqa: E402
 
 ENTITY_MODELS += GOVERNANCE_MODELS
+# Second wave: exchange, delivery roots and assets; certificates (their own modules, same columns).
+from indexer.models.certificates import CERTIFICATE_MODELS  # noqa: E402
+from indexer.models.exchange import EXCHANGE_MODELS  # noqa: E402
+
+ENTITY_MODELS += EXCHANGE_MODELS + CERTIFICATE_MODELS
 ENTITY_TABLES: tuple[str, ...] = tuple(m.__tablename__ for m in ENTITY_MODELS)
