@@ -69,19 +69,19 @@ def register_row(
     from sqlalchemy.dialects.postgresql import insert
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    from indexer.models.ml_registry import ModelArtifact
+    from ml.registry_table import MODEL_ARTIFACTS as artifacts
 
     spec = document["spec"]
-    stmt = insert(ModelArtifact).values(
+    stmt = insert(artifacts).values(
         model_hash=model_hash,
         feed=spec["feed"],
         name=spec.get("name", "lstm"),
         kind=spec.get("kind", "lstm_quantile"),
-        meta=document,
+        metadata=document,
         path=str(directory),
     )
     stmt = stmt.on_conflict_do_update(
-        index_elements=[ModelArtifact.model_hash],
+        index_elements=[artifacts.c.model_hash],
         set_={"metadata": stmt.excluded["metadata"], "path": stmt.excluded["path"]},
     )
     try:
@@ -132,29 +132,28 @@ def list_models(database_url: str | None = None, feed: str | None = None) -> lis
     """Registry rows, newest first."""
     from sqlalchemy import select
     from sqlalchemy.exc import OperationalError, ProgrammingError
-    from sqlalchemy.orm import Session
 
-    from indexer.models.ml_registry import ModelArtifact
+    from ml.registry_table import MODEL_ARTIFACTS as artifacts
 
-    query = select(ModelArtifact).order_by(ModelArtifact.created_at.desc(), ModelArtifact.id.desc())
+    query = select(artifacts).order_by(artifacts.c.created_at.desc(), artifacts.c.id.desc())
     if feed:
-        query = query.where(ModelArtifact.feed == feed)
+        query = query.where(artifacts.c.feed == feed)
     try:
-        with Session(_engine(database_url)) as session:
-            rows = list(session.scalars(query).all())
+        with _engine(database_url).connect() as conn:
+            rows = list(conn.execute(query).mappings())
     except OperationalError as exc:
         raise RetryableError(f"model registry database unavailable: {exc}") from exc
     except ProgrammingError as exc:
         raise NonRetryableError(NO_TABLE) from exc
     return [
         {
-            "model_hash": r.model_hash,
-            "feed": r.feed,
-            "name": r.name,
-            "kind": r.kind,
-            "created_at": r.created_at.isoformat(),
-            "metadata": r.meta,
-            "path": r.path,
+            "model_hash": r["model_hash"],
+            "feed": r["feed"],
+            "name": r["name"],
+            "kind": r["kind"],
+            "created_at": r["created_at"].isoformat(),
+            "metadata": r["metadata"],
+            "path": r["path"],
         }
         for r in rows
     ]
