@@ -32,14 +32,25 @@ from indexer.store import Store
 
 log = logging.getLogger("gridcast.indexer")
 INDEXED_CONTRACTS = ("OperatorStaking", "ForecastRegistry", "Settlement")
+# Second-wave contract → the Deployment field holding its address (empty when not deployed).
+SECOND_WAVE = {
+    "MeteredDelivery": "delivery",
+    "AssetRegistry": "assets",
+    "EnergyExchange": "exchange",
+    "EnergyCertificates": "certificates",
+}
 
 
 def indexed_addresses(dep: Deployment) -> dict[str, str]:
     """Address → contract name of everything the indexer follows: INDEXED_CONTRACTS, plus the
-    governor when the deployment has one (its events: indexer/handlers/governance.py)."""
+    governor when the deployment has one (its events: indexer/handlers/governance.py) and the
+    second-wave contracts it has (handlers: delivery, assets, exchange, certificates)."""
     addresses = {dep.addresses[c]: c for c in INDEXED_CONTRACTS}
     if dep.governor:
         addresses[dep.governor] = "GridGovernor"
+    for name, address in SECOND_WAVE.items():
+        if getattr(dep, address, ""):
+            addresses[getattr(dep, address)] = name
     return addresses
 
 

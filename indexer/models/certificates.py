@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from indexer.db.base import Base
-from indexer.models.indexer_entities import ADDR, B32, U256, Versioned
+from indexer.models.columns import ADDR, B32, U256, Versioned
 
 TOKEN_ID = String(80)
 

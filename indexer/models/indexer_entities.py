@@ -33,33 +33,12 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
 from indexer.db.base import Base
 
-U256 = Numeric(78, 0)
-ADDR = String(42)
-B32 = String(66)
-
-
-class Versioned:
-    """The block-range version columns shared by every entity table."""
-
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    block_from: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    block_to: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[object, ...]:  # noqa: N805
-        from sqlalchemy import Index, text
-
-        name = cls.__tablename__  # type: ignore[attr-defined]
-        return (
-            Index(
-                f"uq_{name}_current", "id", unique=True, postgresql_where=text("block_to IS NULL")
-            ),
-            Index(f"ix_{name}_block_to", "block_to"),
-        )
+# The shared column types and version columns live in indexer.models.columns (re-exported here).
+from indexer.models.columns import ADDR, B32, U256, Versioned  # noqa: E402, F401
 
 
 class Feed(Versioned, Base):
