@@ -282,6 +282,15 @@ def truth(
         else:
             for feed, epoch, value in report.submitted:
                 log.info("truth submitted: %s epoch %d value %d", feed, epoch, value)
+            for feed, epoch, root, count, total in report.roots:
+                log.info(
+                    "delivery root posted: %s epoch %d %s (%d meters, %d Wh)",
+                    feed,
+                    epoch,
+                    root,
+                    count,
+                    total,
+                )
             for feed, epoch, why in report.skipped:
                 log.warning("truth not submitted: %s epoch %d (%s)", feed, epoch, why)
         if once:

@@ -2,7 +2,14 @@
 truths, at most once per (feed, epoch), through the shared Submitter. Also the dispute watch.
 
 An epoch with too little meter coverage is not submitted: an alert is raised instead and the
-contract's truth timeout cancels the epoch (no slashing, the reward rolls over)."""
+contract's truth timeout cancels the epoch (no slashing, the reward rolls over).
+
+Where the deployment has a MeteredDelivery contract, the oracle also posts, for every (feed,
+epoch) whose truth is on-chain and still disputable, the Merkle root over that epoch's
+``(meterId, epoch, energyWh)`` leaves (``epoch_meter_energy``, written once by the streaming job)
+with the leaf count and total: the same dispute window covers both. The chain is the journal: a
+root is posted only while ``rootOf`` shows none, so a restart (even one between the truth and the
+root) posts each missing root once and never a second one."""
 
 from __future__ import annotations
 
@@ -18,10 +25,11 @@ from gridcast.chain.deployment import Deployment
 from gridcast.chain.errors import ContractRevertError
 from gridcast.chain.feeds import FeedView
 from gridcast.chain.market import FeedBinding, Market
+from gridcast.chain.merkle import DeliveryTree, Reading, meter_id
 from gridcast.chain.submitter import Submitter
 from gridcast.chain.views import Contracts, TruthStatus
 from gridcast.services import libpq_url
-from streaming.actuals import mark_submitted, pending_epoch_actuals
+from streaming.actuals import mark_submitted, meter_energy_leaves, pending_epoch_actuals
 
 log = logging.getLogger(__name__)
 ALERT_SQL = (
@@ -35,6 +43,8 @@ class TruthReport:
     submitted: list[tuple[str, int, int]] = field(default_factory=list)
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
     disputed: list[tuple[str, int]] = field(default_factory=list)
+    # (feed, epoch, root hex, leaf count, total Wh) of the delivery roots posted
+    roots: list[tuple[str, int, str, int, int]] = field(default_factory=list)
 
 
 def _alert(
@@ -74,6 +84,12 @@ class TruthOracle:
         self._alerted: set[tuple[str, int]] = set()
         self._own_values: dict[tuple[str, int], int] = {}
         self._watched: set[tuple[str, int]] = set()
+        self.delivery = (
+            deployment.contract(self.w3, "MeteredDelivery")
+            if getattr(deployment, "delivery", "")
+            else None
+        )
+        self._rooted: set[tuple[str, int]] = set()  # root posted, or it never can be
 
     def _epoch(self, binding: FeedBinding, view: FeedView, data_start: datetime) -> int:
         clock = binding.clock(view.params.genesis, view.params.epoch_length)
@@ -132,8 +148,72 @@ class TruthOracle:
             )
             self._own_values[key] = value
             report.submitted.append((row["feed"], epoch, value))
+        self._post_roots(now, report)
         self._watch_disputes(now, report)
         return report
+
+    def delivery_tree(self, feed: str, epoch_start: datetime, epoch: int) -> DeliveryTree | None:
+        """The epoch's delivery tree from the landed per-meter energy (None: no meters)."""
+        leaves = meter_energy_leaves(self.url, feed, epoch_start, epoch=epoch)
+        if not leaves:
+            return None
+        return DeliveryTree([Reading(meter_id(m), e, wh) for m, e, wh in leaves])
+
+    def _post_roots(self, now: int, report: TruthReport) -> None:
+        """Post the delivery root of every reported epoch whose truth is on-chain and disputable
+        and which has none yet (the recovery after a crash between truth and root included)."""
+        if self.delivery is None:
+            return
+        with psycopg.connect(libpq_url(self.url)) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT feed, epoch_start FROM epoch_actuals"
+                " WHERE submitted_at IS NOT NULL ORDER BY epoch_start DESC LIMIT 200"
+            )
+            rows = cur.fetchall()
+        for feed, start in reversed(rows):
+            if feed not in self.feeds:
+                continue
+            binding, view = self.feeds[feed]
+            epoch = self._epoch(binding, view, start)
+            key = (feed, epoch)
+            if key in self._rooted or epoch < 0:
+                continue
+            if int(self.delivery.functions.rootOf(view.feed_id, epoch).call()[1]) != 0:
+                self._rooted.add(key)  # posted (by us before a restart, or another reporter)
+                continue
+            truth = self.chain.truth(view.feed_id, epoch)
+            if truth.status == TruthStatus.NONE:
+                continue  # expired or not yet landed: nothing to anchor a root to
+            if (
+                truth.status != TruthStatus.SUBMITTED
+                or truth.dispute_resolved
+                or now >= truth.submitted_at + view.params.dispute_window
+            ):
+                self._rooted.add(key)  # the window is closed: a root can no longer be posted
+                continue
+            tree = self.delivery_tree(feed, start, epoch)
+            if tree is None:
+                self._rooted.add(key)
+                continue
+            try:
+                receipt = self.sub.transact(
+                    self.delivery, "postRoot", view.feed_id, epoch, tree.root, tree.count,
+                    tree.total_wh,
+                )  # fmt: skip
+            except ContractRevertError as exc:
+                if exc.name in (
+                    "MeteredDeliveryRootExists",
+                    "MeteredDeliveryWindowClosed",
+                    "MeteredDeliveryNoTruth",
+                ):
+                    log.info("delivery root %s/%d not posted: %s", feed, epoch, exc.name)
+                    self._rooted.add(key)
+                    continue
+                raise
+            if receipt is None:
+                continue
+            self._rooted.add(key)
+            report.roots.append((feed, epoch, "0x" + tree.root.hex(), tree.count, tree.total_wh))
 
     def _approve_bond(self, view: FeedView) -> None:
         bond = view.params.dispute_bond
