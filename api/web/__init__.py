@@ -22,9 +22,12 @@ BUILD_HINT = (
 # What the wallet calls: the token's approve/balance, the staking contract's stake/unstake, and
 # every custom error of both so reverts are decoded into sentences in the browser.
 WALLET_FUNCTIONS = {
-    "GridToken": {"approve", "allowance", "balanceOf"},
+    "GridToken": {"approve", "allowance", "balanceOf", "delegate", "delegates", "getVotes"},
     "OperatorStaking": {"stake", "requestUnstake", "withdraw", "stakeOf", "unbondingOf"},
 }
+# Governance (on deployments made with it): voting, and every state-changing function of the
+# contracts a proposal may call, so the page can show a proposal's actions as decoded calls.
+GOVERNOR_FUNCTIONS = {"castVote", "castVoteWithReason", "state", "getVotes", "hasVoted"}
 
 
 def wallet_config(settings: Settings) -> dict[str, Any]:
@@ -47,7 +50,39 @@ def wallet_config(settings: Settings) -> dict[str, Any]:
             return out
         fragment = [i for i in items if i.get("type") == "error" or i.get("name") in wanted]
         out["contracts"][name] = {"address": dep.addresses[name], "abi": fragment}
+    if dep.governor:
+        items = abis.abi("GridGovernor")
+        fragment = [
+            i for i in items if i.get("type") == "error" or i.get("name") in GOVERNOR_FUNCTIONS
+        ]
+        out["contracts"]["GridGovernor"] = {"address": dep.governor, "abi": fragment}
     return out
+
+
+def governed_contracts(settings: Settings) -> dict[str, Any]:
+    """Every deployed contract with its state-changing functions: ``{address: {name, abi}}``
+    (lowercase addresses), for decoding a proposal's calls."""
+    from gridcast.chain import abi as abis
+    from gridcast.chain.deployment import Deployment
+
+    try:
+        dep = Deployment.load(settings.deployment_file)
+    except (FileNotFoundError, ValueError, TypeError) as exc:
+        return {"contracts": {}, "error": str(exc)}
+    named = {**dep.addresses, **dep.governance_addresses, **dep.second_wave_addresses}
+    out: dict[str, Any] = {}
+    for name, address in named.items():
+        try:
+            items = abis.abi(name)
+        except (abis.ArtifactsMissingError, KeyError):
+            continue
+        fns = [
+            i
+            for i in items
+            if i.get("type") == "function" and i.get("stateMutability") in ("nonpayable", "payable")
+        ]
+        out[address.lower()] = {"name": name, "abi": fns}
+    return {"contracts": out}
 
 
 def mount_dashboard(app: FastAPI, settings: Settings, dist: Path = DIST) -> None:
@@ -57,6 +92,10 @@ def mount_dashboard(app: FastAPI, settings: Settings, dist: Path = DIST) -> None
     @app.get("/dashboard/config.json", include_in_schema=False)
     async def dashboard_config() -> JSONResponse:
         return JSONResponse(wallet_config(settings))
+
+    @app.get("/dashboard/governed.json", include_in_schema=False)
+    async def dashboard_governed() -> JSONResponse:
+        return JSONResponse(governed_contracts(settings))
 
     @app.get("/dashboard/head.json", include_in_schema=False)
     async def dashboard_head() -> JSONResponse:

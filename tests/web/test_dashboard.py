@@ -113,8 +113,17 @@ def test_leaderboard_links_to_an_operators_history(web: Session, stack: Stack) -
     page = web.page
     page.goto("/#/operators")
     board = page.get_by_test_id("leaderboard")
-    ops = stack.gql("{ operators(first: 100) { id forecastsRevealed } }")["operators"]
+    ops = stack.gql("{ operators(first: 100) { id forecastsRevealed accuracy { mase } } }")[
+        "operators"
+    ]
     expect(board.locator("tbody tr")).to_have_count(len(ops))
+    # MASE from the API, three decimals: every operator that forecast a settled epoch has one
+    scored = [o for o in ops if o["accuracy"] and o["accuracy"]["mase"] is not None]
+    assert scored
+    for o in scored:
+        link = page.locator(f'a[href="#/operator/{o["id"]}"]')
+        mase = f"{o['accuracy']['mase']:.3f}".rstrip("0").rstrip(".")
+        expect(board.locator("tbody tr", has=link).get_by_test_id("mase")).to_have_text(mase)
     page.get_by_label("Rank by").select_option("forecastsRevealed")
     most = max(o["forecastsRevealed"] for o in ops)
     tops = [o["id"] for o in ops if o["forecastsRevealed"] == most]  # ties: any of them

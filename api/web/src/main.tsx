@@ -7,6 +7,7 @@ import "./styles.css";
 
 // viem is most of the bundle: only the wallet page loads it.
 const Wallet = lazy(() => import("./pages/Wallet").then((m) => ({ default: m.Wallet })));
+const Governance = lazy(() => import("./pages/Governance").then((m) => ({ default: m.Governance })));
 
 // Hash routes (#/feed/<id>) keep every page a static file the API can serve.
 function useRoute(): string[] {
@@ -32,6 +33,12 @@ function App() {
         <Wallet />
       </Suspense>
     );
+  else if (page === "governance")
+    body = (
+      <Suspense fallback={<p aria-busy="true">Loading governance…</p>}>
+        <Governance />
+      </Suspense>
+    );
   else body = <Overview />;
   const current = page ?? "";
   const link = (href: string, label: string, active: boolean) => (
@@ -49,6 +56,7 @@ function App() {
         <nav aria-label="Main">
           {link("#/", "Overview", current === "" || current === "feed")}
           {link("#/operators", "Operators", current.startsWith("operator"))}
+          {link("#/governance", "Governance", current === "governance")}
           {link("#/wallet", "Wallet", current === "wallet")}
           <a href="/graphql">GraphQL</a>
         </nav>

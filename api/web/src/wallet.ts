@@ -27,14 +27,32 @@ export interface ContractInfo {
 
 export interface DashboardConfig {
   chainId: number;
-  contracts: { GridToken?: ContractInfo; OperatorStaking?: ContractInfo };
+  contracts: { GridToken?: ContractInfo; OperatorStaking?: ContractInfo; GridGovernor?: ContractInfo };
   error?: string;
 }
 
-export async function loadConfig(): Promise<DashboardConfig> {
-  const r = await fetch("/dashboard/config.json");
-  return (await r.json()) as DashboardConfig;
+let configPromise: Promise<DashboardConfig> | null = null;
+export function loadConfig(): Promise<DashboardConfig> {
+  configPromise ??= fetch("/dashboard/config.json").then(async (r) => (await r.json()) as DashboardConfig);
+  return configPromise;
 }
+
+// The connected account, shared by every page that uses the wallet (connect once).
+let connected: Address | null = null;
+const watchers = new Set<() => void>();
+export const accountStore = {
+  get: () => connected,
+  set: (a: Address | null) => {
+    connected = a;
+    watchers.forEach((w) => w());
+  },
+  subscribe: (w: () => void) => {
+    watchers.add(w);
+    return () => {
+      watchers.delete(w);
+    };
+  },
+};
 
 export function provider(): EIP1193Provider {
   if (!window.ethereum) throw new Error("No wallet found: install a browser wallet (EIP-1193) and reload.");
@@ -79,6 +97,9 @@ export async function signIn(address: Address, chainId: number): Promise<Session
 
 const GRID = 18;
 
+/** OpenZeppelin Governor's ProposalState, by number. */
+export const PROPOSAL_STATES = ["pending", "active", "canceled", "defeated", "succeeded", "queued", "expired", "executed"];
+
 function sentence(name: string, args: readonly unknown[]): string {
   const g = (v: unknown) => `${formatUnits(BigInt(String(v)), GRID)} GRID`;
   switch (name) {
@@ -96,6 +117,16 @@ function sentence(name: string, args: readonly unknown[]): string {
       return `The staking contract may spend only ${g(args[1])} of your GRID, ${g(args[2])} needed.`;
     case "EnforcedPause":
       return "Staking is paused by the administrators.";
+    case "GovernorAlreadyCastVote":
+      return "You have already voted on this proposal.";
+    case "GovernorUnexpectedProposalState":
+      return `Voting is not open on this proposal: it is ${PROPOSAL_STATES[Number(args[1])] ?? `in state ${String(args[1])}`}.`;
+    case "GovernorNonexistentProposal":
+      return "There is no such proposal on chain.";
+    case "GovernorInvalidVoteType":
+      return "That is not a valid vote (for, against or abstain).";
+    case "GovernorInsufficientProposerVotes":
+      return `Proposing needs ${g(args[2])} of votes; you have ${g(args[1])}.`;
     default:
       return `The contract refused: ${name.replace(/([a-z])([A-Z])/g, "$1 $2")}${args.length ? ` (${args.join(", ")})` : ""}.`;
   }

@@ -12,7 +12,7 @@ interface OpRow {
   totalSlashed: string;
   forecastsRevealed: number;
   stake: { active: string; unbonding: string } | null;
-  accuracy: { meanAbsError: number | null; intervalHitRate: number | null; scored: number } | null;
+  accuracy: { meanAbsError: number | null; intervalHitRate: number | null; scored: number; mase: number | null } | null;
 }
 
 const SORTS: Record<string, string> = {
@@ -29,7 +29,7 @@ export function Operators() {
       operators(first: ${PAGE}, orderBy: ${sort}, orderDirection: desc, after: $after) {
         cursor id totalRewards totalSlashed forecastsRevealed
         stake { active unbonding }
-        accuracy { meanAbsError intervalHitRate scored }
+        accuracy { meanAbsError intervalHitRate scored mase }
       }
     }`,
     { after: pager.after },
@@ -66,6 +66,9 @@ export function Operators() {
             <th scope="col">Rewards</th>
             <th scope="col">Slashed</th>
             <th scope="col">Scored</th>
+            <th scope="col">
+              <abbr title="Mean absolute scaled error: below 1 beats the seasonal-naive forecast">MASE</abbr>
+            </th>
             <th scope="col">Mean abs. error</th>
             <th scope="col">Interval coverage</th>
           </tr>
@@ -82,13 +85,18 @@ export function Operators() {
               <td>{grid(o.totalRewards)}</td>
               <td>{grid(o.totalSlashed)}</td>
               <td>{o.accuracy?.scored ?? 0}</td>
+              <td data-testid="mase">{num(o.accuracy?.mase, 3)}</td>
               <td>{num(o.accuracy?.meanAbsError, 1)}</td>
               <td>{pct(o.accuracy?.intervalHitRate)}</td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="muted">Amounts in GRID; mean absolute error in the feeds' on-chain units.</p>
+      <p className="muted">
+        Amounts in GRID; mean absolute error in the feeds' on-chain units. MASE divides each absolute error
+        by the in-sample error of the seasonal-naive forecast (one day of epochs) of the feed's settled
+        truths, so it compares across feeds: below 1 beats the naive forecast.
+      </p>
       <nav className="pager" aria-label="Leaderboard pages">
         <button type="button" onClick={pager.prev} disabled={pager.page === 1}>
           Previous
@@ -112,7 +120,7 @@ interface OperatorData {
     forecastsCommitted: number;
     forecastsRevealed: number;
     stake: { active: string; unbonding: string; releaseAt: string | null } | null;
-    accuracy: { meanAbsError: number | null; intervalHitRate: number | null; scored: number } | null;
+    accuracy: { meanAbsError: number | null; intervalHitRate: number | null; scored: number; mase: number | null } | null;
     stakes: { id: string; kind: string; amount: string; totalStake: string | null; blockNumber: string }[];
     rewards: { id: string; kind: string; amount: string; epoch: string | null; blockNumber: string }[];
     slashes: { id: string; amount: string; epoch: string | null; blockNumber: string }[];
@@ -138,7 +146,7 @@ export function OperatorPage({ id }: { id: string }) {
       operator(id: $id) {
         id signer totalRewards totalSlashed rewardBalance forecastsCommitted forecastsRevealed
         stake { active unbonding releaseAt }
-        accuracy { meanAbsError intervalHitRate scored }
+        accuracy { meanAbsError intervalHitRate scored mase }
         stakes(first: 20, orderBy: blockNumber, orderDirection: desc) { id kind amount totalStake blockNumber }
         rewards(first: 20, orderBy: blockNumber, orderDirection: desc) { id kind amount epoch blockNumber }
         slashes(first: 20, orderBy: blockNumber, orderDirection: desc) { id amount epoch blockNumber }
@@ -191,6 +199,7 @@ export function OperatorPage({ id }: { id: string }) {
         <div><dt>Rewards</dt><dd>{grid(op.totalRewards)} GRID</dd></div>
         <div><dt>Slashed</dt><dd>{grid(op.totalSlashed)} GRID</dd></div>
         <div><dt>Forecasts revealed</dt><dd>{op.forecastsRevealed} / {op.forecastsCommitted}</dd></div>
+        <div><dt>MASE</dt><dd data-testid="operator-mase">{num(op.accuracy?.mase, 3)}</dd></div>
         <div><dt>Interval coverage</dt><dd>{pct(op.accuracy?.intervalHitRate)}</dd></div>
       </dl>
       <label className="inline">

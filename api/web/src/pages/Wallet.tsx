@@ -1,8 +1,8 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState, useSyncExternalStore } from "react";
 import { formatUnits, parseUnits, type Address } from "viem";
 import { grid } from "../format";
 import { useQuery, useSubscription } from "../gql";
-import { call, connect, explain, loadConfig, read, signIn, type DashboardConfig, type Session } from "../wallet";
+import { accountStore, call, connect, explain, loadConfig, read, signIn, type DashboardConfig, type Session } from "../wallet";
 
 interface StakeData {
   stake: { active: string; unbonding: string; releaseAt: string | null } | null;
@@ -10,7 +10,8 @@ interface StakeData {
 
 export function Wallet() {
   const [config, setConfig] = useState<DashboardConfig | null>(null);
-  const [account, setAccount] = useState<Address | null>(null);
+  const account = useSyncExternalStore(accountStore.subscribe, accountStore.get);
+  const setAccount = accountStore.set;
   const [session, setSession] = useState<Session | null>(null);
   const [balance, setBalance] = useState<bigint | null>(null);
   const [amount, setAmount] = useState("10");
@@ -31,6 +32,10 @@ export function Wallet() {
   const refreshBalance = async (who: Address) => {
     if (token) setBalance((await read(token, "balanceOf", [who])) as bigint);
   };
+  useEffect(() => {
+    // connected on another page: show the balance without a second connect
+    if (account && token) read(token, "balanceOf", [account]).then((b) => setBalance(b as bigint), () => undefined);
+  }, [account, token]);
 
   const run = async (label: string, fn: () => Promise<string>) => {
     setBusy(true);
