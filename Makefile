@@ -23,6 +23,7 @@ lint:
 	.venv/bin/ruff format --check .
 	.venv/bin/mypy
 	.venv/bin/lint-imports
+	.venv/bin/python scripts/check_import_cycles.py
 
 format:
 	.venv/bin/ruff format .

@@ -19,7 +19,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
-from gridcast.errors import as_service_error
+from gridcast.diagnosis import as_service_error
 
 log = logging.getLogger("gridcast.api")
 CHANNELS = (

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from gridcast.errors import exit_on_error, fail
+from gridcast.diagnosis import exit_on_error
+from gridcast.errors import fail
 from ml.config import MIN_TRAIN_DAYS
 from ml.datasets import EXTRA_SERIES, FEEDS
 from ml.forecaster import LSTMForecaster, SelectedForecaster

@@ -256,7 +256,8 @@ def truth(
     import logging
 
     from gridcast.chain.views import KeyChoice, connect
-    from gridcast.errors import GridcastError, exit_on_error
+    from gridcast.diagnosis import exit_on_error
+    from gridcast.errors import GridcastError
     from gridcast.services import database_url
     from streaming.truth_oracle import TruthOracle
 
@@ -312,7 +313,7 @@ def follow(
     from gridcast.chain.deployment import Deployment
     from gridcast.chain.market import Market
     from gridcast.chain.views import web3_for
-    from gridcast.errors import exit_on_error
+    from gridcast.diagnosis import exit_on_error
     from streaming.follow import ChainFollower
     from streaming.mqtt import Publisher
 

@@ -24,11 +24,11 @@ from streaming.cli import stream_app, telemetry_app
 
 
 class GridcastApp(typer.Typer):
-    """The top-level app: every command runs under :class:`gridcast.errors.exit_on_error`, so a
+    """The top-level app: every command runs under :class:`gridcast.diagnosis.exit_on_error`, so a
     GridcastError or an unreachable service is one line and exit code 2, never a traceback."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from gridcast.errors import exit_on_error
+        from gridcast.diagnosis import exit_on_error
 
         with exit_on_error():
             return super().__call__(*args, **kwargs)

@@ -11,7 +11,7 @@ app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=
 def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Apply migrations to the configured database (the embedded one when DATABASE_URL is unset)."""
     from gridcast.db import upgrade as do_upgrade
-    from gridcast.errors import exit_on_error
+    from gridcast.diagnosis import exit_on_error
     from gridcast.services import database_url
 
     with exit_on_error():

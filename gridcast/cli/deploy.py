@@ -27,7 +27,7 @@ def deploy(
     from gridcast.chain.accounts import resolve_account
     from gridcast.chain.deploy import deploy_all
     from gridcast.chain.submitter import Submitter
-    from gridcast.errors import exit_on_error
+    from gridcast.diagnosis import exit_on_error
     from gridcast.exchange.wiring import deploy_with_second_wave
     from gridcast.settings import get_settings
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import typer
 
-from gridcast.errors import exit_on_error, fail
+from gridcast.diagnosis import exit_on_error
+from gridcast.errors import fail
 
 app = typer.Typer(help="Propose, vote on and execute governance proposals.", no_args_is_help=True)
 

@@ -72,7 +72,8 @@ def run(
 ) -> None:
     """Forecast the next open round of each feed; commit, reveal in the window, claim, withdraw."""
     from gridcast.chain.submitter import CircuitOpenError
-    from gridcast.errors import exit_on_error, fail
+    from gridcast.diagnosis import exit_on_error
+    from gridcast.errors import fail
     from gridcast.settings import get_settings
 
     if runner not in RUNNERS:

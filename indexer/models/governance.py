@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from indexer.db.base import Base
-from indexer.models.indexer_entities import ADDR, B32, U256, Versioned
+from indexer.models.columns import ADDR, B32, U256, Versioned
 
 
 class Proposal(Versioned, Base):

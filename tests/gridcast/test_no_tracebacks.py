@@ -15,7 +15,8 @@ import redis
 import typer
 from typer.testing import CliRunner
 
-from gridcast.errors import ServiceUnavailableError, exit_on_error
+from gridcast.diagnosis import exit_on_error
+from gridcast.errors import ServiceUnavailableError
 from gridcast.node import AnvilNode, free_port
 from gridcast.settings import Settings
 
