@@ -52,8 +52,12 @@ def lazy(target: str) -> Any:
     return Annotated[target, strawberry.lazy(f"api.graphql.types.{_snake(target)}")]
 
 
-def list_field(target: str, fk: str, key: str = "id", description: str | None = None) -> Any:
-    """A to-many relation field with the list arguments (where, orderBy, first, skip)."""
+def list_field(
+    target: str, fk: str, key: str | Callable[[Any], Any] = "id", description: str | None = None
+) -> Any:
+    """A to-many relation field with the list arguments (where, orderBy, first, skip): the
+    ``target`` rows whose ``fk`` equals this row's ``key`` (an attribute, or a function of the
+    row)."""
     import strawberry
 
     from api.graphql.derive import OrderDirectionEnum
@@ -61,9 +65,9 @@ def list_field(target: str, fk: str, key: str = "id", description: str | None = 
     async def resolver(  # type: ignore[no-untyped-def]
         self, info, where=None, order_by=None, order_direction=None, first=DEFAULT_FIRST, skip=0
     ) -> Any:
+        value = key(self) if callable(key) else getattr(self, key)
         return await many(
-            info, self, target, fk, getattr(self, key), where, order_by, order_direction, first,
-            skip,
+            info, self, target, fk, value, where, order_by, order_direction, first, skip,
         )  # fmt: skip
 
     ent = ENTITIES[target]

@@ -17,8 +17,17 @@ from api.graphql.derive import BlockHeight, Entity, OrderDirectionEnum
 from api.graphql.entities import ALL
 from api.graphql.relations import DEFAULT_FIRST, _snake
 from api.graphql.sql import Node, base_select, list_select, make_cursor
-from api.graphql.types.events import EpochEvent, ForecastRevealedEvent, NewBlockEvent
+from api.graphql.types.carbon_wallet import carbon_leaderboard
+from api.graphql.types.events import (
+    CertificateRetiredEvent,
+    ClearingPublishedEvent,
+    EpochEvent,
+    ForecastRevealedEvent,
+    NewBlockEvent,
+    OrderPlacedEvent,
+)
 from api.graphql.types.meta import Meta, MetaBlock
+from api.graphql.types.meter_reading import meter_reading
 
 for _ent in ALL:  # the type modules attach themselves to the registry
     importlib.import_module(f"api.graphql.types.{_snake(_ent.name)}")
@@ -102,6 +111,15 @@ def _query_type() -> Any:
         ns[ent.single] = _single(ent)
         ns[ent.plural] = _list(ent)
     ns["meta"] = strawberry.field(resolver=_meta, name="_meta", description="Indexer progress.")
+    ns["meter_reading"] = strawberry.field(
+        resolver=meter_reading,
+        description="A meter's energy in one (feed, epoch) with its Merkle proof against the "
+        "posted delivery root (`meter`: its name or 0x id); null without a root or a leaf.",
+    )
+    ns["carbon_leaderboard"] = strawberry.field(
+        resolver=carbon_leaderboard,
+        description="Carbon wallets ordered by avoided CO2e, largest first (paged).",
+    )
     return strawberry.type(type("Query", (), ns))
 
 
@@ -184,6 +202,42 @@ class Subscription:
                 yield EpochEvent(
                     feed_id=fid, epoch=p["epoch"], block=p["block"], cancelled=p.get("cancelled")
                 )
+
+    @strawberry.subscription(description="Orders placed in the books of one feed.")
+    async def order_placed(
+        self, info: Info, feed_id: str
+    ) -> AsyncGenerator[OrderPlacedEvent, None]:
+        fid = feed_id.lower()
+        async for p in info.context.state.hub.listen("gridcast:orderPlaced"):
+            if p.get("feedId") == fid:
+                yield OrderPlacedEvent(
+                    feed_id=fid, epoch=p["epoch"], index=p["index"], trader=p["trader"],
+                    side=p["side"], volume_wh=int(p["volumeWh"]),
+                    limit_price=int(p["limitPrice"]), block=p["block"],
+                )  # fmt: skip
+
+    @strawberry.subscription(description="A book of one feed cleared (its uniform price).")
+    async def clearing_published(
+        self, info: Info, feed_id: str
+    ) -> AsyncGenerator[ClearingPublishedEvent, None]:
+        fid = feed_id.lower()
+        async for p in info.context.state.hub.listen("gridcast:clearingPublished"):
+            if p.get("feedId") == fid:
+                yield ClearingPublishedEvent(
+                    feed_id=fid, epoch=p["epoch"], price=int(p["price"]),
+                    volume_wh=int(p["volumeWh"]), block=p["block"],
+                )  # fmt: skip
+
+    @strawberry.subscription(description="Certificates retired (any account).")
+    async def certificate_retired(
+        self, info: Info
+    ) -> AsyncGenerator[CertificateRetiredEvent, None]:
+        async for p in info.context.state.hub.listen("gridcast:certificateRetired"):
+            yield CertificateRetiredEvent(
+                retirement_id=p["retirementId"], account=p["account"],
+                certificate_id=p["certificateId"], energy_wh=int(p["energyWh"]),
+                co2e_grams=int(p["co2eGrams"]), block=p["block"],
+            )  # fmt: skip
 
 
 def build_schema(
