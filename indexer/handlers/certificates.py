@@ -128,7 +128,7 @@ def on_certificates_retired(ev: Event, store: Store) -> None:
     wallet = store.get("carbon_wallets", a["account"]) or {
         "retired_wh": 0,
         "co2e_grams": 0,
-        "retirements": 0,
+        "retirement_count": 0,
     }
     store.put(
         "carbon_wallets",
@@ -136,7 +136,7 @@ def on_certificates_retired(ev: Event, store: Store) -> None:
         {
             "retired_wh": int(wallet["retired_wh"]) + energy,
             "co2e_grams": int(wallet["co2e_grams"]) + co2e,
-            "retirements": int(wallet["retirements"]) + 1,
+            "retirement_count": int(wallet["retirement_count"]) + 1,
         },
         block,
     )

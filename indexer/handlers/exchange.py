@@ -10,7 +10,7 @@ from indexer.handlers import common
 from indexer.store import Store
 
 ACCOUNT = {
-    "orders": 0,
+    "order_count": 0,
     "sold_wh": 0,
     "delivered_wh": 0,
     "bought_wh": 0,
@@ -57,7 +57,7 @@ def on_book_opened(ev: Event, store: Store) -> None:
         "penalty_per_wh": a["penaltyPerWh"],
         "gate_at": a["gateAt"],
         "settle_after": a["settleAfter"],
-        "orders": 0,
+        "order_count": 0,
         "open_buys": 0,
         "open_sells": 0,
         "cancelled": 0,
@@ -112,11 +112,11 @@ def on_order_placed(ev: Event, store: Store) -> None:
             "exchange_books",
             book_id,
             block,
-            orders=int(book["orders"]) + 1,
+            order_count=int(book["order_count"]) + 1,
             **{f"open_{side}s": int(book[f"open_{side}s"]) + 1},
             **{f"{side}_volume_wh": int(book[f"{side}_volume_wh"]) + int(a["volumeWh"])},
         )
-    _add(store, a["trader"], block, orders=1)
+    _add(store, a["trader"], block, order_count=1)
     store.notify(
         "gridcast:orderPlaced",
         {

@@ -82,7 +82,7 @@ class CarbonWallet(Versioned, Base):
     __tablename__ = "carbon_wallets"
     retired_wh: Mapped[Decimal] = mapped_column(U256, default=0)
     co2e_grams: Mapped[Decimal] = mapped_column(U256, default=0, index=True)
-    retirements: Mapped[int] = mapped_column(Integer, default=0)
+    retirement_count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class EmissionFactor(Versioned, Base):

@@ -70,7 +70,7 @@ class ExchangeBook(Versioned, Base):
     penalty_per_wh: Mapped[Decimal] = mapped_column(U256)
     gate_at: Mapped[int] = mapped_column(BigInteger)
     settle_after: Mapped[int] = mapped_column(BigInteger)
-    orders: Mapped[int] = mapped_column(Integer, default=0)
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
     open_buys: Mapped[int] = mapped_column(Integer, default=0)
     open_sells: Mapped[int] = mapped_column(Integer, default=0)
     cancelled: Mapped[int] = mapped_column(Integer, default=0)
@@ -203,7 +203,7 @@ class ExchangeAccount(Versioned, Base):
     """A trader's totals on the exchange and its withdrawable balance (credited − withdrawn)."""
 
     __tablename__ = "exchange_accounts"
-    orders: Mapped[int] = mapped_column(Integer, default=0)
+    order_count: Mapped[int] = mapped_column(Integer, default=0)
     sold_wh: Mapped[Decimal] = mapped_column(U256, default=0)
     delivered_wh: Mapped[Decimal] = mapped_column(U256, default=0)
     bought_wh: Mapped[Decimal] = mapped_column(U256, default=0)

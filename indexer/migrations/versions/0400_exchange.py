@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.Column("penalty_per_wh", U256, nullable=False),
         sa.Column("gate_at", sa.BigInteger(), nullable=False),
         sa.Column("settle_after", sa.BigInteger(), nullable=False),
-        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("order_count", sa.Integer(), nullable=False),
         sa.Column("open_buys", sa.Integer(), nullable=False),
         sa.Column("open_sells", sa.Integer(), nullable=False),
         sa.Column("cancelled", sa.Integer(), nullable=False),
@@ -198,7 +198,7 @@ def upgrade() -> None:
     )
     _versioned(
         "exchange_accounts",
-        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("order_count", sa.Integer(), nullable=False),
         sa.Column("sold_wh", U256, nullable=False),
         sa.Column("delivered_wh", U256, nullable=False),
         sa.Column("bought_wh", U256, nullable=False),

@@ -94,7 +94,7 @@ def upgrade() -> None:
         "carbon_wallets",
         sa.Column("retired_wh", U256, nullable=False),
         sa.Column("co2e_grams", U256, nullable=False, index=True),
-        sa.Column("retirements", sa.Integer(), nullable=False),
+        sa.Column("retirement_count", sa.Integer(), nullable=False),
     )
     _versioned(
         "emission_factors",
