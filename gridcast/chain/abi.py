@@ -15,6 +15,8 @@ MANIFEST = PROJECT_ROOT / ".build" / "__local__.json"
 CONTRACTS = ("GridToken", "OperatorStaking", "ForecastRegistry", "Settlement")
 # Governance (deployed by gridcast deploy, indexed by indexer/handlers/governance.py).
 GOVERNANCE_CONTRACTS = ("GridGovernor",)
+# Second wave (metered delivery, assets, exchange, certificates): their errors decode too.
+SECOND_WAVE_CONTRACTS = ("MeteredDelivery", "AssetRegistry", "EnergyExchange", "EnergyCertificates")
 
 
 class ArtifactsMissingError(RuntimeError):
@@ -69,7 +71,7 @@ def events() -> dict[str, tuple[str, dict[str, Any]]]:
 def errors() -> dict[bytes, dict[str, Any]]:
     """4-byte selector -> custom error ABI, across all contracts (OpenZeppelin's included)."""
     out: dict[bytes, dict[str, Any]] = {}
-    for name in CONTRACTS:
+    for name in (*CONTRACTS, *SECOND_WAVE_CONTRACTS):
         for item in abi(name):
             if item["type"] == "error":
                 out[keccak(text=signature(item))[:4]] = item
