@@ -227,7 +227,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
         _bumpCounts(feedId, firstEpoch, n, EpochCounters.COMMITS, p.maxForecastsPerEpoch);
         bytes32 root = keccak256(abi.encodePacked(commitments));
         uint96 weight = SafeCast.toUint96(stake_);
-        _batches[feedId][operator][firstEpoch] = Batch(root, weight, uint32(n), false);
+        _batches[feedId][operator][firstEpoch] = Batch(root, weight, uint32(n), false, uint64(block.timestamp));
         emit ForecastsCommitted(feedId, operator, firstEpoch, commitments, weight, msg.sender, root);
     }
 

@@ -6,14 +6,18 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IOperatorStaking} from "./interfaces/IOperatorStaking.sol";
 
 /// @title OperatorStaking
 /// @notice Holds operator stakes. Unstaking is a request followed by an unbonding delay during which
 /// the stake can still be slashed. Only the settlement contract (SLASHER_ROLE) slashes, and at most
-/// `maxSlashPerEpochBps` of an operator's stake per epoch key.
+/// `maxSlashPerEpochBps` of an operator's stake per epoch key: the cap in force when the slashed
+/// commitment was made (the cap's history is checkpointed), so a later change never applies to
+/// commitments already made.
 contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, ReentrancyGuard {
     using SafeERC20 for IERC20;
+    using Checkpoints for Checkpoints.Trace208;
 
     bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
@@ -34,7 +38,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     IERC20 private immutable _token;
     uint64 private _unbondingDelay;
-    uint16 private _maxSlashPerEpochBps;
+    // The per-epoch slash cap (bps) by the first commit time it applies to.
+    Checkpoints.Trace208 private _maxSlashBps;
 
     mapping(address operator => uint256) private _stakes;
     mapping(address operator => Unbonding) private _unbonding;
@@ -48,7 +53,7 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
         if (maxSlashPerEpochBps_ > BPS) revert OperatorStakingInvalidParameter();
         _token = token_;
         _unbondingDelay = unbondingDelay_;
-        _maxSlashPerEpochBps = maxSlashPerEpochBps_;
+        _maxSlashBps.push(0, maxSlashPerEpochBps_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PAUSER_ROLE, admin);
     }
@@ -120,9 +125,10 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
         address operator,
         bytes32 epochKey,
         uint256 amount,
+        uint64 committedAt,
         address recipient
     ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 slashed) {
-        slashed = _recordSlash(operator, epochKey, amount);
+        slashed = _recordSlash(operator, epochKey, amount, maxSlashPerEpochBpsAt(committedAt));
         if (slashed == 0) return 0;
         uint256 active = _stakes[operator];
         uint256 fromActive = slashed <= active ? slashed : active;
@@ -134,14 +140,19 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
     }
 
     /// @dev Clamps `amount` to what the per-epoch cap still allows and records it.
-    function _recordSlash(address operator, bytes32 epochKey, uint256 amount) private returns (uint256 slashed) {
+    function _recordSlash(
+        address operator,
+        bytes32 epochKey,
+        uint256 amount,
+        uint256 capBps
+    ) private returns (uint256 slashed) {
         uint256 total = _stakes[operator] + _unbonding[operator].amount;
         uint256 base = _capBase[operator][epochKey];
         if (base == 0) {
             base = total;
             _capBase[operator][epochKey] = base;
         }
-        uint256 cap = (base * _maxSlashPerEpochBps) / BPS;
+        uint256 cap = (base * capBps) / BPS;
         uint256 already = _slashedIn[operator][epochKey];
         uint256 room = cap > already ? cap - already : 0;
         slashed = amount < room ? amount : room;
@@ -160,7 +171,8 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
     /// @inheritdoc IOperatorStaking
     function setMaxSlashPerEpoch(uint16 bps) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (bps > BPS) revert OperatorStakingInvalidParameter();
-        _maxSlashPerEpochBps = bps;
+        // From the next second on: a commitment made in this block keeps the cap it was made under.
+        _maxSlashBps.push(uint48(block.timestamp) + 1, bps);
         emit MaxSlashPerEpochSet(bps);
     }
 
@@ -220,6 +232,12 @@ contract OperatorStaking is IOperatorStaking, AccessControl, Pausable, Reentranc
 
     /// @inheritdoc IOperatorStaking
     function maxSlashPerEpochBps() external view returns (uint16) {
-        return _maxSlashPerEpochBps;
+        return uint16(_maxSlashBps.latest());
+    }
+
+    /// @inheritdoc IOperatorStaking
+    function maxSlashPerEpochBpsAt(uint64 committedAt) public view returns (uint16) {
+        uint48 at = committedAt > type(uint48).max ? type(uint48).max : uint48(committedAt);
+        return uint16(_maxSlashBps.upperLookupRecent(at));
     }
 }

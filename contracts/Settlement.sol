@@ -245,7 +245,10 @@ contract Settlement is ISettlement, AccessControl, Pausable, ReentrancyGuard {
             key = keccak256(abi.encode(feedId, operator, firstEpoch));
         }
         if (penaltyBps != 0) {
-            o.slashed = _staking.slash(operator, key, (uint256(fc.weight) * penaltyBps) / BPS, address(this));
+            // Capped by the slash cap in force when the batch was committed, not today's.
+            uint64 committedAt = _registry.batch(feedId, operator, firstEpoch).committedAt;
+            uint256 amount = (uint256(fc.weight) * penaltyBps) / BPS;
+            o.slashed = _staking.slash(operator, key, amount, committedAt, address(this));
             _pool[feedId] += o.slashed;
             _totalPools += o.slashed;
         }

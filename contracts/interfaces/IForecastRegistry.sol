@@ -30,12 +30,14 @@ interface IForecastRegistry {
     }
 
     /// @notice One committed batch: the root over its per-epoch commitments, the operator's stake
-    /// weight at commit time, the number of epochs and whether it has been revealed.
+    /// weight at commit time, the number of epochs, whether it has been revealed and when it was
+    /// committed (which fixes the slash cap that applies to it, see OperatorStaking).
     struct Batch {
         bytes32 root;
         uint96 weight;
         uint32 count;
         bool revealed;
+        uint64 committedAt;
     }
 
     /// @notice A stake-weighted median of the revealed forecasts of one epoch.

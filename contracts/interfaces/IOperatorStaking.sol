@@ -74,15 +74,16 @@ interface IOperatorStaking {
     // ------------------------------------------------------------------------------------- slashing
 
     /// @notice Slashes up to `amount` of `operator`'s stake (active first, then unbonding) to `recipient`.
-    /// @dev The total slashed under one `epochKey` never exceeds `maxSlashPerEpochBps` of the stake the
-    /// operator held when first slashed under that key; the excess is ignored, not reverted, so that
-    /// settlement never blocks. Returns the amount actually slashed. Emits StakeSlashed when non-zero.
-    /// Requirements:
+    /// @dev The total slashed under one `epochKey` never exceeds the cap in force when the slashed
+    /// commitment was made (`maxSlashPerEpochBpsAt(committedAt)`) of the stake the operator held when
+    /// first slashed under that key; the excess is ignored, not reverted, so that settlement never
+    /// blocks. Returns the amount actually slashed. Emits StakeSlashed when non-zero. Requirements:
     /// - the caller has SLASHER_ROLE (the settlement contract).
     function slash(
         address operator,
         bytes32 epochKey,
         uint256 amount,
+        uint64 committedAt,
         address recipient
     ) external returns (uint256 slashed);
 
@@ -93,7 +94,8 @@ interface IOperatorStaking {
     /// - the caller has DEFAULT_ADMIN_ROLE.
     function setUnbondingDelay(uint64 delay) external;
 
-    /// @notice Sets the per-epoch slashing cap in basis points of stake.
+    /// @notice Sets the per-epoch slashing cap in basis points of stake, for commitments made after
+    /// this block; commitments already made keep the cap they were made under.
     /// @dev Emits MaxSlashPerEpochSet. Requirements:
     /// - the caller has DEFAULT_ADMIN_ROLE;
     /// - `bps` <= 10000.
@@ -145,7 +147,12 @@ interface IOperatorStaking {
     /// @dev Requirements: none.
     function unbondingDelay() external view returns (uint64);
 
-    /// @notice The per-epoch slashing cap in basis points of stake.
+    /// @notice The per-epoch slashing cap in basis points of stake (for commitments made from the
+    /// next block on).
     /// @dev Requirements: none.
     function maxSlashPerEpochBps() external view returns (uint16);
+
+    /// @notice The per-epoch slashing cap that applies to a commitment made at time `committedAt`.
+    /// @dev Requirements: none.
+    function maxSlashPerEpochBpsAt(uint64 committedAt) external view returns (uint16);
 }

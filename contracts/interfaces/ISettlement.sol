@@ -191,7 +191,8 @@ interface ISettlement {
     /// a forecast beyond the feed's threshold or a commitment that was never revealed. Anyone may call.
     /// @dev O(1). Scores with the parameters the epoch was committed and settled under
     /// (`feedParamsAt`); reverts `SettlementReserveExceeded` rather than pay past the epoch's reserve.
-    /// The non-reveal penalty is charged once per batch (its first unrevealed claim). Emits
+    /// A slash is capped by the staking cap in force when the batch was committed
+    /// (`OperatorStaking.maxSlashPerEpochBpsAt(batch.committedAt)`). The non-reveal penalty is charged once per batch (its first unrevealed claim). Emits
     /// `ForecastScored`.
     /// Requirements:
     /// - the epoch is settled;

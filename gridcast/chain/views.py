@@ -89,6 +89,7 @@ class Batch(NamedTuple):
     weight: int
     count: int  # type: ignore[assignment]  # ABI field name; shadows tuple.count
     revealed: bool
+    committed_at: int  # fixes the slash cap that applies to the batch
 
     @property
     def committed(self) -> bool:
@@ -96,8 +97,8 @@ class Batch(NamedTuple):
 
     @classmethod
     def of(cls, raw: tuple | list) -> Batch:  # type: ignore[type-arg]
-        root, weight, count, revealed = raw
-        return cls(bytes(root), int(weight), int(count), bool(revealed))
+        root, weight, count, revealed, committed_at = raw
+        return cls(bytes(root), int(weight), int(count), bool(revealed), int(committed_at))
 
 
 class Forecast(NamedTuple):
@@ -246,7 +247,7 @@ def connect(
 ) -> Connection:
     """Connect to the chain at ``settings.rpc_url`` (or `w3`), resolve `account` against its chain
     id, and load the deployment file: everything a process that signs needs. An unreachable node
-    surfaces as the transport's connection error, which :func:`gridcast.errors.exit_on_error`
+    surfaces as the transport's connection error, which :func:`gridcast.diagnosis.exit_on_error`
     turns into one line naming the URL."""
     from gridcast.chain.submitter import Submitter
 

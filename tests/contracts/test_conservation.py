@@ -305,7 +305,8 @@ class ConservationMachine(RuleBasedStateMachine):
         """A second slasher hits the same keys repeatedly, so the per-key cap actually binds."""
         amount *= E18
         slasher = self.world.slasher
-        self.send(self.p.staking, "slash", self.op(i), key, amount, slasher, sender=slasher)
+        at = self.now  # the cap never changes here: any commit time reads the same one
+        self.send(self.p.staking, "slash", self.op(i), key, amount, at, slasher, sender=slasher)
         self.model_slash(i, key, amount)
 
     # ------------------------------------------------------------------ forecasts

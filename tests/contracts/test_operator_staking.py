@@ -57,7 +57,7 @@ def test_slash_only_by_slasher_role(proto, operators):
     proto.stake(operators[0], STAKE)
     for caller in (proto.admin, operators[0], operators[1]):
         with ape.reverts(proto.staking.AccessControlUnauthorizedAccount):
-            proto.staking.slash(operators[0], b"\x01" * 32, 1, caller, sender=caller)
+            proto.staking.slash(operators[0], b"\x01" * 32, 1, 0, caller, sender=caller)
 
 
 def test_slash_is_capped_per_epoch_key_and_reaches_unbonding(proto, operators, accounts):
@@ -67,18 +67,38 @@ def test_slash_is_capped_per_epoch_key_and_reaches_unbonding(proto, operators, a
     proto.staking.requestUnstake(STAKE // 2, sender=op)
     cap = STAKE * MAX_SLASH_PER_EPOCH_BPS // 10_000
     key = b"\x01" * 32
-    proto.staking.slash(op, key, cap // 2, slasher, sender=slasher)
-    proto.staking.slash(op, key, cap, slasher, sender=slasher)  # only the rest of the cap
+    proto.staking.slash(op, key, cap // 2, 0, slasher, sender=slasher)
+    proto.staking.slash(op, key, cap, 0, slasher, sender=slasher)  # only the rest of the cap
     assert proto.staking.slashedIn(op, key) == cap
     assert proto.token.balanceOf(slasher) == cap
-    proto.staking.slash(op, key, cap, slasher, sender=slasher)  # nothing left under this key
+    proto.staking.slash(op, key, cap, 0, slasher, sender=slasher)  # nothing left under this key
     assert proto.token.balanceOf(slasher) == cap
     # A second key slashes again; active stake goes first, then unbonding.
     key2 = b"\x02" * 32
-    proto.staking.slash(op, key2, 10**30, slasher, sender=slasher)
+    proto.staking.slash(op, key2, 10**30, 0, slasher, sender=slasher)
     total = proto.staking.stakeOf(op) + proto.staking.unbondingOf(op)[0]
     assert total == STAKE - cap - (STAKE - cap) * MAX_SLASH_PER_EPOCH_BPS // 10_000
     assert proto.token.balanceOf(proto.staking) == total
+
+
+def test_slash_cap_change_applies_to_commitments_made_after_it(proto, operators, accounts, chain):
+    """A cap change (up or down) leaves commitments already made under the cap they were made in."""
+    op, slasher = operators[0], accounts[9]
+    proto.staking.grantRole(proto.staking.SLASHER_ROLE(), slasher, sender=proto.admin)
+    proto.stake(op, STAKE)
+    before = chain.pending_timestamp - 1
+    tx = proto.staking.setMaxSlashPerEpoch(5_000, sender=proto.admin)
+    changed = chain.blocks[tx.block_number].timestamp
+    assert proto.staking.maxSlashPerEpochBps() == 5_000
+    assert proto.staking.maxSlashPerEpochBpsAt(before) == MAX_SLASH_PER_EPOCH_BPS
+    assert proto.staking.maxSlashPerEpochBpsAt(changed) == MAX_SLASH_PER_EPOCH_BPS  # same block
+    assert proto.staking.maxSlashPerEpochBpsAt(changed + 1) == 5_000
+    old_cap = STAKE * MAX_SLASH_PER_EPOCH_BPS // 10_000
+    proto.staking.slash(op, b"\x01" * 32, STAKE, before, slasher, sender=slasher)
+    assert proto.staking.slashedIn(op, b"\x01" * 32) == old_cap
+    left = STAKE - old_cap
+    proto.staking.slash(op, b"\x02" * 32, STAKE, changed + 1, slasher, sender=slasher)
+    assert proto.staking.slashedIn(op, b"\x02" * 32) == left * 5_000 // 10_000
 
 
 def test_pause_blocks_stake_but_not_exit(proto, operators):

@@ -2,7 +2,8 @@
 feed parameters: each epoch keeps the parameters it was committed and settled under."""
 
 import ape
-import pytest
+
+from gridcast.chain.deployment import MAX_SLASH_PER_EPOCH_BPS
 
 from .conftest import E18, STAKE, feed_params
 
@@ -88,12 +89,6 @@ def test_security_unbounded_cap_and_zero_bond_refused(proto):
             proto.registry.registerFeed("bad", "demand", 900, bad.as_tuple(), sender=proto.admin)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the slash cap lives in OperatorStaking "
-    "(maxSlashPerEpochBps, read when slashing), "
-    "not snapshotted per epoch; owner of OperatorStaking.sol to fix",
-)
 def test_security_lowering_slash_cap_after_settle_cannot_spare_a_bad_forecast(proto, operators):
     """`setMaxSlashPerEpoch(0)` after settle spared a forecast beyond the threshold its slash."""
     a, b = operators[:2]
@@ -102,3 +97,10 @@ def test_security_lowering_slash_cap_after_settle_cannot_spare_a_bad_forecast(pr
     proto.staking.setMaxSlashPerEpoch(0, sender=proto.admin)
     proto.settlement.claim(proto.feed, 0, a, 0, sender=a)
     assert proto.staking.stakeOf(a) < STAKE  # slashed under the cap the epoch settled with
+    committed_at = proto.registry.batch(proto.feed, a, 0).committedAt
+    cap_bps = proto.staking.maxSlashPerEpochBpsAt(committed_at)
+    assert cap_bps == MAX_SLASH_PER_EPOCH_BPS
+    penalty = min(proto.params.slash_bps, cap_bps) * STAKE // 10_000
+    assert proto.staking.stakeOf(a) == STAKE - penalty
+    # The lowered cap is today's, and applies to commitments made from now on.
+    assert proto.staking.maxSlashPerEpochBps() == 0

@@ -71,4 +71,4 @@ def test_truth_reads_the_status_as_the_enum() -> None:
     truth = Truth.of(raw)
     assert truth.status is TruthStatus.CANCELLED and truth.status.final
     assert truth.value == 1234 and truth.submitted_at == 99
-    assert Batch.of((b"\x00" * 32, 0, 0, False)).committed is False
+    assert Batch.of((b"\x00" * 32, 0, 0, False, 0)).committed is False
