@@ -61,6 +61,10 @@ DELIVERY_ROOT = register(
     "DeliveryRoot", xc.DeliveryRoot, "deliveryRoot", "deliveryRoots", *EPOCH_ID
 )
 ASSET = register("Asset", xc.Asset, "asset", "assets", r"^\d{1,20}$", "an asset id (decimal)")
+EXCHANGE_MARKET = register(
+    "ExchangeMarket", xc.ExchangeMarket, "exchangeMarket", "exchangeMarkets", rf"^{B32}$",
+    "a market id (0x + 64 hex: the feed id, or renewableMarketOf(feedId))",
+)  # fmt: skip
 EXCHANGE_BOOK = register(
     "ExchangeBook", xc.ExchangeBook, "exchangeBook", "exchangeBooks", *EPOCH_ID
 )
@@ -111,8 +115,9 @@ SLASH.virtual["epoch_key"] = m.Slash.feed_id + "-" + cast(m.Slash.epoch, Text)
 ALL: tuple[Entity, ...] = (
     FEED, EPOCH, FORECAST, CONSENSUS, TRUTH, DISPUTE, SETTLEMENT, OPERATOR, STAKE, STAKE_EVENT,
     REWARD, SLASH, ACCURACY, MODEL_ARTIFACT, PROPOSAL, GOVERNANCE_VOTE,
-    DELIVERY_ROOT, ASSET, EXCHANGE_BOOK, EXCHANGE_ORDER, EXCHANGE_CLEARING, EXCHANGE_TRADE,
-    EXCHANGE_DELIVERY, EXCHANGE_IMBALANCE, EXCHANGE_ACCOUNT, CERTIFICATE, CERTIFIED_EPOCH,
+    DELIVERY_ROOT, ASSET, EXCHANGE_MARKET, EXCHANGE_BOOK, EXCHANGE_ORDER, EXCHANGE_CLEARING,
+    EXCHANGE_TRADE, EXCHANGE_DELIVERY, EXCHANGE_IMBALANCE, EXCHANGE_ACCOUNT, CERTIFICATE,
+    CERTIFIED_EPOCH,
     CERTIFICATE_BALANCE, RETIREMENT, CARBON_WALLET, EMISSION_FACTOR,
     FORECAST_RECORD,  # last: the upload mutation returns ALL[-1]'s type
 )  # fmt: skip

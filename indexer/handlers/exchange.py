@@ -1,5 +1,10 @@
-"""EnergyExchange events → exchange_books, exchange_orders, exchange_clearings, exchange_trades,
-exchange_deliveries, exchange_imbalances and exchange_accounts. One handler per event."""
+"""EnergyExchange events → exchange_markets, exchange_books, exchange_orders, exchange_clearings,
+exchange_trades, exchange_deliveries, exchange_imbalances and exchange_accounts. One handler per
+event.
+
+The events' ``feedId`` is the *market id*: the feed id for a feed's plain market, or
+``renewableMarketOf(feedId)`` for its renewable-only market (MarketListed maps it back to the
+forecast feed). Rows keep both: ``market_id`` (the ids are built from it) and ``feed_id``."""
 
 from __future__ import annotations
 
@@ -45,10 +50,58 @@ def _add(store: Store, address: str, block: int, **amounts: int) -> None:
     store.update("exchange_accounts", address, block, **changes)
 
 
+def _market(store: Store, market: str) -> tuple[str, bool]:
+    """(forecast feed, renewable only) of a market id; a market not listed yet is its own feed."""
+    row = store.get("exchange_markets", market)
+    if row is None:
+        return market, False
+    return str(row["feed_id"]), bool(row["renewable_only"])
+
+
+def _market_row(store: Store, ev: Event, market: str, **changes: Any) -> None:
+    row = store.get("exchange_markets", market) or {
+        "feed_id": market,
+        "renewable_only": False,
+        **dict.fromkeys(MARKET_PARAMS, None),
+        "genesis": None,
+        "epoch_length": None,
+    }
+    store.put(
+        "exchange_markets",
+        market,
+        {**row, **changes, "block_number": ev.block_number},
+        ev.block_number,
+    )
+
+
+MARKET_PARAMS = (
+    "base_price", "slope", "reference_value", "band_bps", "gate_lead", "settle_window",
+    "penalty_per_wh",
+)  # fmt: skip
+
+
+def on_market_params_set(ev: Event, store: Store) -> None:
+    a = ev.args
+    params = dict(zip(MARKET_PARAMS, a["params"], strict=True))
+    _market_row(
+        store, ev, a["feedId"], **params, genesis=a["genesis"], epoch_length=a["epochLength"]
+    )
+
+
+def on_market_listed(ev: Event, store: Store) -> None:
+    a = ev.args
+    _market_row(
+        store, ev, a["marketId"], feed_id=a["feedId"], renewable_only=bool(a["renewableOnly"])
+    )
+
+
 def on_book_opened(ev: Event, store: Store) -> None:
     a = ev.args
+    feed, renewable = _market(store, a["feedId"])
     row = {
-        "feed_id": a["feedId"],
+        "market_id": a["feedId"],
+        "renewable_only": renewable,
+        "feed_id": feed,
         "epoch": a["epoch"],
         "status": "open",
         "consensus_value": a["consensusValue"],
@@ -77,11 +130,13 @@ def on_book_opened(ev: Event, store: Store) -> None:
 
 def on_order_placed(ev: Event, store: Store) -> None:
     a = ev.args
-    feed, epoch, block = a["feedId"], a["epoch"], ev.block_number
-    book_id = common.epoch_key(feed, epoch)
+    market, epoch, block = a["feedId"], a["epoch"], ev.block_number
+    feed, renewable = _market(store, market)
+    book_id = common.epoch_key(market, epoch)
     side = "sell" if a["isSell"] else "buy"
     row = {
         "book_id": book_id,
+        "market_id": market,
         "feed_id": feed,
         "epoch": epoch,
         "index": a["index"],
@@ -91,7 +146,7 @@ def on_order_placed(ev: Event, store: Store) -> None:
         "volume_wh": a["volumeWh"],
         "limit_price": a["limitPrice"],
         "locked": a["locked"],
-        "renewable_only": bool(a.get("renewableOnly", False)),
+        "renewable_only": renewable,
         "status": "open",
         "refund": None,
         "voided": None,
@@ -100,12 +155,13 @@ def on_order_placed(ev: Event, store: Store) -> None:
         "amount": None,
         "adjustment": None,
         "credited": None,
+        "certificates_wh": None,
         "placed_block": block,
         "placed_tx": ev.tx_hash,
         "closed_block": None,
         "closed_tx": None,
     }
-    store.put("exchange_orders", order_key(feed, epoch, a["index"]), row, block)
+    store.put("exchange_orders", order_key(market, epoch, a["index"]), row, block)
     book = store.get("exchange_books", book_id)
     if book is not None:
         store.update(
@@ -121,6 +177,7 @@ def on_order_placed(ev: Event, store: Store) -> None:
         "gridcast:orderPlaced",
         {
             "feedId": feed,
+            "marketId": market,
             "epoch": epoch,
             "index": a["index"],
             "trader": a["trader"],
@@ -134,8 +191,8 @@ def on_order_placed(ev: Event, store: Store) -> None:
 
 def on_order_cancelled(ev: Event, store: Store) -> None:
     a = ev.args
-    feed, epoch, block = a["feedId"], a["epoch"], ev.block_number
-    key = order_key(feed, epoch, a["index"])
+    market, epoch, block = a["feedId"], a["epoch"], ev.block_number
+    key = order_key(market, epoch, a["index"])
     order = store.update(
         "exchange_orders",
         key,
@@ -145,7 +202,7 @@ def on_order_cancelled(ev: Event, store: Store) -> None:
         closed_block=block,
         closed_tx=ev.tx_hash,
     )
-    book_id = common.epoch_key(feed, epoch)
+    book_id = common.epoch_key(market, epoch)
     book = store.get("exchange_books", book_id)
     if order is not None and book is not None:
         side = order["side"]
@@ -162,9 +219,11 @@ def on_order_cancelled(ev: Event, store: Store) -> None:
 
 def on_book_cleared(ev: Event, store: Store) -> None:
     a = ev.args
-    feed, epoch, block = a["feedId"], a["epoch"], ev.block_number
-    key = common.epoch_key(feed, epoch)
+    market, epoch, block = a["feedId"], a["epoch"], ev.block_number
+    feed, _ = _market(store, market)
+    key = common.epoch_key(market, epoch)
     row = {
+        "market_id": market,
         "feed_id": feed,
         "epoch": epoch,
         "price": a["price"],
@@ -195,6 +254,7 @@ def on_book_cleared(ev: Event, store: Store) -> None:
         "gridcast:clearingPublished",
         {
             "feedId": feed,
+            "marketId": market,
             "epoch": epoch,
             "price": str(a["price"]),
             "volumeWh": str(a["volume"]),
@@ -205,8 +265,9 @@ def on_book_cleared(ev: Event, store: Store) -> None:
 
 def on_order_settled(ev: Event, store: Store) -> None:
     a = ev.args
-    feed, epoch, block = a["feedId"], a["epoch"], ev.block_number
-    book_id, key = common.epoch_key(feed, epoch), order_key(feed, epoch, a["index"])
+    market, epoch, block = a["feedId"], a["epoch"], ev.block_number
+    feed, _ = _market(store, market)
+    book_id, key = common.epoch_key(market, epoch), order_key(market, epoch, a["index"])
     sell, voided = bool(a["isSell"]), bool(a["voided"])
     filled, delivered = int(a["filledWh"]), int(a["deliveredWh"])
     amount, adjustment, credited = int(a["amount"]), int(a["adjustment"]), int(a["credited"])
@@ -238,6 +299,7 @@ def on_order_settled(ev: Event, store: Store) -> None:
     trade = {
         "book_id": book_id,
         "order_id": key,
+        "market_id": market,
         "feed_id": feed,
         "epoch": epoch,
         "trader": a["trader"],
@@ -259,7 +321,7 @@ def on_order_settled(ev: Event, store: Store) -> None:
             penalties_paid=adjustment, credited=credited,
         )  # fmt: skip
         if filled > 0 and not voided:
-            _delivery(store, ev, key, book_id, filled, delivered, amount, adjustment)
+            _delivery(store, ev, key, book_id, feed, filled, delivered, amount, adjustment)
     else:
         _add(
             store, a["trader"], block, bought_wh=filled, spent=amount, compensation=adjustment,
@@ -268,8 +330,8 @@ def on_order_settled(ev: Event, store: Store) -> None:
 
 
 def _delivery(
-    store: Store, ev: Event, key: str, book_id: str, filled: int, delivered: int, pay: int,
-    penalty: int,
+    store: Store, ev: Event, key: str, book_id: str, feed: str, filled: int, delivered: int,
+    pay: int, penalty: int,
 ) -> None:  # fmt: skip
     a, block = ev.args, ev.block_number
     order = store.get("exchange_orders", key)
@@ -278,7 +340,8 @@ def _delivery(
     common_cols = {
         "book_id": book_id,
         "order_id": key,
-        "feed_id": a["feedId"],
+        "market_id": a["feedId"],
+        "feed_id": feed,
         "epoch": a["epoch"],
         "seller": a["trader"],
         "asset_id": asset,
@@ -319,7 +382,30 @@ def on_withdrawn(ev: Event, store: Store) -> None:
     )
 
 
+def _certificates(ev: Event, store: Store, energy: int) -> None:
+    a = ev.args
+    key = order_key(a["feedId"], a["epoch"], a["index"])
+    order = store.get("exchange_orders", key)
+    if order is not None:
+        total = int(order["certificates_wh"] or 0) + energy
+        store.update("exchange_orders", key, ev.block_number, certificates_wh=total)
+
+
+def on_certificates_escrowed(ev: Event, store: Store) -> None:
+    """A renewable sell's traded, delivered Wh certified and held for the book's buyers."""
+    _certificates(ev, store, int(ev.args["energyWh"]))
+
+
+def on_certificates_delivered(ev: Event, store: Store) -> None:
+    """A renewable buy's share of the certificates, transferred to the buyer at settlement."""
+    _certificates(ev, store, sum(int(x) for x in ev.args["amounts"]))
+
+
 HANDLERS = {
+    "MarketParamsSet": on_market_params_set,
+    "MarketListed": on_market_listed,
+    "CertificatesEscrowed": on_certificates_escrowed,
+    "CertificatesDelivered": on_certificates_delivered,
     "BookOpened": on_book_opened,
     "OrderPlaced": on_order_placed,
     "OrderCancelled": on_order_cancelled,

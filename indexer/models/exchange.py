@@ -3,15 +3,17 @@
 (see indexer_entities): state rows (books, orders, accounts, assets) get a new version per change,
 history rows (clearings, trades, deliveries, imbalances, roots) are immutable.
 
-Ids: a book, its clearing and a delivery root = "<feedId>-<epoch>"; an order, its delivery and
-its imbalance = "<feedId>-<epoch>-<index>"; a trade = "<txHash>-<logIndex>"; an account = its
-address; an asset = its token id in decimal. Amounts (token units, Wh) are NUMERIC(78,0)."""
+Ids: a market = its market id (the feed id for a feed's plain market); a book and its clearing =
+"<marketId>-<epoch>"; a delivery root = "<feedId>-<epoch>"; an order, its delivery and its
+imbalance = "<marketId>-<epoch>-<index>"; a trade = "<txHash>-<logIndex>"; an account = its
+address; an asset = its token id in decimal. ``feed_id`` is always the forecast feed, ``market_id``
+the exchange's market. Amounts (token units, Wh) are NUMERIC(78,0)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -55,12 +57,34 @@ class Asset(Versioned, Base):
     registered_tx: Mapped[str] = mapped_column(B32)
 
 
+class ExchangeMarket(Versioned, Base):
+    """A listed market (MarketParamsSet, MarketListed): its id is the feed id for the feed's plain
+    market, or ``renewableMarketOf(feedId)`` for its renewable-only market (only solar and wind
+    sell there; the delivered energy's certificates go to the buyers)."""
+
+    __tablename__ = "exchange_markets"
+    feed_id: Mapped[str] = mapped_column(B32, index=True)
+    renewable_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    base_price: Mapped[Decimal | None] = mapped_column(U256, nullable=True)
+    slope: Mapped[Decimal | None] = mapped_column(Numeric(40, 0), nullable=True)
+    reference_value: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    band_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    gate_lead: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    settle_window: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    penalty_per_wh: Mapped[Decimal | None] = mapped_column(U256, nullable=True)
+    genesis: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    epoch_length: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    block_number: Mapped[int] = mapped_column(BigInteger)
+
+
 class ExchangeBook(Versioned, Base):
     """One (feed, delivery epoch) book: opened (BookOpened, with its band from the consensus),
     its live orders and volumes, cleared (BookCleared) and settled (OrderSettled). ``status``:
     open → cleared; ``voided`` once a settlement finds the epoch void."""
 
     __tablename__ = "exchange_books"
+    market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
+    renewable_only: Mapped[bool] = mapped_column(Boolean, default=False)
     feed_id: Mapped[str] = mapped_column(B32, index=True)
     epoch: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(12))
@@ -93,6 +117,7 @@ class ExchangeOrder(Versioned, Base):
     ``locked`` is the escrow (buy) or collateral (sell) posted."""
 
     __tablename__ = "exchange_orders"
+    market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
     book_id: Mapped[str] = mapped_column(KEY, index=True)
     feed_id: Mapped[str] = mapped_column(B32, index=True)
     epoch: Mapped[int] = mapped_column(BigInteger)
@@ -112,6 +137,9 @@ class ExchangeOrder(Versioned, Base):
     amount: Mapped[Decimal | None] = mapped_column(U256, nullable=True)
     adjustment: Mapped[Decimal | None] = mapped_column(U256, nullable=True)
     credited: Mapped[Decimal | None] = mapped_column(U256, nullable=True)
+    # renewable market: a sell's traded Wh certified and escrowed for the buyers
+    # (CertificatesEscrowed), or the certificates a buy received (CertificatesDelivered)
+    certificates_wh: Mapped[Decimal | None] = mapped_column(U256, nullable=True)
     placed_block: Mapped[int] = mapped_column(BigInteger)
     placed_tx: Mapped[str] = mapped_column(B32)
     closed_block: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -123,6 +151,7 @@ class ExchangeClearing(Versioned, Base):
     pro-rata fractions at the margin (buyNum/buyDen, sellNum/sellDen). Immutable."""
 
     __tablename__ = "exchange_clearings"
+    market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
     feed_id: Mapped[str] = mapped_column(B32, index=True)
     epoch: Mapped[int] = mapped_column(BigInteger)
     price: Mapped[Decimal] = mapped_column(U256)
@@ -145,6 +174,7 @@ class ExchangeTrade(Versioned, Base):
     credited. Immutable."""
 
     __tablename__ = "exchange_trades"
+    market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
     book_id: Mapped[str] = mapped_column(KEY, index=True)
     order_id: Mapped[str] = mapped_column(KEY, index=True)
     feed_id: Mapped[str] = mapped_column(B32, index=True)
@@ -167,6 +197,7 @@ class ExchangeDelivery(Versioned, Base):
     (price × min) and the shortfall. Immutable; id = the order's."""
 
     __tablename__ = "exchange_deliveries"
+    market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
     book_id: Mapped[str] = mapped_column(KEY, index=True)
     order_id: Mapped[str] = mapped_column(KEY, index=True)
     feed_id: Mapped[str] = mapped_column(B32, index=True)
@@ -187,6 +218,7 @@ class ExchangeImbalance(Versioned, Base):
     collateral for the buyers. Immutable; id = the order's."""
 
     __tablename__ = "exchange_imbalances"
+    market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
     book_id: Mapped[str] = mapped_column(KEY, index=True)
     order_id: Mapped[str] = mapped_column(KEY, index=True)
     feed_id: Mapped[str] = mapped_column(B32, index=True)
@@ -217,6 +249,6 @@ class ExchangeAccount(Versioned, Base):
 
 
 EXCHANGE_MODELS: tuple[type[Base], ...] = (
-    DeliveryRoot, Asset, ExchangeBook, ExchangeOrder, ExchangeClearing, ExchangeTrade,
-    ExchangeDelivery, ExchangeImbalance, ExchangeAccount,
+    DeliveryRoot, Asset, ExchangeMarket, ExchangeBook, ExchangeOrder, ExchangeClearing,
+    ExchangeTrade, ExchangeDelivery, ExchangeImbalance, ExchangeAccount,
 )  # fmt: skip

@@ -30,6 +30,11 @@ def depth_statement(side: str, block: int | None) -> Any:
     )
 
 
+def _epoch_key(row: Any) -> str:
+    """The forecast feed's "<feedId>-<epoch>" (a renewable book's id carries its market id)."""
+    return f"{row.feed_id}-{row.epoch}"
+
+
 @entity_type(
     EXCHANGE_BOOK,
     "A book of one (feed, delivery epoch): the price band from the consensus, the gate, live "
@@ -38,9 +43,14 @@ def depth_statement(side: str, block: int | None) -> Any:
 )
 class ExchangeBook:
     feed = one_field("Feed", "id", "feed_id")
-    consensus = one_field("Consensus", "id", "id", description="The consensus the band is from.")
+    market = one_field("ExchangeMarket", "id", "market_id")
+    consensus = one_field(
+        "Consensus", "id", _epoch_key, description="The consensus the band is from."
+    )
     clearing = one_field("ExchangeClearing", "id", "id")
-    delivery_root = one_field("DeliveryRoot", "id", "id")
+    delivery_root = one_field(
+        "DeliveryRoot", "id", _epoch_key, description="The metered delivery it settles against."
+    )
     orders = list_field("ExchangeOrder", "book_id", description="Its orders.")
     trades = list_field("ExchangeTrade", "book_id", description="Its settled orders.")
     deliveries = list_field("ExchangeDelivery", "book_id")

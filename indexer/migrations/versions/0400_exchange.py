@@ -1,6 +1,6 @@
 """Second wave: metered delivery roots (MeteredDelivery), assets (AssetRegistry) and the energy
-exchange (EnergyExchange: books, orders, clearings, trades, deliveries, imbalances, accounts),
-versioned like the other entity tables. See indexer/models/exchange.py.
+exchange (EnergyExchange: markets, books, orders, clearings, trades, deliveries, imbalances,
+accounts), versioned like the other entity tables. See indexer/models/exchange.py.
 
 Revision ID: 0400_exchange
 Revises: 0301_protocol_governance
@@ -40,6 +40,7 @@ def _versioned(name: str, *columns: sa.Column) -> None:  # type: ignore[type-arg
 TABLES = (
     "delivery_roots",
     "assets",
+    "exchange_markets",
     "exchange_books",
     "exchange_orders",
     "exchange_clearings",
@@ -80,7 +81,24 @@ def upgrade() -> None:
         sa.Column("registered_tx", sa.String(length=66), nullable=False),
     )
     _versioned(
+        "exchange_markets",
+        sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
+        sa.Column("renewable_only", sa.Boolean(), nullable=False),
+        sa.Column("base_price", U256, nullable=True),
+        sa.Column("slope", sa.Numeric(precision=40, scale=0), nullable=True),
+        sa.Column("reference_value", sa.BigInteger(), nullable=True),
+        sa.Column("band_bps", sa.Integer(), nullable=True),
+        sa.Column("gate_lead", sa.BigInteger(), nullable=True),
+        sa.Column("settle_window", sa.BigInteger(), nullable=True),
+        sa.Column("penalty_per_wh", U256, nullable=True),
+        sa.Column("genesis", sa.BigInteger(), nullable=True),
+        sa.Column("epoch_length", sa.BigInteger(), nullable=True),
+        sa.Column("block_number", sa.BigInteger(), nullable=False),
+    )
+    _versioned(
         "exchange_books",
+        sa.Column("market_id", sa.String(length=66), nullable=False, index=True),
+        sa.Column("renewable_only", sa.Boolean(), nullable=False),
         sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("epoch", sa.BigInteger(), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
@@ -107,6 +125,7 @@ def upgrade() -> None:
     )
     _versioned(
         "exchange_orders",
+        sa.Column("market_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("book_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("epoch", sa.BigInteger(), nullable=False),
@@ -126,6 +145,7 @@ def upgrade() -> None:
         sa.Column("amount", U256, nullable=True),
         sa.Column("adjustment", U256, nullable=True),
         sa.Column("credited", U256, nullable=True),
+        sa.Column("certificates_wh", U256, nullable=True),
         sa.Column("placed_block", sa.BigInteger(), nullable=False),
         sa.Column("placed_tx", sa.String(length=66), nullable=False),
         sa.Column("closed_block", sa.BigInteger(), nullable=True),
@@ -133,6 +153,7 @@ def upgrade() -> None:
     )
     _versioned(
         "exchange_clearings",
+        sa.Column("market_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("epoch", sa.BigInteger(), nullable=False),
         sa.Column("price", U256, nullable=False),
@@ -151,6 +172,7 @@ def upgrade() -> None:
     )
     _versioned(
         "exchange_trades",
+        sa.Column("market_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("book_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("order_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
@@ -169,6 +191,7 @@ def upgrade() -> None:
     )
     _versioned(
         "exchange_deliveries",
+        sa.Column("market_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("book_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("order_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
@@ -185,6 +208,7 @@ def upgrade() -> None:
     )
     _versioned(
         "exchange_imbalances",
+        sa.Column("market_id", sa.String(length=66), nullable=False, index=True),
         sa.Column("book_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("order_id", sa.String(length=120), nullable=False, index=True),
         sa.Column("feed_id", sa.String(length=66), nullable=False, index=True),
