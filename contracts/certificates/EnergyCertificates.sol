@@ -7,6 +7,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
 import {IAssetRegistry} from "../assets/IAssetRegistry.sol";
 import {IFeedSource, IMeteredDelivery} from "../delivery/IMeteredDelivery.sol";
+import {IEnergyExchange} from "../exchange/IEnergyExchange.sol";
 import {IEnergyCertificates} from "./IEnergyCertificates.sol";
 
 /// @title EnergyCertificates
@@ -17,6 +18,9 @@ import {IEnergyCertificates} from "./IEnergyCertificates.sol";
 /// wind assets. A claim covers many epochs in one transaction. `retire` burns certificates and
 /// records a retirement with its beneficiary, purpose, energy, period and avoided CO2e
 /// (energy x the feed's grid emission factor in g/kWh, a governed parameter read at retirement).
+/// Energy sold on the exchange's renewable market is certified by the exchange at settlement
+/// (`certifyTraded`): the traded part goes to the buyers, the rest to the owner, and the epoch is
+/// claimed; until that settlement a claim of the epoch is refused, so no Wh is certified twice.
 /// @dev supply(id) == minted(id) - retired(id) == the sum of balances of id.
 contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
@@ -37,6 +41,7 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     mapping(address account => Wallet) private _wallets;
     Retirement[] private _retirements;
+    IEnergyExchange private _exchange;
 
     constructor(IMeteredDelivery delivery_, IAssetRegistry assets_, IFeedSource registry_, address admin, string memory uri_)
         ERC1155(uri_)
@@ -56,13 +61,48 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         emit EmissionFactorSet(feedId, gramsPerKwh);
     }
 
+    /// @notice Sets the exchange whose renewable market certifies traded energy (`certifyTraded`)
+    /// and whose pending renewable sells block claims.
+    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    function setExchange(IEnergyExchange exchange_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _exchange = exchange_;
+        emit ExchangeSet(address(exchange_));
+    }
+
+    /// @inheritdoc IEnergyCertificates
+    function certifyTraded(uint256 assetId, uint64 epoch, uint256 deliveredWh, uint256 tradedWh)
+        external
+        returns (uint256 id, uint256 traded)
+    {
+        if (msg.sender != address(_exchange)) revert CertificatesNotExchange(msg.sender);
+        Ctx memory x = _context(assetId);
+        id = (assetId << 64) | ((x.genesis + uint256(epoch) * x.epochLength) / 1 days);
+        uint256 word = epoch >> 8;
+        uint256 bit = 1 << (epoch & 255);
+        uint256 bits = _claimedBits[assetId][word];
+        if (bits & bit != 0) return (id, 0);
+        _claimedBits[assetId][word] = bits | bit;
+        uint256 certified = deliveredWh < x.maxWh ? deliveredWh : x.maxWh;
+        traded = tradedWh < certified ? tradedWh : certified;
+        uint256 rest = certified - traded;
+        _minted[id] += certified;
+        uint64[] memory epochs = new uint64[](1);
+        uint256[] memory energies = new uint256[](1);
+        epochs[0] = epoch;
+        energies[0] = certified;
+        emit DeliveryCertified(assetId, x.owner, x.feedId, epochs, energies);
+        emit TradeCertified(assetId, epoch, id, msg.sender, traded, x.owner, rest);
+        if (traded != 0) _mint(msg.sender, id, traded, "");
+        if (rest != 0) _mint(x.owner, id, rest, "");
+    }
+
     /// @notice Mints the certificates of an asset's proven delivery over one or more epochs to its
     /// owner. Anyone may call.
     /// `meterIds` (ascending, all the asset's) apply to every epoch of the claim.
     /// @dev Requirements: at least one epoch and one meter; the asset exists and is solar or wind; the
     /// meters are the asset's in ascending order; for each epoch the root is final, the proofs are
-    /// valid, the epoch was not claimed before (nor twice here) and the energy <= capacityW x
-    /// epochLength / 3600.
+    /// valid, the epoch was not claimed before (nor twice here), the asset has no unsettled sell of
+    /// it on the exchange's renewable market, and the energy <= capacityW x epochLength / 3600.
     function claim(uint256 assetId, bytes32[] calldata meterIds, EpochClaim[] calldata claims) external {
         uint256 n = claims.length;
         if (n == 0 || meterIds.length == 0) revert CertificatesEmptyClaim();
@@ -105,6 +145,7 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         uint256 epochLength;
         uint256 word;
         uint256 bits;
+        uint256 pending;
     }
 
     function _context(uint256 assetId) private view returns (Ctx memory x) {
@@ -121,6 +162,7 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
             f.genesis,
             f.epochLength,
             type(uint256).max,
+            0,
             0
         );
     }
@@ -134,9 +176,12 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
             if (x.word != type(uint256).max) _claimedBits[x.assetId][x.word] = x.bits;
             x.word = w;
             x.bits = _claimedBits[x.assetId][w];
+            IEnergyExchange ex = _exchange;
+            x.pending = address(ex) == address(0) ? 0 : ex.pendingRenewable(x.assetId, w);
         }
         uint256 bit = 1 << (c.epoch & 255);
         if (x.bits & bit != 0) revert CertificatesAlreadyClaimed(x.assetId, c.epoch);
+        if (x.pending & bit != 0) revert CertificatesPendingOnExchange(x.assetId, c.epoch);
         x.bits |= bit;
         energy = _proven(x.feedId, meterIds, c);
         if (energy > x.maxWh) revert CertificatesOverCapacity(x.assetId, c.epoch, energy, x.maxWh);
@@ -222,6 +267,10 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     function totalSupply(uint256 id) external view returns (uint256) {
         return _minted[id] - _retired[id];
+    }
+
+    function exchange() external view returns (IEnergyExchange) {
+        return _exchange;
     }
 
     function emissionFactor(bytes32 feedId) external view returns (uint32) {

@@ -34,6 +34,8 @@ interface IEnergyCertificates {
     error CertificatesRetireExceedsBalance(address account, uint256 id, uint256 balance, uint256 amount);
     error CertificatesFactorTooLarge(uint256 gramsPerKwh);
     error CertificatesAmountTooLarge(uint256 amount);
+    error CertificatesNotExchange(address caller);
+    error CertificatesPendingOnExchange(uint256 assetId, uint64 epoch);
 
     /// @notice One per claim: the epochs certified, in order, with their energy; epoch i went to
     /// certificate id assetId << 64 | (epoch start / 86400).
@@ -53,4 +55,26 @@ interface IEnergyCertificates {
         string purpose
     );
     event EmissionFactorSet(bytes32 indexed feedId, uint32 gramsPerKwh);
+    event ExchangeSet(address exchange);
+    /// @notice An (asset, epoch) sold on the exchange's renewable market was certified at its
+    /// settlement (with a DeliveryCertified of the same epoch): `tradedWh` went to the exchange
+    /// for the buyers, `ownerWh` (delivered beyond the sale) to the asset's owner.
+    event TradeCertified(
+        uint256 indexed assetId,
+        uint64 indexed epoch,
+        uint256 indexed id,
+        address exchange,
+        uint256 tradedWh,
+        address owner,
+        uint256 ownerWh
+    );
+
+    /// @notice Certifies the proven delivery of an asset's renewable sell at the exchange's
+    /// settlement: min(delivered, capacity x epoch) units of the (asset, day) id, the traded part
+    /// minted to the exchange and the rest to the asset's owner; marks the epoch claimed.
+    /// @dev Requirements: the caller is the exchange; the asset is solar or wind. An epoch claimed
+    /// before mints nothing (returns 0 traded).
+    function certifyTraded(uint256 assetId, uint64 epoch, uint256 deliveredWh, uint256 tradedWh)
+        external
+        returns (uint256 id, uint256 traded);
 }

@@ -4,6 +4,8 @@ pragma solidity ^0.8.24;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {IERC1155} from "@openzeppelin/contracts/token/ERC1155/IERC1155.sol";
+import {ERC1155Holder} from "@openzeppelin/contracts/token/ERC1155/utils/ERC1155Holder.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
@@ -12,6 +14,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
 import {IAssetRegistry} from "../assets/IAssetRegistry.sol";
 import {IFeedSource, IMeteredDelivery} from "../delivery/IMeteredDelivery.sol";
+import {IEnergyCertificates} from "../certificates/IEnergyCertificates.sol";
 import {IEnergyExchange} from "./IEnergyExchange.sol";
 
 /// @title EnergyExchange
@@ -29,25 +32,45 @@ import {IEnergyExchange} from "./IEnergyExchange.sol";
 /// Once every filled sell is settled, each buyer is charged its pro-rata share of what the sellers
 /// were paid (it pays only for delivered energy), receives its share of the penalties, and gets the
 /// rest of its escrow back. A void root (truth cancelled or overturned) refunds every order.
+/// Each feed may also have a renewable market (id renewableMarketOf(feed), its own parameters and
+/// books): only solar and wind assets sell there, so every buy in it requires renewable energy,
+/// and the green attribute follows the energy: settling a sell certifies its proven delivery
+/// through EnergyCertificates (the traded Wh to the exchange, the rest to the asset's owner, the
+/// (asset, epoch) marked claimed), and each buyer receives its pro-rata share of the book's
+/// certificates when its order settles. Until its sell settles the asset cannot claim that epoch
+/// itself (`pendingRenewable`), so the same Wh is never certified twice.
 /// @dev Clearing verification is O(n) with one storage read per order, capped at MAX_ORDERS per book.
 /// settleBatch settles many orders of a book with each shared counter written once.
 /// Accounting: token balance == escrowHeld + collateralHeld + penaltiesHeld + balances. Rounding
 /// (buyers' charges rounded up, compensations down) leaves dust in escrowHeld/penaltiesHeld, never a
 /// deficit. Withdrawals are pull-based and never paused.
-contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyGuardTransient {
+contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
     /// @notice Orders per book: clearing verification costs about 2.5k gas per order.
     uint256 public constant MAX_ORDERS = 1000;
+    /// @notice Renewable sells per book of a renewable market: each buy's settlement transfers
+    /// one certificate id per delivered sell.
+    uint256 public constant MAX_RENEWABLE_SELLS = 64;
     uint256 internal constant BPS = 10_000;
 
+    /// @dev `feedId` is the forecast feed whose consensus, epochs and delivery roots the market
+    /// uses (the market id itself for a plain market).
     struct Market {
         MarketParams params;
         uint64 genesis;
         uint32 epochLength;
         bool listed;
+        bool renewableOnly;
+        bytes32 feedId;
+    }
+
+    /// @dev Certificates held for the buyers of a renewable book: one per delivered sell.
+    struct Lot {
+        uint128 id;
+        uint128 energyWh;
     }
 
     /// @dev Sums of one pass over a book at three prices: [low, high, price] x [S-, S=, D+, D=].
@@ -77,6 +100,11 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     uint128 private _penaltiesHeld;
     uint128 private _totalBalances;
 
+    IEnergyCertificates private _certificates;
+    mapping(uint256 assetId => mapping(uint256 word => uint256)) private _renewablePending;
+    mapping(bytes32 marketId => mapping(uint64 epoch => uint256)) private _renewableSells;
+    mapping(bytes32 marketId => mapping(uint64 epoch => Lot[])) private _lots;
+
     constructor(
         IERC20 token_,
         IFeedSource registry_,
@@ -99,15 +127,44 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     /// @dev Requirements: the caller has PARAMS_ROLE; the feed exists in the registry; bandBps <= 10000;
     /// gateLead < the feed's leadTime (the gate falls after the reveal deadline).
     function setMarketParams(bytes32 feedId, MarketParams calldata params) external onlyRole(PARAMS_ROLE) {
+        _list(feedId, feedId, false, params);
+    }
+
+    /// @notice Lists a feed's renewable market (id renewableMarketOf(feedId)) or changes its
+    /// parameters: only solar and wind assets sell in it and the certificates of the delivered
+    /// energy go to its buyers.
+    /// @dev Requirements: as setMarketParams; the certificate contract is set.
+    function setRenewableMarketParams(bytes32 feedId, MarketParams calldata params)
+        external
+        onlyRole(PARAMS_ROLE)
+        returns (bytes32 marketId)
+    {
+        if (address(_certificates) == address(0)) revert ExchangeNoCertificates();
+        marketId = renewableMarketOf(feedId);
+        _list(marketId, feedId, true, params);
+    }
+
+    /// @notice Sets the certificate contract renewable markets certify through (it must let this
+    /// exchange call certifyTraded).
+    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    function setCertificates(IEnergyCertificates certificates_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _certificates = certificates_;
+        emit CertificatesContractSet(address(certificates_));
+    }
+
+    function _list(bytes32 marketId, bytes32 feedId, bool renewableOnly, MarketParams calldata params) private {
         IForecastRegistry.FeedParams memory f = _registry.feedParams(feedId);
         // The gate must fall after the round's reveal deadline, so traders see the consensus.
         if (params.bandBps > BPS || params.gateLead >= f.leadTime) revert ExchangeInvalidParams();
-        Market storage m = _markets[feedId];
+        Market storage m = _markets[marketId];
         m.params = params;
         m.genesis = f.genesis;
         m.epochLength = f.epochLength;
         m.listed = true;
-        emit MarketParamsSet(feedId, params, f.genesis, f.epochLength);
+        m.renewableOnly = renewableOnly;
+        m.feedId = feedId;
+        emit MarketParamsSet(marketId, params, f.genesis, f.epochLength);
+        emit MarketListed(marketId, feedId, renewableOnly);
     }
 
     /// @notice Pauses orders, cancellations, clearing and settlement (withdrawals stay open).
@@ -144,8 +201,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
 
     /// @notice Offers `volumeWh` of an asset's generation in the epoch at no less than `limitPrice`
     /// per Wh, posting volume x penaltyPerWh as collateral.
-    /// @dev Requirements: as placeBuy; the caller owns the asset, which is in the feed and is not a
-    /// load; volume <= capacityW x epochLength / 3600; one sell per (asset, epoch).
+    /// @dev Requirements: as placeBuy; the caller owns the asset, which is in the market's feed and
+    /// is not a load (solar or wind in a renewable market, at most MAX_RENEWABLE_SELLS a book);
+    /// volume <= capacityW x epochLength / 3600; one sell per (asset, epoch) across the feed's
+    /// markets.
     function placeSell(bytes32 feedId, uint64 epoch, uint64 assetId, uint112 volumeWh, uint120 limitPrice)
         external
         whenNotPaused
@@ -154,10 +213,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     {
         Book storage b = _openBook(feedId, epoch);
         (address owner, IAssetRegistry.Kind kind, uint64 capacityW, bytes32 assetFeed) = _assets.tradingInfo(assetId);
+        Market storage m = _markets[feedId];
         if (owner != msg.sender) revert ExchangeNotAssetOwner(assetId, msg.sender);
-        if (assetFeed != feedId) revert ExchangeAssetNotInFeed(assetId, feedId);
+        if (assetFeed != m.feedId) revert ExchangeAssetNotInFeed(assetId, feedId);
         if (kind == IAssetRegistry.Kind.Load) revert ExchangeAssetCannotSell(assetId);
-        uint256 maxWh = (uint256(capacityW) * _markets[feedId].epochLength) / 3600;
+        if (m.renewableOnly) _offerRenewable(feedId, epoch, assetId, kind);
+        uint256 maxWh = (uint256(capacityW) * m.epochLength) / 3600;
         if (volumeWh > maxWh) revert ExchangeOverCapacity(assetId, volumeWh, maxWh);
         uint256 bits = _offered[assetId][epoch >> 8];
         uint256 bit = 1 << (epoch & 255);
@@ -170,9 +231,19 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         emit OrderPlaced(feedId, epoch, msg.sender, index, true, assetId, volumeWh, limitPrice, collateral);
     }
 
+    function _offerRenewable(bytes32 marketId, uint64 epoch, uint64 assetId, IAssetRegistry.Kind kind) private {
+        if (kind != IAssetRegistry.Kind.Solar && kind != IAssetRegistry.Kind.Wind) {
+            revert ExchangeAssetNotRenewable(assetId);
+        }
+        uint256 sells = _renewableSells[marketId][epoch];
+        if (sells >= MAX_RENEWABLE_SELLS) revert ExchangeTooManyRenewableSells(marketId, epoch, MAX_RENEWABLE_SELLS);
+        _renewableSells[marketId][epoch] = sells + 1;
+        _renewablePending[assetId][epoch >> 8] |= 1 << (epoch & 255);
+    }
+
     /// @notice Cancels an order before the gate; its escrow or collateral is credited back.
     /// @dev Requirements: the caller placed it; it is open; before the gate; not paused.
-    function cancel(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused {
+    function cancel(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
         Book storage b = _books[feedId][epoch];
         Order storage o = _order(feedId, epoch, index);
         if (o.trader != msg.sender) revert ExchangeNotTrader(msg.sender, o.trader);
@@ -183,6 +254,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         uint256 refund = _locked(b, o);
         if (o.isSell) {
             _offered[o.assetId][epoch >> 8] &= ~(1 << (epoch & 255));
+            if (_markets[feedId].renewableOnly) {
+                _renewablePending[o.assetId][epoch >> 8] &= ~(1 << (epoch & 255));
+                --_renewableSells[feedId][epoch];
+            }
             _collateralHeld -= uint128(refund);
         } else {
             _escrowHeld -= uint128(refund);
@@ -198,7 +273,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     /// not cleared; not paused; [low, high] is exactly the interval of equilibrium prices, i.e.
     /// D+(low) <= S(low), S-(low) <= D(low), (low == 0 or D(low) > S-(low)), S-(high) <= D(high),
     /// D+(high) <= S(high) and S(high) > D+(high); (0, 0) when a side is empty.
-    function clear(bytes32 feedId, uint64 epoch, uint256 low, uint256 high) external whenNotPaused {
+    function clear(bytes32 feedId, uint64 epoch, uint256 low, uint256 high) external whenNotPaused nonReentrant {
         Book storage b = _books[feedId][epoch];
         if (!b.open) revert ExchangeGateOpen(feedId, epoch, _gateOf(feedId, epoch));
         if (block.timestamp < b.gateAt) revert ExchangeGateOpen(feedId, epoch, b.gateAt);
@@ -315,9 +390,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     {
         Book storage b = _books[feedId][epoch];
         Acc memory a;
-        _sell(feedId, epoch, b, index, d, a);
+        (uint256 delivered, uint256 traded) = _sell(feedId, epoch, b, index, d, a);
         _applySells(b, a);
         _applyBuys(a);
+        if (_markets[feedId].renewableOnly) _certify(feedId, epoch, index, delivered, traded);
     }
 
     /// @notice Settles a buy: charges its share of what the sellers were paid, credits its share of
@@ -329,6 +405,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         Acc memory a;
         _buy(feedId, epoch, b, index, a);
         _applyBuys(a);
+        if (_markets[feedId].renewableOnly) _deliverCertificates(feedId, epoch, b, index);
     }
 
     /// @notice Settles many orders of one book in one transaction: the sells first (with their
@@ -345,18 +422,78 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         if (sells.length != deliveries.length) revert ExchangeInvalidDelivery(epoch);
         Book storage b = _books[feedId][epoch];
         Acc memory a;
+        bool renewable = _markets[feedId].renewableOnly;
+        uint256[2][] memory certify = new uint256[2][](renewable ? sells.length : 0);
         for (uint256 i = 0; i < sells.length; ++i) {
-            _sell(feedId, epoch, b, sells[i], deliveries[i], a);
+            (uint256 delivered, uint256 traded) = _sell(feedId, epoch, b, sells[i], deliveries[i], a);
+            if (renewable) certify[i] = [delivered, traded];
         }
         _applySells(b, a);
+        if (renewable) {
+            // every counter written before the certificate contract is called
+            _applyBuys(a);
+            delete a;
+            for (uint256 i = 0; i < sells.length; ++i) {
+                _certify(feedId, epoch, sells[i], certify[i][0], certify[i][1]);
+            }
+        }
         for (uint256 i = 0; i < buys.length; ++i) {
             _buy(feedId, epoch, b, buys[i], a);
         }
         _applyBuys(a);
+        if (renewable) {
+            for (uint256 i = 0; i < buys.length; ++i) {
+                _deliverCertificates(feedId, epoch, b, buys[i]);
+            }
+        }
+    }
+
+    /// @dev A renewable sell settled: its epoch is no longer pending, and its proven delivery is
+    /// certified (the traded Wh held here for the book's buyers).
+    function _certify(bytes32 marketId, uint64 epoch, uint256 index, uint256 delivered, uint256 traded) private {
+        uint256 asset = _orders[marketId][epoch][index].assetId;
+        _renewablePending[asset][epoch >> 8] &= ~(1 << (epoch & 255));
+        if (delivered == 0) return;
+        (uint256 id, uint256 wh) = _certificates.certifyTraded(asset, epoch, delivered, traded);
+        if (wh == 0) return;
+        _lots[marketId][epoch].push(Lot(uint128(id), uint128(wh)));
+        emit CertificatesEscrowed(marketId, epoch, index, asset, id, wh);
+    }
+
+    /// @dev A settled buy of a renewable book receives its weight's share of every lot (rounded
+    /// down; the dust stays with the exchange, never certified twice).
+    function _deliverCertificates(bytes32 marketId, uint64 epoch, Book storage b, uint256 index) private {
+        Lot[] storage lots = _lots[marketId][epoch];
+        uint256 n = lots.length;
+        if (n == 0) return;
+        Order storage o = _orders[marketId][epoch][index];
+        (uint256 w, uint256 total, ) = _buyWeight(b, o);
+        if (w == 0) return;
+        uint256[] memory ids = new uint256[](n);
+        uint256[] memory amounts = new uint256[](n);
+        uint256 k;
+        for (uint256 i = 0; i < n; ++i) {
+            Lot storage lot = lots[i];
+            uint256 amount = Math.mulDiv(lot.energyWh, w, total);
+            if (amount != 0) {
+                ids[k] = lot.id;
+                amounts[k] = amount;
+                ++k;
+            }
+        }
+        if (k == 0) return;
+        assembly ("memory-safe") {
+            mstore(ids, k)
+            mstore(amounts, k)
+        }
+        address trader = o.trader;
+        emit CertificatesDelivered(marketId, epoch, trader, index, ids, amounts);
+        IERC1155(address(_certificates)).safeBatchTransferFrom(address(this), trader, ids, amounts, "");
     }
 
     function _sell(bytes32 feedId, uint64 epoch, Book storage b, uint256 index, Delivery calldata d, Acc memory a)
         private
+        returns (uint256 delivered, uint256 traded)
     {
         Order storage o = _order(feedId, epoch, index);
         if (!o.isSell) revert ExchangeNotASell(feedId, epoch, index);
@@ -368,27 +505,29 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         bytes32 root = b.root;
         if (root == bytes32(0)) {
             // not known final yet: ask the delivery contract (final and void are both for good)
-            IMeteredDelivery.RootStatus st = _delivery.statusOf(feedId, epoch);
+            bytes32 feed = _markets[feedId].feedId;
+            IMeteredDelivery.RootStatus st = _delivery.statusOf(feed, epoch);
             if (st == IMeteredDelivery.RootStatus.Void) {
                 if (num != 0) ++a.sells;
                 b.voided = true;
                 _settledSell(feedId, epoch, index, o, collateral, 0, 0, 0, 0, true, a);
-                return;
+                return (0, 0);
             }
             if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
             if (num != 0) {
                 if (st != IMeteredDelivery.RootStatus.Final) revert ExchangeRootNotFinal(feedId, epoch, st);
-                root = _delivery.rootOf(feedId, epoch).root;
+                root = _delivery.rootOf(feed, epoch).root;
                 b.root = root;
             }
         }
         if (num == 0) {
             _settledSell(feedId, epoch, index, o, collateral, 0, 0, 0, 0, false, a);
-            return;
+            return (0, 0);
         }
-        uint256 delivered = _proveDelivery(feedId, epoch, root, b, o, d);
+        delivered = _proveDelivery(feedId, epoch, root, b, o, d);
         // sold = num / den Wh; paid = price x min(delivered, sold); penalty on the shortfall
         uint256 got = Math.min(delivered * den, num);
+        traded = got / den;
         uint256 pay = (uint256(b.price) * got) / den;
         uint256 penalty = (uint256(b.penaltyPerWh) * (num - got)) / den;
         ++a.sells;
@@ -473,7 +612,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
         // sells are all settled needs no question to the delivery contract unless it was voided.
         bool voided = b.voided;
         if (!voided && (b.unsettledSells != 0 || !b.cleared)) {
-            voided = _delivery.statusOf(feedId, epoch) == IMeteredDelivery.RootStatus.Void;
+            voided = _delivery.statusOf(_markets[feedId].feedId, epoch) == IMeteredDelivery.RootStatus.Void;
         }
         uint256 charge;
         uint256 comp;
@@ -540,7 +679,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
     function bandOf(bytes32 feedId, uint64 epoch) public view returns (uint128 low, uint128 high, int64 consensus) {
         Market storage m = _markets[feedId];
         if (!m.listed) revert ExchangeUnknownFeed(feedId);
-        IForecastRegistry.Consensus memory c = _registry.consensusOf(feedId, epoch);
+        IForecastRegistry.Consensus memory c = _registry.consensusOf(m.feedId, epoch);
         if (c.finalizedAt == 0) revert ExchangeNoConsensus(feedId, epoch);
         MarketParams storage p = m.params;
         int256 ref = int256(uint256(p.basePrice)) + int256(p.slope) * (int256(c.value) - int256(p.referenceValue));
@@ -566,6 +705,34 @@ contract EnergyExchange is IEnergyExchange, AccessControl, Pausable, ReentrancyG
 
     function token() external view returns (IERC20) {
         return _token;
+    }
+
+    function certificates() external view returns (IEnergyCertificates) {
+        return _certificates;
+    }
+
+    /// @notice The id of a feed's renewable market (its own parameters and books).
+    function renewableMarketOf(bytes32 feedId) public pure returns (bytes32) {
+        return keccak256(abi.encode(feedId, "gridcast.renewable"));
+    }
+
+    /// @inheritdoc IEnergyExchange
+    function pendingRenewable(uint256 assetId, uint256 word) external view returns (uint256) {
+        return _renewablePending[assetId][word];
+    }
+
+    /// @notice The certificates a renewable book holds for its buyers, one lot per delivered sell.
+    function lotsOf(bytes32 marketId, uint64 epoch) external view returns (Lot[] memory) {
+        return _lots[marketId][epoch];
+    }
+
+    function supportsInterface(bytes4 interfaceId)
+        public
+        view
+        override(AccessControl, ERC1155Holder)
+        returns (bool)
+    {
+        return super.supportsInterface(interfaceId);
     }
 
     // ----------------------------------------------------------------------------------------- internal

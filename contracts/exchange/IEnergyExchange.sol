@@ -91,8 +91,37 @@ interface IEnergyExchange {
     error ExchangeSettleTooEarly(bytes32 feedId, uint64 epoch, uint64 settleAfter);
     error ExchangeSellsUnsettled(bytes32 feedId, uint64 epoch, uint32 remaining);
     error ExchangeNothingToWithdraw(address account);
+    error ExchangeAssetNotRenewable(uint256 assetId);
+    error ExchangeNoCertificates();
+    error ExchangeTooManyRenewableSells(bytes32 marketId, uint64 epoch, uint256 max);
 
     event MarketParamsSet(bytes32 indexed feedId, MarketParams params, uint64 genesis, uint32 epochLength);
+    /// @notice A market was listed or re-parameterised: `marketId` is `feedId` itself for the
+    /// feed's plain market, or renewableMarketOf(feedId) for its renewable market (only solar and
+    /// wind assets sell there, every buy requires renewable energy, and the certificates of the
+    /// energy delivered go to the buyers). Every other event's `feedId` is the market id.
+    event MarketListed(bytes32 indexed marketId, bytes32 indexed feedId, bool renewableOnly);
+    /// @notice The exchange's certificate contract was set (renewable markets need it).
+    event CertificatesContractSet(address certificates);
+    /// @notice A renewable sell's delivered and traded energy was certified: `energyWh` units of
+    /// certificate `certificateId` are held by the exchange for the book's buyers.
+    event CertificatesEscrowed(
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        uint256 index,
+        uint256 assetId,
+        uint256 certificateId,
+        uint256 energyWh
+    );
+    /// @notice A buy of a renewable market received its pro-rata share of the book's certificates.
+    event CertificatesDelivered(
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        address indexed buyer,
+        uint256 index,
+        uint256[] certificateIds,
+        uint256[] amounts
+    );
     event BookOpened(
         bytes32 indexed feedId,
         uint64 indexed epoch,
@@ -149,4 +178,9 @@ interface IEnergyExchange {
         uint256 credited
     );
     event Withdrawn(address indexed account, uint256 amount);
+
+    /// @notice The bits of epochs [256 word, 256 word + 255] in which `assetId` has a renewable sell
+    /// not yet settled: EnergyCertificates refuses claims for them (the certificates of that
+    /// energy come through the exchange, so it is never counted twice).
+    function pendingRenewable(uint256 assetId, uint256 word) external view returns (uint256);
 }

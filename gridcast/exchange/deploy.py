@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode
 from web3 import Web3
 from web3.contract import Contract
 
@@ -99,4 +100,13 @@ def deploy_second_wave(
     delivery_c = out.contract(admin.w3, "MeteredDelivery")
     for account in truth_reporters:
         admin.transact(delivery_c, "grantRole", role("TRUTH_REPORTER_ROLE"), account)
+    # Renewable markets certify traded energy through the certificates, which refuse claims of
+    # epochs an asset still has an unsettled renewable sell in.
+    admin.transact(out.contract(admin.w3, "EnergyExchange"), "setCertificates", certificates)
+    admin.transact(out.contract(admin.w3, "EnergyCertificates"), "setExchange", exchange)
     return out
+
+
+def renewable_market_id(feed_id: bytes) -> bytes:
+    """EnergyExchange.renewableMarketOf(feed_id): the id of a feed's renewable market."""
+    return bytes(Web3.keccak(encode(["bytes32", "string"], [feed_id, "gridcast.renewable"])))
