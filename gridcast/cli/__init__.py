@@ -10,6 +10,8 @@ from typing import Any
 import typer
 
 from api.cli import app as api_app
+from gridcast.cli.assets import app as assets_app
+from gridcast.cli.certificates import app as certificates_app
 from gridcast.cli.db import app as db_app
 from gridcast.cli.demo import app as demo_app
 from gridcast.cli.deploy import app as deploy_app
@@ -52,3 +54,5 @@ app.add_typer(stream_app, name="stream")
 app.add_typer(demo_app, name="demo")
 app.add_typer(gov_app, name="gov")
 app.add_typer(exchange_app, name="exchange")
+app.add_typer(assets_app, name="assets")
+app.add_typer(certificates_app, name="certificates")

@@ -128,14 +128,25 @@ def database_leaves(database_url: str) -> LeafSource:
 class Exchange:
     """One participant's view of the second-wave contracts, signing with `submitter`."""
 
-    def __init__(self, submitter: Submitter, deployment: Deployment, market: Market) -> None:
+    def __init__(
+        self,
+        submitter: Submitter | None,
+        deployment: Deployment,
+        market: Market,
+        *,
+        w3: Web3 | None = None,
+    ) -> None:
+        """`submitter` signs; None (with `w3`) makes a read-only view."""
         if not deployment.exchange:
             raise ConfigurationError(
                 "this deployment has no exchange: redeploy with `gridcast deploy` "
                 "(the second wave is on by default)"
             )
-        self.sub = submitter
-        self.w3: Web3 = submitter.w3
+        self._sub = submitter
+        found = submitter.w3 if submitter is not None else w3
+        if found is None:
+            raise ConfigurationError("an Exchange needs a submitter or a web3 connection")
+        self.w3: Web3 = found
         self.dep = deployment
         self.market = market
         self.exchange = deployment.contract(self.w3, "EnergyExchange")
@@ -146,6 +157,12 @@ class Exchange:
         self.registry = deployment.contract(self.w3, "ForecastRegistry")
         self._views: dict[bytes, FeedView] = {}
         self._trees: dict[tuple[bytes, int], DeliveryTree] = {}
+
+    @property
+    def sub(self) -> Submitter:
+        if self._sub is None:
+            raise ConfigurationError("this command signs: pass --account or --dev-key")
+        return self._sub
 
     @property
     def address(self) -> str:
