@@ -267,6 +267,13 @@ def main() -> None:
     ap.add_argument("--operators", type=int, default=48)
     ap.add_argument("--txs-per-block", type=int, default=1000)
     ap.add_argument("--latency-blocks", type=int, default=200)
+    ap.add_argument(
+        "--real-rounds",
+        type=int,
+        default=None,
+        help="play this many real protocol rounds, then replay the last one with new "
+        "epochs (tests/indexer/loadgen.py): same events per round, generated fast",
+    )
     ap.add_argument("--skip-ponder", action="store_true")
     ap.add_argument("--skip-latency", action="store_true")
     args = ap.parse_args()
@@ -276,8 +283,17 @@ def main() -> None:
     node = lg.start_node(args.operators)
     try:
         t0 = time.perf_counter()
+        shown = [0]
+
+        def progress(logs: int) -> None:
+            if logs - shown[0] >= 100_000:
+                shown[0] = logs
+                print(f"  generated {logs:,} events in {time.perf_counter() - t0:.0f}s",
+                      flush=True)  # fmt: skip
+
         m, load = lg.build(node, work / "market", operators=args.operators, events=args.events,
-                           txs_per_block=args.txs_per_block)  # fmt: skip
+                           txs_per_block=args.txs_per_block, real_rounds=args.real_rounds,
+                           progress=progress)  # fmt: skip
         node.rpc("anvil_mine", [hex(40)])
         head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
         events = lg.count_logs(node, m)

@@ -5,6 +5,14 @@ withdraw) by many operators on both feeds. Speed comes from anvil's unlocked acc
 (``eth_sendTransaction`` in JSON-RPC batches: no local signing, no gas estimation) with automine
 off: each chunk of ``txs_per_block`` transactions is mined with one ``evm_mine`` and its receipts
 are checked with one ``eth_getBlockReceipts``, so a failed transaction stops the run at once.
+
+Large chains (the 1M-event benchmark) replay rounds: after ``real_rounds`` real rounds the last
+one is the template, the three indexed contracts' code is replaced by :data:`EMITTER` (a log
+emitter), and the template's logs are emitted again round after round, tx by tx and block by
+block, with every epoch number (``epoch`` topics, ``firstEpoch`` words) moved past the previous
+round's. The indexer sees the same events, in the same transactions and blocks, naming the same
+operators and feeds and new epochs, so its work per event is the real rounds'; anvil only runs LOGs
+(real rounds: ~80 events/s under load here, replayed: thousands).
 """
 
 from __future__ import annotations
@@ -44,6 +52,52 @@ GAS = {
     "reveal": 2_000_000, "finalizeConsensus": 8_000_000, "submitTruth": 300_000,
     "settle": 1_000_000, "claim": 400_000, "withdraw": 200_000,
 }  # fmt: skip
+
+
+# Runtime code of a log emitter (Yul, solc 0.8.37 --optimize): calldata is a list of records
+# [address (20 bytes) | topic count (1) | data length (2) | topics (32 each) | data]; a record for
+# this contract's address is emitted (LOG0..LOG4), any other is forwarded by CALL to that address
+# (which runs the same code), so one transaction's logs keep their contracts and their order.
+#   for { p } lt(p, calldatasize()) { p := add(p, size) } {
+#     head := calldataload(p); target := shr(96, head); n := byte 20; len := bytes 21..22
+#     if eq(target, address()) { calldatacopy(0, data, len) logN(0, len, topics...) }
+#     else { calldatacopy(0, p, size) if iszero(call(gas(), target, 0, 0, size, 0, 0)) { revert } }
+#   }
+EMITTER = (
+    "0x5f5b368110600957005b80358060601c9061ffff8160481c1691611fe08260531c16838101938460170193"
+    "308414600114605557505050815f8080949381948883375af1156051576017915b01016001565b5f80fd5b8694"
+    "508160ff92939450601780809901958701015f3760581c16801560d0578060011460c6578060021460b75760"
+    "031460a25760778301359160578401359160378501359135905fa4604b565b9060578301359160378401359135"
+    "905fa3604b565b5060378301359135905fa2604b565b509035905fa1604b565b5090505fa0604b56"
+)
+REPLAYED = ("OperatorStaking", "ForecastRegistry", "Settlement")
+
+
+def _epoch_fields() -> dict[str, tuple[str, int]]:
+    """topic0 → where the event carries its epoch: ("topic", i) or ("word", i) of the data head."""
+    from gridcast.chain.abi import abi, event_topic
+
+    out: dict[str, tuple[str, int]] = {}
+    for c in REPLAYED:
+        for e in abi(c):
+            if e["type"] != "event":
+                continue
+            topics, words, plain = 1, 0, True
+            for i in e["inputs"]:
+                if i["name"] in ("epoch", "firstEpoch", "fromEpoch"):
+                    if i.get("indexed"):
+                        out[event_topic(e).lower()] = ("topic", topics)
+                    else:  # a head word: only one-word static fields before it
+                        assert plain, e["name"]
+                        out[event_topic(e).lower()] = ("word", words)
+                    break
+                if i.get("indexed"):
+                    topics += 1
+                else:
+                    words += 1
+                    plain = plain and (i["type"] in ("address", "bool", "bytes32")
+                                       or i["type"].startswith(("uint", "int")))  # fmt: skip
+    return out
 
 
 class LoadGenError(RuntimeError):
@@ -213,6 +267,93 @@ class Generator:
         self.load.rounds += 1
 
 
+class Replayer:
+    """Emits a template round's logs again with epochs moved on (see the module docstring)."""
+
+    def __init__(self, g: Generator, first_block: int, last_block: int) -> None:
+        self.g = g
+        addrs = [g.a[c] for c in REPLAYED]
+        logs = g.rpc("eth_getLogs", [{"address": addrs, "fromBlock": hex(first_block),
+                                      "toBlock": hex(last_block)}])  # fmt: skip
+        fields = _epoch_fields()
+        epochs = []
+        # template: blocks → transactions → logs, in chain order
+        self.blocks: list[list[list[dict[str, Any]]]] = []
+        last_b = last_t = None
+        for lg in logs:
+            if lg["blockNumber"] != last_b:
+                self.blocks.append([])
+                last_b, last_t = lg["blockNumber"], None
+            if lg["transactionHash"] != last_t:
+                self.blocks[-1].append([])
+                last_t = lg["transactionHash"]
+            self.blocks[-1][-1].append(lg)
+            where = fields.get(lg["topics"][0].lower())
+            if where is not None:
+                epochs.append(self._epoch(lg, where))
+        if not epochs:
+            raise LoadGenError("the template round has no epochs")
+        self.fields = fields
+        self.span = max(epochs) - min(epochs) + 1
+        self.logs_per_round = len(logs)
+        for a in addrs:
+            g.rpc("anvil_setCode", [a, EMITTER])
+        self.rounds = 0
+
+    @staticmethod
+    def _epoch(lg: dict[str, Any], where: tuple[str, int]) -> int:
+        kind, i = where
+        if kind == "topic":
+            return int(lg["topics"][i], 16)
+        return int(lg["data"][2 + 64 * i : 2 + 64 * (i + 1)], 16)
+
+    def _record(self, lg: dict[str, Any], shift: int) -> bytes:
+        topics = [bytes.fromhex(t[2:]) for t in lg["topics"]]
+        data = bytes.fromhex(lg["data"][2:])
+        where = self.fields.get(lg["topics"][0].lower())
+        if where is not None:
+            kind, i = where
+            if kind == "topic":
+                topics[i] = (int.from_bytes(topics[i], "big") + shift).to_bytes(32, "big")
+            else:
+                w = (int.from_bytes(data[32 * i : 32 * (i + 1)], "big") + shift).to_bytes(32, "big")
+                data = data[: 32 * i] + w + data[32 * (i + 1) :]
+        return (bytes.fromhex(lg["address"][2:]) + bytes([len(topics)])
+                + len(data).to_bytes(2, "big") + b"".join(topics) + data)  # fmt: skip
+
+    def round(self) -> None:
+        self.rounds += 1
+        shift = self.span * self.rounds
+        g = self.g
+        for block in self.blocks:
+            batch = []
+            for j, tx in enumerate(block):
+                payload = b"".join(self._record(lg, shift) for lg in tx)
+                gas = 60_000 + 40 * len(payload) + 12_000 * len(tx)
+                batch.append({"jsonrpc": "2.0", "id": j, "method": "eth_sendTransaction",
+                              "params": [{"from": g.admin, "to": tx[0]["address"],
+                                          "data": "0x" + payload.hex(), "gas": hex(gas),
+                                          "nonce": hex(g._next_nonce(g.admin))}]})  # fmt: skip
+            replies = g.http.post(g.node.url, content=json.dumps(batch)).json()
+            bad = [r for r in replies if "error" in r]
+            if bad:
+                raise LoadGenError(f"replay send failed: {bad[0]['error']}")
+            g.rpc("evm_mine")
+            receipts = g.rpc("eth_getBlockReceipts", ["latest"])
+            n_logs = sum(len(r["logs"]) for r in receipts)
+            want = sum(len(tx) for tx in block)
+            if (
+                len(receipts) != len(block)
+                or n_logs != want
+                or any(r["status"] != "0x1" for r in receipts)
+            ):
+                raise LoadGenError(f"replay block: {len(receipts)}/{len(block)} txs, "
+                                   f"{n_logs}/{want} logs")  # fmt: skip
+            g.load.blocks += 1
+            g.load.logs += want
+            g.load.txs["replayed"] = g.load.txs.get("replayed", 0) + len(block)
+
+
 def start_node(operators: int, **kw: Any) -> AnvilNode:
     """An anvil with one unlocked account per operator (+ the admin) and a large block gas limit."""
     node = AnvilNode(accounts=operators + 1, gas_limit=2_000_000_000, **kw).start()
@@ -227,9 +368,11 @@ def build(
     events: int,
     txs_per_block: int,
     progress: Callable[[int], None] | None = None,
+    real_rounds: int | None = None,
 ) -> tuple[LocalMarket, Load]:
     """Deploy a market and play rounds until at least ``events`` logs exist; automine is left on
-    again at the end."""
+    again at the end. With ``real_rounds``, rounds after that many are replayed (the contracts'
+    code is then a log emitter: the chain serves indexing only)."""
     now = int(node.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)  # type: ignore[index]
     m = bootstrap(node.url, state_dir, operator_keys=[], genesis=now + 4 * EPOCH_LENGTH,
                   epoch_length=EPOCH_LENGTH, epochs_per_round=EPOCHS_PER_ROUND)  # fmt: skip
@@ -240,12 +383,19 @@ def build(
     try:
         g = Generator(node, m, accounts[1 : 1 + operators])
         g.onboard(txs_per_block)
-        seed = 0
+        seed = template_first = 0
+        replayer: Replayer | None = None
         while g.load.logs < events:
-            g.round(txs_per_block, seed)
+            if real_rounds is not None and seed >= max(1, real_rounds):
+                if replayer is None:
+                    replayer = Replayer(g, template_first, int(g.rpc("eth_blockNumber"), 16))
+                replayer.round()
+            else:
+                template_first = int(g.rpc("eth_blockNumber"), 16) + 1
+                g.round(txs_per_block, seed)
             seed += 1
             if progress is not None:
-                progress(sum(g.load.txs.values()))
+                progress(g.load.logs)
     finally:
         node.rpc("anvil_removeBlockTimestampInterval")
         node.rpc("evm_setAutomine", [True])
@@ -256,7 +406,11 @@ def count_logs(node: AnvilNode, m: LocalMarket) -> int:
     from indexer.runner import INDEXED_CONTRACTS
 
     addrs = [m.deployment.addresses[c] for c in INDEXED_CONTRACTS]
-    logs = node.rpc("eth_getLogs", [{"address": addrs, "fromBlock": hex(m.deployment.block),
-                                     "toBlock": "latest"}])  # fmt: skip
-    assert isinstance(logs, list)
-    return len(logs)
+    head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[call-overload]
+    n, step = 0, 50  # pages: a 1M-log reply would be about 1 GB of JSON
+    for lo in range(m.deployment.block, head + 1, step):
+        logs = node.rpc("eth_getLogs", [{"address": addrs, "fromBlock": hex(lo),
+                                         "toBlock": hex(min(head, lo + step - 1))}])  # fmt: skip
+        assert isinstance(logs, list)
+        n += len(logs)
+    return n
