@@ -237,3 +237,91 @@ def _order(ex: Exchange, feed_id: bytes, epoch: int, index: int):  # type: ignor
 
     o = ex.orders(feed_id, epoch)[index]
     return Order(o.is_sell, o.volume_wh, o.limit_price)
+
+
+def test_the_commands_sell_buy_clear_settle_claim_retire_once_each(
+    anvil: AnvilNode,
+    world,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """The same market through `gridcast exchange|assets|certificates`: a second `sell` (a
+    restart) places nothing; bad input is one line and exit 2."""
+    from typer.testing import CliRunner
+
+    from gridcast.cli import app
+    from gridcast.settings import get_settings
+
+    lm, view, db, assets = world
+    for k, v in {
+        "GRIDCAST_RPC_URL": anvil.url,
+        "GRIDCAST_DEPLOYMENT_FILE": str(tmp_path / "deployment.json"),
+        "GRIDCAST_STATE_DIR": str(tmp_path / "state"),
+        "DATABASE_URL": db,
+    }.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, code: int = 0) -> list[dict[str, Any]]:
+        r = runner.invoke(app, list(args))
+        assert r.exit_code == code, (args, r.output)
+        if code:
+            assert "Traceback" not in r.output and r.output.strip().startswith("error: ")
+            assert len(r.output.strip().splitlines()) == 1, r.output
+            return []
+        return [json.loads(line) for line in r.stdout.splitlines() if line.startswith("{")]
+
+    listed = run("assets", "list")
+    assert [a["asset_id"] for a in listed] == assets and listed[0]["kind"] == "solar"
+    seller, buyer, clearer = (str(k) for k in (*SELLER_KEYS[:1], BUYER_KEY, 4))
+    placed = run(
+        "exchange", "sell", "--asset", str(assets[0]), "--share", "0.5", "--dev-key", seller
+    )
+    assert [p["epoch"] for p in placed] == list(range(ROUND))
+    assert (
+        run("exchange", "sell", "--asset", str(assets[0]), "--share", "0.5", "--dev-key", seller)
+        == []
+    )
+    bids = run("exchange", "buy", "--feed", "solar", "--volume-wh", "500", "--dev-key", buyer)
+    assert [b["epoch"] for b in bids] == list(range(ROUND))
+    ex = trader(lm, 4)
+    assert [len(ex.orders(view.feed_id, e)) for e in range(ROUND)] == [2] * ROUND
+    # bad input: one line, exit 2
+    run("exchange", "sell", "--asset", "99", "--dev-key", seller, code=2)
+    run("exchange", "sell", "--asset", str(assets[1]), "--dev-key", seller, code=2)  # not yours
+    run("exchange", "buy", "--feed", "solar", "--dev-key", buyer, code=2)  # no volume, no model
+    run("exchange", "buy", "--feed", "wind", "--volume-wh", "5", "--dev-key", buyer, code=2)
+    run("assets", "register", "--owner", "0xnope", "--kind", "solar", "--capacity-w", "5",
+        "--feed", "solar", "--meter", "x", "--dev-key", "0", code=2)  # fmt: skip
+
+    warp(anvil, ex.gate(view.feed_id, ROUND - 1))
+    cleared = run("exchange", "clear", "--feed", "solar", "--dev-key", clearer)
+    assert [c["epoch"] for c in cleared] == list(range(ROUND))
+    for c in cleared:
+        b = ex.book(view.feed_id, c["epoch"])
+        assert b.cleared and (b.price, b.volume) == (c["price"], c["volume"]) and b.volume > 0
+    for e in range(ROUND):
+        land(db, lm, e, dict.fromkeys(METERS, 300))
+    warp(anvil, view.epoch_end(ROUND - 1))
+    assert len(TruthOracle(lm.admin, lm.deployment, lm.market, db).step().roots) == ROUND
+    warp(anvil, view.epoch_end(ROUND - 1) + 31)
+    settled = run("exchange", "settle", "--feed", "solar", "--dev-key", clearer)
+    assert [(s["sells"], s["buys"]) for s in settled[:-1]] == [([0], [1])] * ROUND
+    assert all(o.settled for e in range(ROUND) for o in ex.orders(view.feed_id, e))
+    claimed = run("certificates", "claim", "--asset", str(assets[0]), "--dev-key", clearer)
+    assert [(c["epoch"], c["energy_wh"]) for c in claimed] == [(e, 1_500) for e in range(ROUND)]
+    held = run("certificates", "list", "--owner", dev_account(SELLER_KEYS[0], 31337).address)
+    assert sum(h["energy_wh"] for h in held) == 4 * 1_500
+    cert = held[0]["id"]
+    run("certificates", "retire", "--id", cert, "--amount", "10_000_000", "--beneficiary", "x",
+        "--purpose", "y", "--dev-key", seller, code=2)  # fmt: skip
+    retired = run(
+        "certificates", "retire", "--id", cert, "--amount", "1000", "--beneficiary",
+        "City of Melbourne", "--purpose", "2026 scope 2", "--dev-key", seller,
+    )  # fmt: skip
+    assert retired[0]["energy_wh"] == 1_000
+    after = run("certificates", "list", "--owner", dev_account(SELLER_KEYS[0], 31337).address)
+    assert sum(h.get("energy_wh", 0) for h in after if "retirement_id" not in h) == 5_000
+    assert [h["beneficiary"] for h in after if "retirement_id" in h] == ["City of Melbourne"]
+    get_settings.cache_clear()
