@@ -69,7 +69,7 @@ contract ForecastRegistry is IForecastRegistry, AccessControl, EIP712, Nonces, P
     // Two revealed points per slot: [value|lower|upper] as int40 each, 120 bits a point.
     mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => mapping(uint256 => uint256))))
         private _points;
-    // EpochCounters: eight epochs per slot, commit count (low 16 bits) and reveal count (high 16).
+    // EpochCounters: sixteen epochs per slot, commit count (low 8 bits) and reveal count (high 8).
     mapping(bytes32 feedId => mapping(uint64 epochGroup => uint256)) private _counts;
     // Data contract holding the points of a revealed batch of SSTORE2_MIN points or more.
     mapping(bytes32 feedId => mapping(address operator => mapping(uint64 firstEpoch => address))) private _pointers;
