@@ -159,3 +159,7 @@ def world(
             yield World(
                 node, m, feed, db_url, redis_url, block, reveal_block, rnd, settings, url, app
             )
+
+
+# The second-wave world (exchange, metered delivery, certificates), shared by their GraphQL tests.
+from .second_wave_world import green_world  # noqa: E402, F401
