@@ -29,32 +29,45 @@ SECONDS_PER_DAY = 86_400
 def mase_statement(block: int | None) -> TextClause:
     """One statement: ``operator, mase, forecasts`` for the operators bound as ``:operators``
     (an expanding list), as of ``block`` (None = the current rows; else bind ``:as_of_block``)."""
+    # Pairs are found by id ("<feedId>-<epoch>", the truths' indexed key), never by a self-join
+    # of the series: a plan the planner cannot turn into a nested loop over every pair of truths.
+    # The operators' errors are summed per feed first, then scaled: sum(err / s) = sum(err) / s.
     sql = f"""
-    WITH f AS (
-      SELECT id AS feed_id,
-             greatest(1, round({SECONDS_PER_DAY}.0 / greatest(epoch_length, 1)))::bigint AS m
-      FROM feeds WHERE {as_of_sql(block)}
+    WITH t AS MATERIALIZED (
+      SELECT t.feed_id, t.epoch, t.value::numeric AS value,
+             greatest(1, round({SECONDS_PER_DAY}.0 / greatest(f.epoch_length, 1)))::bigint AS m
+      FROM truths t JOIN feeds f ON f.id = t.feed_id AND {as_of_sql(block, "f")}
+      WHERE {as_of_sql(block, "t")} AND t.status = 'settled'
     ),
-    t AS (
-      SELECT feed_id, epoch, value::numeric AS value
-      FROM truths WHERE {as_of_sql(block)} AND status = 'settled'
+    seasonal AS (
+      SELECT a.feed_id, avg(abs(a.value - b.value)) AS s
+      FROM t a JOIN truths b ON b.id = a.feed_id || '-' || (a.epoch - a.m)::text
+        AND {as_of_sql(block, "b")} AND b.status = 'settled'
+      GROUP BY a.feed_id
     ),
-    pairs AS (
-      SELECT a.feed_id, b.epoch = a.epoch - f.m AS seasonal, abs(a.value - b.value) AS d
-      FROM t a
-      JOIN f ON f.feed_id = a.feed_id
-      JOIN t b ON b.feed_id = a.feed_id AND (b.epoch = a.epoch - f.m OR b.epoch = a.epoch - 1)
+    lag1 AS (
+      SELECT a.feed_id, avg(abs(a.value - b.value)) AS s
+      FROM t a JOIN truths b ON b.id = a.feed_id || '-' || (a.epoch - 1)::text
+        AND {as_of_sql(block, "b")} AND b.status = 'settled'
+      GROUP BY a.feed_id
     ),
     scale AS (
-      SELECT feed_id,
-             CASE WHEN bool_or(seasonal) THEN avg(d) FILTER (WHERE seasonal) ELSE avg(d) END AS s
-      FROM pairs GROUP BY feed_id
+      SELECT l.feed_id, coalesce(se.s, l.s) AS s
+      FROM lag1 l LEFT JOIN seasonal se ON se.feed_id = l.feed_id
+      UNION ALL
+      SELECT se.feed_id, se.s FROM seasonal se
+      WHERE NOT EXISTS (SELECT 1 FROM lag1 l WHERE l.feed_id = se.feed_id)
+    ),
+    errors AS (
+      SELECT fc.operator, fc.feed_id, sum(fc.abs_error) AS err, count(*) AS n
+      FROM forecasts fc
+      WHERE {as_of_sql(block, "fc")} AND fc.operator IN :operators AND fc.scored
+        AND fc.revealed AND fc.abs_error IS NOT NULL
+      GROUP BY fc.operator, fc.feed_id
     )
-    SELECT fc.operator, avg(fc.abs_error / sc.s)::float8 AS mase, count(*) AS forecasts
-    FROM forecasts fc JOIN scale sc ON sc.feed_id = fc.feed_id AND sc.s > 0
-    WHERE {as_of_sql(block, "fc")} AND fc.scored AND fc.revealed
-      AND fc.abs_error IS NOT NULL AND fc.operator IN :operators
-    GROUP BY fc.operator
+    SELECT e.operator, (sum(e.err / sc.s) / sum(e.n))::float8 AS mase, sum(e.n) AS forecasts
+    FROM errors e JOIN scale sc ON sc.feed_id = e.feed_id AND sc.s > 0
+    GROUP BY e.operator
     """
     return text(sql).bindparams(bindparam("operators", expanding=True))
 
