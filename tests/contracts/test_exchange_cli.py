@@ -69,6 +69,23 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_every_command_has_help() -> None:
-    for cmd in ("clear-book", "delivery-tree"):
+    for cmd in ("clear-book", "delivery-tree", "sell", "buy", "clear", "settle"):
         r = runner.invoke(app, [cmd, "--help"])
         assert r.exit_code == 0 and "Usage" in r.output
+
+
+def test_bad_options_exit_2_before_any_service_is_reached() -> None:
+    """Option errors are found before the chain is asked (no node runs here)."""
+    for args in (
+        ["sell", "--asset", "0"],
+        ["sell", "--asset", "1", "--share", "1.5"],
+        ["sell", "--asset", "1", "--limit-at", "2"],
+        ["buy", "--feed", "solar", "--volume-wh", "0"],
+        ["buy", "--feed", "solar"],
+        ["buy", "--feed", "solar", "--volume-wh", "5", "--model", "mstl"],
+        ["buy", "--feed", "solar", "--model", "mstl"],
+        ["clear", "--feed", "solar", "--epoch", "-1"],
+    ):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2, (args, r.output)
+        assert "Traceback" not in r.output

@@ -46,6 +46,8 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     addr = {k: "0x" + f"{n:040x}" for n, k in enumerate(["admin", "token", "staking"], 1)}
     dep = {"chain_id": 31337, "block": 0, **addr}
     dep |= {"registry": "0x" + "0" * 39 + "4", "settlement": "0x" + "0" * 39 + "5"}
+    second_wave = ["delivery", "assets", "exchange", "certificates"]
+    dep |= {k: "0x" + f"{n:040x}" for n, k in enumerate(second_wave, 6)}
     (d / "deployment.json").write_text(json.dumps(dep))
     binding = {
         "feed_id": FEED, "dataset": "solar", "region": "x", "metric": "solar",
@@ -107,6 +109,13 @@ COMMANDS = [
     (["ml", "models", "list"], "postgres", "Postgres"),
     (["telemetry", "replay", "--hours", "0.01"], "mqtt_port", "MQTT broker"),
     (["telemetry", "gateway"], "mqtt_port", "MQTT broker"),
+    (["exchange", "sell", "--asset", "1", "--dev-key", "0"], "rpc", RPC),
+    (["exchange", "buy", "--feed", "solar", "--volume-wh", "5", "--dev-key", "0"], "rpc", RPC),
+    (["exchange", "clear", "--feed", "solar", "--dev-key", "0"], "rpc", RPC),
+    (["exchange", "settle", "--feed", "solar", "--dev-key", "0"], "rpc", RPC),
+    (["assets", "list"], "rpc", RPC),
+    (["certificates", "claim", "--asset", "1", "--dev-key", "0"], "rpc", RPC),
+    (["certificates", "list", "--owner", "0x" + "11" * 20], "rpc", RPC),
 ]
 
 
