@@ -203,28 +203,34 @@ class Subscription:
                     feed_id=fid, epoch=p["epoch"], block=p["block"], cancelled=p.get("cancelled")
                 )
 
-    @strawberry.subscription(description="Orders placed in the books of one feed.")
+    @strawberry.subscription(
+        description="Orders placed in the books of one feed (both its markets) or one market."
+    )
     async def order_placed(
         self, info: Info, feed_id: str
     ) -> AsyncGenerator[OrderPlacedEvent, None]:
         fid = feed_id.lower()
         async for p in info.context.state.hub.listen("gridcast:orderPlaced"):
-            if p.get("feedId") == fid:
+            if fid in (p.get("feedId"), p.get("marketId")):
                 yield OrderPlacedEvent(
-                    feed_id=fid, epoch=p["epoch"], index=p["index"], trader=p["trader"],
+                    feed_id=p["feedId"], market_id=p.get("marketId", p["feedId"]),
+                    epoch=p["epoch"], index=p["index"], trader=p["trader"],
                     side=p["side"], volume_wh=int(p["volumeWh"]),
                     limit_price=int(p["limitPrice"]), block=p["block"],
                 )  # fmt: skip
 
-    @strawberry.subscription(description="A book of one feed cleared (its uniform price).")
+    @strawberry.subscription(
+        description="A book of one feed (or one market) cleared at its uniform price."
+    )
     async def clearing_published(
         self, info: Info, feed_id: str
     ) -> AsyncGenerator[ClearingPublishedEvent, None]:
         fid = feed_id.lower()
         async for p in info.context.state.hub.listen("gridcast:clearingPublished"):
-            if p.get("feedId") == fid:
+            if fid in (p.get("feedId"), p.get("marketId")):
                 yield ClearingPublishedEvent(
-                    feed_id=fid, epoch=p["epoch"], price=int(p["price"]),
+                    feed_id=p["feedId"], market_id=p.get("marketId", p["feedId"]),
+                    epoch=p["epoch"], price=int(p["price"]),
                     volume_wh=int(p["volumeWh"]), block=p["block"],
                 )  # fmt: skip
 

@@ -49,6 +49,7 @@ class EpochEvent:
 @strawberry.type
 class OrderPlacedEvent:
     feed_id: str
+    market_id: str
     epoch: int
     index: int
     trader: str
@@ -59,13 +60,14 @@ class OrderPlacedEvent:
 
     @strawberry.field(description="The order as of the event's block.")
     async def order(self, info: Info) -> Optional[lazy("ExchangeOrder")]:  # type: ignore[valid-type]  # noqa: UP045
-        key = f"{self.feed_id}-{self.epoch}-{self.index}"
+        key = f"{self.market_id}-{self.epoch}-{self.index}"
         return await one(info, Node({}, self.block), "ExchangeOrder", "id", key)
 
 
 @strawberry.type
 class ClearingPublishedEvent:
     feed_id: str
+    market_id: str
     epoch: int
     price: BigInt  # type: ignore[valid-type]
     volume_wh: BigInt  # type: ignore[valid-type]
@@ -73,12 +75,12 @@ class ClearingPublishedEvent:
 
     @strawberry.field(description="The clearing as of the event's block.")
     async def clearing(self, info: Info) -> Optional[lazy("ExchangeClearing")]:  # type: ignore[valid-type]  # noqa: UP045
-        key = f"{self.feed_id}-{self.epoch}"
+        key = f"{self.market_id}-{self.epoch}"
         return await one(info, Node({}, self.block), "ExchangeClearing", "id", key)
 
     @strawberry.field(description="The cleared book as of the event's block.")
     async def book(self, info: Info) -> Optional[lazy("ExchangeBook")]:  # type: ignore[valid-type]  # noqa: UP045
-        key = f"{self.feed_id}-{self.epoch}"
+        key = f"{self.market_id}-{self.epoch}"
         return await one(info, Node({}, self.block), "ExchangeBook", "id", key)
 
 
