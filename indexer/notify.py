@@ -12,6 +12,14 @@ Channels (JSON payloads; ``block`` is always present):
   gridcast:forecastScored     {"feedId", "epoch", "operator", "block"}
   gridcast:stakeChanged       {"operator", "kind", "block"}
   gridcast:rewardsChanged     {"account", "kind", "block"}
+  gridcast:deliveryRootPosted {"feedId", "epoch", "root", "block"}
+  gridcast:assetChanged       {"assetId", "block"}
+  gridcast:orderPlaced        {"feedId", "marketId", "epoch", "index", "trader", "side",
+                               "volumeWh", "limitPrice", "block"}  (amounts as decimal strings)
+  gridcast:clearingPublished  {"feedId", "marketId", "epoch", "price", "volumeWh", "block"}
+  gridcast:deliveryCertified  {"assetId", "feedId", "epochs", "block"}
+  gridcast:certificateRetired {"retirementId", "account", "certificateId", "energyWh",
+                               "co2eGrams", "block"}
   gridcast:reorg              {"ancestor", "depth", "block"}
 
 Delivery is durable: every message of a batch, whatever the batch's size, is written to the
