@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_abi import encode
+from eth_utils import keccak
+
 from gridcast.chain.clearing import Clearing, Order, clear
 from gridcast.chain.keys import dev_account
 from gridcast.chain.merkle import DeliveryTree, build_tree, meter_id
@@ -44,9 +47,11 @@ class Green:
     feed: str
     sellers: list[Submitter]  # sellers[i] owns asset i + 1 (solar, wind)
     buyers: list[Submitter]  # buyers[0] also owns the load (asset 3)
-    epoch: int = -1
-    tree: DeliveryTree | None = None
+    epoch: int = -1  # the plain market's traded epoch
+    trees: dict[int, DeliveryTree] = field(default_factory=dict)  # delivery tree per epoch
     clearing: Clearing | None = None
+    green_epoch: int = -1  # the renewable market's traded epoch (-1: none)
+    green_clearing: Clearing | None = None
     retirements: list[tuple[Submitter, int, int, str]] = field(default_factory=list)
 
     @property
@@ -70,10 +75,21 @@ class Green:
             self.node.rpc("evm_setNextBlockTimestamp", [t])
             self.node.rpc("evm_mine")
 
-    def proofs(self, names: list[str]) -> tuple[list[bytes], list[int], list[list[bytes]]]:
-        assert self.tree is not None
+    @property
+    def tree(self) -> DeliveryTree:
+        return self.trees[self.epoch]
+
+    @property
+    def green_market(self) -> bytes:
+        """renewableMarketOf(feedId): keccak256(abi.encode(feedId, "gridcast.renewable"))."""
+        return keccak(encode(["bytes32", "string"], [self.fid, "gridcast.renewable"]))
+
+    def proofs(
+        self, names: list[str], epoch: int | None = None
+    ) -> tuple[list[bytes], list[int], list[list[bytes]]]:
+        tree = self.trees[self.epoch if epoch is None else epoch]
         ids = sorted(meter_id(n) for n in names)
-        return ids, [self.tree.reading(m).energy_wh for m in ids], [self.tree.proof(m) for m in ids]
+        return ids, [tree.reading(m).energy_wh for m in ids], [tree.proof(m) for m in ids]
 
 
 def build(node: AnvilNode, state: Path) -> Green:
@@ -156,11 +172,10 @@ def deliver(g: Green, epoch: int) -> None:
     reg, settlement = g.c("ForecastRegistry"), g.c("Settlement")
     g.warp(int(reg.functions.epochEnd(g.fid, epoch).call()))
     g.lm.admin.transact(settlement, "submitTruth", g.fid, epoch, 1_000, secrets.token_bytes(32))
-    g.tree = build_tree(epoch, ENERGY)
+    tree = g.trees[epoch] = build_tree(epoch, ENERGY)
     g.lm.admin.transact(
-        g.c("MeteredDelivery"), "postRoot", g.fid, epoch, g.tree.root, g.tree.count,
-        g.tree.total_wh,
-    )  # fmt: skip
+        g.c("MeteredDelivery"), "postRoot", g.fid, epoch, tree.root, tree.count, tree.total_wh
+    )
     g.warp(g.now() + g.lm.params[g.feed].dispute_window + 1)
 
 
