@@ -28,9 +28,15 @@ CHAIN_ID = 31337
 
 def _load_api_helpers() -> Any:
     # the API tests' world helpers (market, play_round, index, serve, api_settings), by path: a
-    # `tests` package from site-packages shadows ours
-    path = Path(__file__).resolve().parent.parent / "api" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("gridcast_web_api_helpers", path)
+    # `tests` package from site-packages shadows ours. Loaded as a module of a stand-in package
+    # over tests/api, so the conftest's relative imports (its second-wave world) resolve.
+    import types
+
+    here = Path(__file__).resolve().parent.parent / "api"
+    pkg = types.ModuleType("gridcast_web_api")
+    pkg.__path__ = [str(here)]
+    sys.modules[pkg.__name__] = pkg
+    spec = importlib.util.spec_from_file_location(f"{pkg.__name__}.conftest", here / "conftest.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod

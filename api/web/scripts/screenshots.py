@@ -62,6 +62,7 @@ def main() -> None:
         ("feed", f"#/feed/{feed}", "[data-epochs] canvas"),
         ("operators", "#/operators", "[data-testid=leaderboard] tbody tr >> nth=0"),
         ("operator", f"#/operator/{op}", "[role=img] canvas"),
+        ("governance", "#/governance", "[data-testid=proposals] tbody tr >> nth=0"),
         ("wallet", "#/wallet", "text=Connect wallet"),
     ]
     args.out.mkdir(parents=True, exist_ok=True)
@@ -78,6 +79,10 @@ def main() -> None:
                 if i == args.runs - 1:
                     if name == "feed":  # show one operator's forecasts next to the consensus
                         page.get_by_role("checkbox").first.check()
+                    if name == "governance":  # open the newest proposal: actions and votes
+                        opener = page.locator("[data-proposal] th button").first
+                        if opener.count():
+                            opener.click()
                     page.wait_for_timeout(300)  # let the chart settle for the picture
                     page.screenshot(path=str(args.out / f"dashboard-{name}.png"), full_page=False)
                 ctx.close()

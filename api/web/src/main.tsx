@@ -1,13 +1,15 @@
 import { lazy, StrictMode, Suspense, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { Feed } from "./pages/Feed";
+import { Governance } from "./pages/Governance";
 import { OperatorPage, Operators } from "./pages/Operators";
 import { Overview } from "./pages/Overview";
 import "./styles.css";
 
-// viem is most of the bundle: only the wallet page loads it.
+// viem is most of the bundle: only the wallet page loads it (governance, once its wallet is used).
+// The other pages are static imports: React 19 throttles revealing a suspended page by 300 ms.
 const Wallet = lazy(() => import("./pages/Wallet").then((m) => ({ default: m.Wallet })));
-const Governance = lazy(() => import("./pages/Governance").then((m) => ({ default: m.Governance })));
+
 
 // Hash routes (#/feed/<id>) keep every page a static file the API can serve.
 function useRoute(): string[] {
@@ -33,12 +35,7 @@ function App() {
         <Wallet />
       </Suspense>
     );
-  else if (page === "governance")
-    body = (
-      <Suspense fallback={<p aria-busy="true">Loading governance…</p>}>
-        <Governance />
-      </Suspense>
-    );
+  else if (page === "governance") body = <Governance />;
   else body = <Overview />;
   const current = page ?? "";
   const link = (href: string, label: string, active: boolean) => (

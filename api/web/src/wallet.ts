@@ -8,7 +8,6 @@ import {
   custom,
   formatUnits,
   getAddress,
-  type Abi,
   type Address,
   type EIP1193Provider,
 } from "viem";
@@ -20,39 +19,8 @@ declare global {
   }
 }
 
-export interface ContractInfo {
-  address: Address;
-  abi: Abi;
-}
-
-export interface DashboardConfig {
-  chainId: number;
-  contracts: { GridToken?: ContractInfo; OperatorStaking?: ContractInfo; GridGovernor?: ContractInfo };
-  error?: string;
-}
-
-let configPromise: Promise<DashboardConfig> | null = null;
-export function loadConfig(): Promise<DashboardConfig> {
-  configPromise ??= fetch("/dashboard/config.json").then(async (r) => (await r.json()) as DashboardConfig);
-  return configPromise;
-}
-
-// The connected account, shared by every page that uses the wallet (connect once).
-let connected: Address | null = null;
-const watchers = new Set<() => void>();
-export const accountStore = {
-  get: () => connected,
-  set: (a: Address | null) => {
-    connected = a;
-    watchers.forEach((w) => w());
-  },
-  subscribe: (w: () => void) => {
-    watchers.add(w);
-    return () => {
-      watchers.delete(w);
-    };
-  },
-};
+export { accountStore, loadConfig, type ContractInfo, type DashboardConfig } from "./account";
+import type { ContractInfo } from "./account";
 
 export function provider(): EIP1193Provider {
   if (!window.ethereum) throw new Error("No wallet found: install a browser wallet (EIP-1193) and reload.");

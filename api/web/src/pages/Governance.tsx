@@ -1,10 +1,15 @@
 // Governance: GridGovernor proposals (state, tallies, decoded actions, execution) and their
 // votes, paged; with a wallet, delegate voting power and vote (castVote through EIP-1193).
 import { Fragment, useEffect, useState, useSyncExternalStore } from "react";
-import { decodeFunctionData, formatUnits, type Abi, type Address } from "viem";
+import type { Abi, Address } from "viem";
+import { accountStore, loadConfig, type DashboardConfig } from "../account";
 import { grid, short } from "../format";
 import { useQuery, usePager, useSubscription } from "../gql";
-import { accountStore, call, connect, explain, loadConfig, read, type DashboardConfig } from "../wallet";
+
+// viem (most of the bundle) loads only when the wallet is used or a proposal's actions are shown:
+// the list of proposals is interactive without it.
+const wallet = () => import("../wallet");
+type Decode = typeof import("../decode").decodeFunctionData;
 
 const PAGE = 10;
 
@@ -57,12 +62,12 @@ function stateLabel(p: ProposalRow, head: number | null): string {
   return "voting closed";
 }
 
-function describeCall(target: string, value: string, data: string, governed: Governed): string {
+function describeCall(target: string, value: string, data: string, governed: Governed, decode: Decode | null): string {
   const known = governed[target.toLowerCase()];
-  const eth = value !== "0" ? ` sending ${formatUnits(BigInt(value), 18)} ETH` : "";
-  if (!known) return `call ${short(target)} with ${data.slice(0, 10)}…${eth}`;
+  const eth = value !== "0" ? ` sending ${grid(value)} ETH` : "";
+  if (!known || !decode) return `call ${known?.name ?? short(target)} with ${data.slice(0, 10)}…${eth}`;
   try {
-    const d = decodeFunctionData({ abi: known.abi, data: data as `0x${string}` });
+    const d = decode({ abi: known.abi, data: data as `0x${string}` });
     const arg = (v: unknown): string =>
       Array.isArray(v) ? `(${v.map(arg).join(", ")})` : typeof v === "string" && v.length > 20 ? short(v) : String(v);
     return `${known.name}.${d.functionName}(${(d.args ?? []).map(arg).join(", ")})${eth}`;
@@ -82,6 +87,10 @@ export function Governance() {
   const [open, setOpen] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [message, setMessage] = useState<{ kind: "ok" | "error"; text: string } | null>(null);
+  const [decode, setDecode] = useState<Decode | null>(null);
+  useEffect(() => {
+    if (open && !decode) import("../decode").then((v) => setDecode(() => v.decodeFunctionData), () => undefined);
+  }, [open, decode]);
   const refreshHead = () =>
     fetch("/dashboard/head.json")
       .then((r) => r.json())
@@ -93,12 +102,12 @@ export function Governance() {
       .then((r) => r.json())
       .then((b: { contracts: Governed }) => setGoverned(b.contracts))
       .catch(() => undefined);
-    loadConfig().then(setConfig, (e: unknown) => setMessage({ kind: "error", text: explain(e) }));
+    loadConfig().then(setConfig, (e: unknown) => setMessage({ kind: "error", text: String(e) }));
   }, []);
   const token = config?.contracts.GridToken;
   const governor = config?.contracts.GridGovernor;
   const refreshPower = async (who: Address) => {
-    if (token) setPower((await read(token, "getVotes", [who])) as bigint);
+    if (token) setPower((await (await wallet()).read(token, "getVotes", [who])) as bigint);
   };
   useEffect(() => {
     if (account && token) void refreshPower(account).catch(() => undefined);
@@ -115,13 +124,14 @@ export function Governance() {
     try {
       setMessage({ kind: "ok", text: await fn() });
     } catch (e) {
-      setMessage({ kind: "error", text: `${label} failed: ${explain(e)}` });
+      setMessage({ kind: "error", text: `${label} failed: ${(await wallet()).explain(e)}` });
     } finally {
       setBusy(false);
     }
   };
   const vote = (p: ProposalRow, support: number) =>
     run("Voting", async () => {
+      const { call } = await wallet();
       const hash = await call(account as Address, governor!, "castVote", [BigInt(p.id), support]);
       return `Voted ${SUPPORT[support]} on proposal ${short(p.id)} (transaction ${hash.slice(0, 10)}…); it appears here once indexed.`;
     });
@@ -139,7 +149,7 @@ export function Governance() {
           disabled={busy}
           onClick={() =>
             run("Connecting", async () => {
-              const a = await connect();
+              const a = await (await wallet()).connect();
               accountStore.set(a);
               await refreshPower(a);
               return `Connected ${a}`;
@@ -154,7 +164,7 @@ export function Governance() {
           aria-describedby="delegate-help"
           onClick={() =>
             run("Delegating", async () => {
-              const hash = await call(account as Address, token!, "delegate", [account]);
+              const hash = await (await wallet()).call(account as Address, token!, "delegate", [account]);
               await refreshPower(account as Address);
               return `Your GRID now votes for you (transaction ${hash.slice(0, 10)}…).`;
             })
@@ -231,7 +241,7 @@ export function Governance() {
                       <h2 className="sub">{p.executedBlock ? `Executed at block ${p.executedBlock}` : "Proposed actions"}</h2>
                       <ol data-testid="proposal-actions">
                         {p.targets.map((t, i) => (
-                          <li key={i}><code>{describeCall(t, p.values[i] ?? "0", p.calldatas[i] ?? "0x", governed)}</code></li>
+                          <li key={i}><code>{describeCall(t, p.values[i] ?? "0", p.calldatas[i] ?? "0x", governed, decode)}</code></li>
                         ))}
                       </ol>
                       <p className="muted">
