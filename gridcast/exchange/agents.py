@@ -183,6 +183,26 @@ class Exchange:
         names = ", ".join(b.dataset for b in self.market.feeds)
         raise ExchangeError(f"unknown feed {feed!r}: one of {names} or its 0x id")
 
+    def market_id(self, feed: str | bytes, renewable: bool = False) -> bytes:
+        """The exchange market of a feed: the feed id itself, or its renewable-only market
+        (``renewableMarketOf``: only solar and wind sell there, and the certificates of the
+        delivered energy go to its buyers at settlement)."""
+        feed_id = self.binding(feed).feed_bytes
+        if not renewable:
+            return feed_id
+        from gridcast.exchange.deploy import renewable_market_id
+
+        return renewable_market_id(feed_id)
+
+    def feed_of(self, market_id: bytes) -> bytes:
+        """The forecast feed a market id trades (its own id for a plain market)."""
+        from gridcast.exchange.deploy import renewable_market_id
+
+        for b in self.market.feeds:
+            if market_id in (b.feed_bytes, renewable_market_id(b.feed_bytes)):
+                return b.feed_bytes
+        raise ExchangeError(f"market 0x{market_id.hex()} is not one of this market file's feeds")
+
     def view(self, feed_id: bytes) -> FeedView:
         if feed_id not in self._views:
             self._views[feed_id] = FeedView.read(self.registry, feed_id)
@@ -269,7 +289,8 @@ class Exchange:
         low, high, _ = band
         return low + int((high - low) * min(max(at, 0.0), 1.0))
 
-    def _allow(self, amount: int) -> None:
+    def allow(self, amount: int) -> None:
+        """Let the exchange take `amount` of the signer's tokens (approves the maximum once)."""
         allowance = int(self.token.functions.allowance(self.address, self.exchange.address).call())
         if allowance < amount:
             self.sub.transact(self.token, "approve", self.exchange.address, MAX_UINT)
@@ -307,13 +328,13 @@ class Exchange:
                 return o.index, False
         if entry.is_sell:
             collateral = entry.volume_wh * self._penalty_per_wh(feed_id, epoch)
-            self._allow(collateral)
+            self.allow(collateral)
             receipt = self.sub.transact(
                 self.exchange, "placeSell", feed_id, epoch, entry.asset_id, entry.volume_wh,
                 entry.limit_price,
             )  # fmt: skip
         else:
-            self._allow(entry.volume_wh * entry.limit_price)
+            self.allow(entry.volume_wh * entry.limit_price)
             receipt = self.sub.transact(
                 self.exchange, "placeBuy", feed_id, epoch, entry.volume_wh, entry.limit_price
             )
@@ -442,7 +463,8 @@ class Exchange:
         if not book.open:
             report.waiting = "no book"
             return report
-        status = self.root_status(feed_id, epoch)
+        feed = self.feed_of(feed_id)  # `feed_id` may be a renewable market's id
+        status = self.root_status(feed, epoch)
         if not book.cleared and status != "void":
             report.waiting = "not cleared"
             return report
@@ -464,7 +486,7 @@ class Exchange:
                 report.waiting = f"delivery root {status}"
                 continue
             meters = self.asset(o.asset_id).meter_ids
-            proof = self.proofs(self.delivery_tree(feed_id, epoch, leaves), meters)
+            proof = self.proofs(self.delivery_tree(feed, epoch, leaves), meters)
             if not proof[0] and o.trader != self.address and now < book.settle_after:
                 report.waiting = "an unproven sell waits for the book's settleAfter"
                 continue

@@ -124,6 +124,11 @@ LimitPriceOpt = typer.Option(
 )
 FollowOpt = typer.Option(False, "--follow", help="Keep running: place, settle, withdraw.")
 IntervalOpt = typer.Option(2.0, "--interval", min=0.1, help="Seconds between passes (--follow).")
+RenewableOpt = typer.Option(
+    False,
+    "--renewable",
+    help="The feed's renewable-only market (solar and wind sell; certificates follow the energy).",
+)
 
 
 class _Session:
@@ -150,7 +155,7 @@ class _Session:
         """`epoch`, or every epoch around now whose book takes orders."""
         if epoch is not None:
             return [epoch]
-        view = self.ex.view(feed_id)
+        view = self.ex.view(self.ex.feed_of(feed_id))
         now = self.ex.now()
         first = max(0, view.epoch_of(now))
         last = first + 2 * view.params.epochs_per_round
@@ -212,6 +217,7 @@ def sell(
     limit_at: float = typer.Option(
         0.0, "--limit-at", min=0.0, max=1.0, help="Limit at this point of the band (0 low, 1 high)."
     ),
+    renewable: bool = RenewableOpt,
     follow: bool = FollowOpt,
     interval: float = IntervalOpt,
     account: str | None = AccountOpt,
@@ -229,8 +235,8 @@ def sell(
         fail(f"asset {asset} belongs to {a.owner}, not to the signer {s.ex.address}")
     if a.kind == "load":
         fail(f"asset {asset} is a load: it cannot sell")
-    feed_id = a.feed_id
-    view = s.ex.view(feed_id)
+    view = s.ex.view(a.feed_id)
+    feed_id = s.ex.market_id(a.feed_id, renewable)
     forecaster = None if volume_wh is not None else Forecaster(model, s.conn.market)
     sold: set[int] = set()
 
@@ -279,6 +285,7 @@ def buy(
     limit_at: float = typer.Option(
         1.0, "--limit-at", min=0.0, max=1.0, help="Limit at this point of the band (0 low, 1 high)."
     ),
+    renewable: bool = RenewableOpt,
     follow: bool = FollowOpt,
     interval: float = IntervalOpt,
     account: str | None = AccountOpt,
@@ -295,12 +302,12 @@ def buy(
     if model is not None and demand_feed is None:
         fail("--model needs --demand-feed: the feed whose forecast is the load's demand")
     s = _Session(account, dev_key, journal)
-    feed_id = s.ex.binding(feed).feed_bytes
+    feed_id = s.ex.market_id(feed, renewable)
     forecaster = Forecaster(model, s.conn.market) if model is not None else None
     demand_view = (
         s.ex.view(s.ex.binding(demand_feed).feed_bytes) if demand_feed is not None else None
     )
-    feed_view = s.ex.view(feed_id)
+    feed_view = s.ex.view(s.ex.feed_of(feed_id))
     bought: set[int] = set()
 
     def step() -> None:
@@ -335,6 +342,7 @@ def clear_cmd(
     epoch: int | None = typer.Option(
         None, "--epoch", min=0, help="One epoch; default: every book past its gate, not cleared."
     ),
+    renewable: bool = RenewableOpt,
     account: str | None = AccountOpt,
     dev_key: int | None = DevKeyOpt,
     journal: Path | None = JournalOpt,
@@ -342,7 +350,7 @@ def clear_cmd(
     """Compute a book's uniform-price clearing off-chain and submit it (anyone may; the contract
     checks it and reverts a wrong one). Prints the price, volume and marginal fractions."""
     s = _Session(account, dev_key, journal)
-    feed_id = s.ex.binding(feed).feed_bytes
+    feed_id = s.ex.market_id(feed, renewable)
     for e in _books(s, feed_id, epoch, cleared=False):
         c = s.ex.clear(feed_id, e, s.journal)
         if c is None:
@@ -361,6 +369,7 @@ def settle(
     ),
     mine: bool = typer.Option(False, "--mine", help="Only the signer's own orders."),
     withdraw: bool = typer.Option(True, help="Withdraw the signer's balance afterwards."),
+    renewable: bool = RenewableOpt,
     account: str | None = AccountOpt,
     dev_key: int | None = DevKeyOpt,
     journal: Path | None = JournalOpt,
@@ -369,7 +378,7 @@ def settle(
     from the streaming job's meter energy in DATABASE_URL), sellers paid the clearing price for
     min(delivered, sold), shortfalls penalised to the buyers, the rest refunded."""
     s = _Session(account, dev_key, journal)
-    feed_id = s.ex.binding(feed).feed_bytes
+    feed_id = s.ex.market_id(feed, renewable)
     leaves = s.leaves()
     for e in _books(s, feed_id, epoch, cleared=True):
         report = s.ex.settle(feed_id, e, leaves, s.journal, only_mine=mine)

@@ -325,3 +325,41 @@ def test_the_commands_sell_buy_clear_settle_claim_retire_once_each(
     assert sum(h.get("energy_wh", 0) for h in after if "retirement_id" not in h) == 5_000
     assert [h["beneficiary"] for h in after if "retirement_id" in h] == ["City of Melbourne"]
     get_settings.cache_clear()
+
+
+def test_renewable_market_certificates_follow_the_energy_to_the_buyer(
+    anvil: AnvilNode,
+    world,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    """A renewable-only book (abi-changes §1): the agents trade it by its market id, settlement
+    finds the feed's delivery root, and the certificates of the delivered energy go to the buyer,
+    so the seller's own claim of that epoch finds nothing left to claim."""
+    lm, view, db, assets = world
+    admin = Exchange(lm.admin, lm.deployment, lm.market)
+    params = MarketParams(PRICE, 0, 0, 5_000, 240, 60, PENALTY)
+    lm.admin.transact(admin.exchange, "setRenewableMarketParams", view.feed_id, params.as_tuple())
+    market = admin.market_id("solar", renewable=True)
+    assert market != view.feed_id and admin.feed_of(market) == view.feed_id
+    seller, buyer = trader(lm, SELLER_KEYS[0]), trader(lm, BUYER_KEY)
+    js, jb = (ExchangeJournal(tmp_path / f"{n}.sqlite") for n in ("s", "b"))
+    assert seller.tradable(market, 0)
+    seller.place(js, market, 0, side="sell", volume_wh=1_000, limit_price=PRICE, asset_id=assets[0])
+    buyer.place(jb, market, 0, side="buy", volume_wh=800, limit_price=PRICE * 3 // 2)
+    warp(anvil, seller.gate(market, 0))
+    c = admin.clear(market, 0)
+    assert c is not None and c.volume == 800
+    land(db, lm, 0, dict.fromkeys(METERS, 300))  # asset 0's five meters: 1,500 Wh
+    warp(anvil, view.epoch_end(0))
+    assert TruthOracle(lm.admin, lm.deployment, lm.market, db).step().roots
+    warp(anvil, view.epoch_end(0) + 31)
+    report = admin.settle(market, 0, database_leaves(db))
+    assert (report.sells, report.buys) == ([0], [1])
+    delivered = admin.exchange.events.CertificatesDelivered().get_logs(
+        from_block=lm.deployment.block
+    )
+    assert [(e.args.buyer, sum(e.args.amounts)) for e in delivered] == [(buyer.address, 800)]
+    assert sum(buyer.holdings(buyer.address).values()) == 800
+    # the rest of the delivery (1,500 - 800 Wh) was certified to the owner at settlement
+    assert sum(seller.holdings(seller.address).values()) == 700
+    assert admin.claim_certificates(assets[0], [0], database_leaves(db)) == []
