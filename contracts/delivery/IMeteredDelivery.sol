@@ -63,6 +63,7 @@ interface IMeteredDelivery {
 
     function statusOf(bytes32 feedId, uint64 epoch) external view returns (RootStatus);
     function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory);
+    function statusAndRoot(bytes32 feedId, uint64 epoch) external view returns (RootStatus status, bytes32 root);
     function finalRoot(bytes32 feedId, uint64 epoch) external view returns (bytes32);
     function verifiedEnergy(
         bytes32 feedId,

@@ -77,6 +77,11 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
         return done ? RootStatus.Void : RootStatus.None;
     }
 
+    /// @notice The root's status and the posted root (zero when none), in one call.
+    function statusAndRoot(bytes32 feedId, uint64 epoch) external view returns (RootStatus status, bytes32 root) {
+        return (statusOf(feedId, epoch), _roots[feedId][epoch].root);
+    }
+
     function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory) {
         return _roots[feedId][epoch];
     }

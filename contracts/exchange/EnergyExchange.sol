@@ -18,7 +18,7 @@ import {IEnergyCertificates} from "../certificates/IEnergyCertificates.sol";
 import {IEnergyExchange} from "./IEnergyExchange.sol";
 
 /// @title EnergyExchange
-/// @notice Day-ahead auctions of metered energy, one book per (feed, delivery epoch).
+/// @notice Day-ahead auctions of metered energy, one book per (market, delivery epoch).
 /// Asset owners sell (volume <= capacity x epoch length, collateral = volume x penaltyPerWh);
 /// buyers bid a limit price and escrow volume x limit. Orders and cancellations close at the gate
 /// (gateLead seconds before the epoch starts; a book opens only once the feed's consensus forecast
@@ -39,11 +39,15 @@ import {IEnergyExchange} from "./IEnergyExchange.sol";
 /// (asset, epoch) marked claimed), and each buyer receives its pro-rata share of the book's
 /// certificates when its order settles. Until its sell settles the asset cannot claim that epoch
 /// itself (`pendingRenewable`), so the same Wh is never certified twice.
-/// @dev Clearing verification is O(n) with one storage read per order, capped at MAX_ORDERS per book.
-/// settleBatch settles many orders of a book with each shared counter written once.
-/// Accounting: token balance == escrowHeld + collateralHeld + penaltiesHeld + balances. Rounding
-/// (buyers' charges rounded up, compensations down) leaves dust in escrowHeld/penaltiesHeld, never a
-/// deficit. Withdrawals are pull-based and never paused.
+/// @dev Gas layout: an order is one storage slot (the trader as an account number, its address and
+/// exchange balance sharing the account's slot); a book's fields are grouped by the call that reads
+/// them (placement, sell settlement, buy settlement); the liabilities are two counters in one slot.
+/// Internal widths: volumes uint64 Wh, prices uint96 per Wh, asset ids uint40, balances uint96
+/// (SafeCast reverts beyond). Clearing verification is O(n) with one storage read per order,
+/// capped at MAX_ORDERS per book; settleBatch settles many orders of a book with each shared
+/// counter written once. Accounting: token balance == locked (escrow + collateral + penalties held
+/// for buyers) + credited balances. Rounding (buyers' charges rounded up, compensations down)
+/// leaves dust locked, never a deficit. Withdrawals are pull-based and never paused.
 contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -73,6 +77,55 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         uint128 energyWh;
     }
 
+    /// @dev An order in one slot; `account` numbers the trader (see `_accounts`).
+    struct Slot {
+        uint32 account;
+        uint40 assetId;
+        uint64 volumeWh;
+        uint96 limitPrice;
+        bool isSell;
+        bool settled;
+        bool cancelled;
+    }
+
+    /// @dev A book in six slots, by reader: 0 placement; 1 + 2 + 4 + 5 a sell's settlement;
+    /// 1 + 2 + 3 + 4 a buy's. Clearing sums fit 80 bits (<= MAX_ORDERS uint64 volumes); times
+    /// fit 40 bits (34,000 years).
+    struct Stored {
+        uint96 bandLow;
+        uint96 bandHigh;
+        uint40 gateAt;
+        bool open;
+        uint16 orderCount;
+        // 1: price and the sell side's fill
+        uint96 price;
+        uint80 sellNum;
+        uint80 sellDen;
+        // 2: snapshot and state
+        uint96 penaltyPerWh;
+        uint40 settleAfter;
+        uint32 epochLength;
+        bool cleared;
+        bool voided;
+        bool renewable;
+        // 3: the buy side's fill
+        uint80 volume;
+        uint80 buyNum;
+        uint80 buyDen;
+        // 4: written by every sell's settlement
+        uint112 paid;
+        uint112 penalties;
+        uint32 unsettledSells;
+        // 5: the delivery root, cached by the first proven sell
+        bytes32 root;
+    }
+
+    /// @dev A trader's address and exchange balance, one slot.
+    struct Account {
+        address trader;
+        uint96 balance;
+    }
+
     /// @dev Sums of one pass over a book at three prices: [low, high, price] x [S-, S=, D+, D=].
     struct Sums {
         uint256[4][3] v;
@@ -82,23 +135,32 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         uint32 sellsAt;
     }
 
+    /// @dev Totals of one settlement call, applied to storage once.
+    struct Acc {
+        uint256 pay; // paid to sellers (out of escrow)
+        uint256 penalty; // taken from sellers for buyers
+        uint256 credited; // moved from locked to balances
+        uint32 sells; // filled sells settled
+    }
+
     IERC20 private immutable _token;
     IFeedSource private immutable _registry;
     IMeteredDelivery private immutable _delivery;
     IAssetRegistry private immutable _assets;
 
-    mapping(bytes32 feedId => Market) private _markets;
-    mapping(bytes32 feedId => mapping(uint64 epoch => Book)) private _books;
-    mapping(bytes32 feedId => mapping(uint64 epoch => Order[])) private _orders;
+    mapping(bytes32 marketId => Market) private _markets;
+    mapping(bytes32 marketId => mapping(uint64 epoch => Stored)) private _books;
+    mapping(bytes32 marketId => mapping(uint64 epoch => mapping(uint256 index => Slot))) private _orders;
     // One bit per (asset, epoch), 256 epochs a word: an asset's next offers reuse a warm slot.
     mapping(uint256 assetId => mapping(uint256 word => uint256)) private _offered;
-    mapping(address account => uint256) private _balances;
+    mapping(address trader => uint32) private _accountOf;
+    mapping(uint256 account => Account) private _accounts;
 
-    // Two slots: every settlement writes both, so they share words.
-    uint128 private _escrowHeld;
-    uint128 private _collateralHeld;
-    uint128 private _penaltiesHeld;
-    uint128 private _totalBalances;
+    // One slot, written by every order, cancellation, settlement and withdrawal.
+    uint128 private _locked;
+    uint128 private _credited;
+
+    uint32 private _accountCount;
 
     IEnergyCertificates private _certificates;
     mapping(uint256 assetId => mapping(uint256 word => uint256)) private _renewablePending;
@@ -123,9 +185,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     // ----------------------------------------------------------------------------------------- governance
 
-    /// @notice Lists a feed or changes its market parameters (books already open keep theirs).
+    /// @notice Lists a feed's plain market (id = the feed id) or changes its parameters (books
+    /// already open keep theirs).
     /// @dev Requirements: the caller has PARAMS_ROLE; the feed exists in the registry; bandBps <= 10000;
-    /// gateLead < the feed's leadTime (the gate falls after the reveal deadline).
+    /// penaltyPerWh < 2^96; gateLead < the feed's leadTime (the gate falls after the reveal deadline).
     function setMarketParams(bytes32 feedId, MarketParams calldata params) external onlyRole(PARAMS_ROLE) {
         _list(feedId, feedId, false, params);
     }
@@ -155,7 +218,9 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     function _list(bytes32 marketId, bytes32 feedId, bool renewableOnly, MarketParams calldata params) private {
         IForecastRegistry.FeedParams memory f = _registry.feedParams(feedId);
         // The gate must fall after the round's reveal deadline, so traders see the consensus.
-        if (params.bandBps > BPS || params.gateLead >= f.leadTime) revert ExchangeInvalidParams();
+        if (params.bandBps > BPS || params.gateLead >= f.leadTime || params.penaltyPerWh > type(uint96).max) {
+            revert ExchangeInvalidParams();
+        }
         Market storage m = _markets[marketId];
         m.params = params;
         m.genesis = f.genesis;
@@ -183,18 +248,19 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     /// @notice Bids for `volumeWh` of the epoch's energy at no more than `limitPrice` per Wh,
     /// escrowing volume x limit.
-    /// @dev Requirements: the feed is listed; its consensus for the epoch is final; before the gate;
-    /// volume > 0; limit within the book's band; the book is not full; the escrow is approved.
+    /// @dev Requirements: the market is listed; its consensus for the epoch is final; before the
+    /// gate; 0 < volume < 2^64; limit within the book's band; the book is not full; the escrow is
+    /// approved.
     function placeBuy(bytes32 feedId, uint64 epoch, uint112 volumeWh, uint120 limitPrice)
         external
         whenNotPaused
         nonReentrant
         returns (uint256 index)
     {
-        Book storage b = _openBook(feedId, epoch);
+        Stored storage b = _openBook(feedId, epoch);
         uint256 escrow = uint256(volumeWh) * limitPrice;
-        index = _push(feedId, epoch, b, Order(msg.sender, 0, false, volumeWh, limitPrice, false, false));
-        _escrowHeld += SafeCast.toUint128(escrow);
+        index = _push(feedId, epoch, b, 0, volumeWh, limitPrice, false);
+        _locked += SafeCast.toUint128(escrow);
         _token.safeTransferFrom(msg.sender, address(this), escrow);
         emit OrderPlaced(feedId, epoch, msg.sender, index, false, 0, volumeWh, limitPrice, escrow);
     }
@@ -211,22 +277,24 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         nonReentrant
         returns (uint256 index)
     {
-        Book storage b = _openBook(feedId, epoch);
+        Stored storage b = _openBook(feedId, epoch);
         (address owner, IAssetRegistry.Kind kind, uint64 capacityW, bytes32 assetFeed) = _assets.tradingInfo(assetId);
-        Market storage m = _markets[feedId];
         if (owner != msg.sender) revert ExchangeNotAssetOwner(assetId, msg.sender);
-        if (assetFeed != m.feedId) revert ExchangeAssetNotInFeed(assetId, feedId);
+        (uint256 penaltyPerWh, uint256 epochLength, bool renewable) = (b.penaltyPerWh, b.epochLength, b.renewable);
+        if (assetFeed != (renewable ? _markets[feedId].feedId : feedId)) {
+            revert ExchangeAssetNotInFeed(assetId, feedId);
+        }
         if (kind == IAssetRegistry.Kind.Load) revert ExchangeAssetCannotSell(assetId);
-        if (m.renewableOnly) _offerRenewable(feedId, epoch, assetId, kind);
-        uint256 maxWh = (uint256(capacityW) * m.epochLength) / 3600;
+        if (renewable) _offerRenewable(feedId, epoch, assetId, kind);
+        uint256 maxWh = (uint256(capacityW) * epochLength) / 3600;
         if (volumeWh > maxWh) revert ExchangeOverCapacity(assetId, volumeWh, maxWh);
         uint256 bits = _offered[assetId][epoch >> 8];
         uint256 bit = 1 << (epoch & 255);
         if (bits & bit != 0) revert ExchangeAssetAlreadyOffered(assetId, epoch);
         _offered[assetId][epoch >> 8] = bits | bit;
-        uint256 collateral = uint256(volumeWh) * b.penaltyPerWh;
-        index = _push(feedId, epoch, b, Order(msg.sender, assetId, false, volumeWh, limitPrice, true, false));
-        _collateralHeld += SafeCast.toUint128(collateral);
+        uint256 collateral = uint256(volumeWh) * penaltyPerWh;
+        index = _push(feedId, epoch, b, assetId, volumeWh, limitPrice, true);
+        _locked += SafeCast.toUint128(collateral);
         if (collateral != 0) _token.safeTransferFrom(msg.sender, address(this), collateral);
         emit OrderPlaced(feedId, epoch, msg.sender, index, true, assetId, volumeWh, limitPrice, collateral);
     }
@@ -244,25 +312,27 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @notice Cancels an order before the gate; its escrow or collateral is credited back.
     /// @dev Requirements: the caller placed it; it is open; before the gate; not paused.
     function cancel(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
-        Book storage b = _books[feedId][epoch];
-        Order storage o = _order(feedId, epoch, index);
-        if (o.trader != msg.sender) revert ExchangeNotTrader(msg.sender, o.trader);
-        if (o.settled) revert ExchangeOrderClosed(feedId, epoch, index);
+        Stored storage b = _books[feedId][epoch];
+        (Slot storage o, Slot memory s) = _load(feedId, epoch, index);
+        Account storage acc = _accounts[s.account];
+        if (acc.trader != msg.sender) revert ExchangeNotTrader(msg.sender, acc.trader);
+        if (s.settled) revert ExchangeOrderClosed(feedId, epoch, index);
         if (block.timestamp >= b.gateAt) revert ExchangeGateClosed(feedId, epoch, b.gateAt);
         o.settled = true;
         o.cancelled = true;
-        uint256 refund = _locked(b, o);
-        if (o.isSell) {
-            _offered[o.assetId][epoch >> 8] &= ~(1 << (epoch & 255));
-            if (_markets[feedId].renewableOnly) {
-                _renewablePending[o.assetId][epoch >> 8] &= ~(1 << (epoch & 255));
+        uint256 refund = uint256(s.volumeWh) * (s.isSell ? b.penaltyPerWh : s.limitPrice);
+        if (s.isSell) {
+            uint256 word = epoch >> 8;
+            uint256 mask = ~(1 << (epoch & 255));
+            _offered[s.assetId][word] &= mask;
+            if (b.renewable) {
+                _renewablePending[s.assetId][word] &= mask;
                 --_renewableSells[feedId][epoch];
             }
-            _collateralHeld -= uint128(refund);
-        } else {
-            _escrowHeld -= uint128(refund);
         }
-        _credit(msg.sender, refund);
+        _locked -= uint128(refund);
+        _credited += uint128(refund);
+        acc.balance += SafeCast.toUint96(refund);
         emit OrderCancelled(feedId, epoch, msg.sender, index, refund);
     }
 
@@ -274,34 +344,56 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// D+(low) <= S(low), S-(low) <= D(low), (low == 0 or D(low) > S-(low)), S-(high) <= D(high),
     /// D+(high) <= S(high) and S(high) > D+(high); (0, 0) when a side is empty.
     function clear(bytes32 feedId, uint64 epoch, uint256 low, uint256 high) external whenNotPaused nonReentrant {
-        Book storage b = _books[feedId][epoch];
+        Stored storage b = _books[feedId][epoch];
         if (!b.open) revert ExchangeGateOpen(feedId, epoch, _gateOf(feedId, epoch));
         if (block.timestamp < b.gateAt) revert ExchangeGateOpen(feedId, epoch, b.gateAt);
         if (b.cleared) revert ExchangeAlreadyCleared(feedId, epoch);
         if (low > high) revert ExchangeWrongClearing(low, high);
         uint256 price = (low + high) / 2;
-        Order[] storage orders = _orders[feedId][epoch];
-        Sums memory s = _sums(orders, [low, high, price]);
+        uint256 n = b.orderCount;
+        Sums memory s = _sums(_orders[feedId][epoch], n, [low, high, price]);
         _check(s, low, high);
         uint256[4] memory p = s.v[2]; // [S-, S=, D+, D=] at the price
         uint256 volume = Math.min(p[0] + p[1], p[2] + p[3]);
         b.cleared = true;
+        uint32 filledSells;
         if (volume != 0) {
-            b.price = uint128(price);
-            b.volume = uint128(volume);
-            b.buyNum = uint128(volume - p[2]);
-            b.buyDen = uint128(p[3]);
-            b.sellNum = uint128(volume - p[0]);
-            b.sellDen = uint128(p[1]);
-            b.unsettledSells = s.sellsBelow + (volume > p[0] ? s.sellsAt : 0);
+            filledSells = s.sellsBelow + (volume > p[0] ? s.sellsAt : 0);
+            // every sum is at most MAX_ORDERS x 2^64 < 2^80; the price lies in some order's limit
+            b.price = SafeCast.toUint96(price);
+            b.sellNum = uint80(volume - p[0]);
+            b.sellDen = uint80(p[1]);
+            b.volume = uint80(volume);
+            b.buyNum = uint80(volume - p[2]);
+            b.buyDen = uint80(p[3]);
+            b.unsettledSells = filledSells;
+        } else {
+            price = 0;
         }
-        _emitCleared(feedId, epoch, b, low, high, uint32(orders.length));
+        emit BookCleared(
+            feedId,
+            epoch,
+            uint128(price),
+            uint128(volume),
+            low,
+            high,
+            uint128(volume == 0 ? 0 : volume - p[2]),
+            uint128(volume == 0 ? 0 : p[3]),
+            uint128(volume == 0 ? 0 : volume - p[0]),
+            uint128(volume == 0 ? 0 : p[1]),
+            uint32(n),
+            filledSells,
+            msg.sender
+        );
     }
 
-    function _sums(Order[] storage orders, uint256[3] memory at) private view returns (Sums memory s) {
-        uint256 n = orders.length;
+    function _sums(mapping(uint256 => Slot) storage orders, uint256 n, uint256[3] memory at)
+        private
+        view
+        returns (Sums memory s)
+    {
         for (uint256 i = 0; i < n; ++i) {
-            Order storage o = orders[i];
+            Slot storage o = orders[i];
             (uint256 vol, uint256 lim, bool isSell, bool cancelled) = (o.volumeWh, o.limitPrice, o.isSell, o.cancelled);
             if (cancelled) continue;
             for (uint256 k = 0; k < 3; ++k) {
@@ -343,39 +435,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         if (!ok) revert ExchangeWrongClearing(low, high);
     }
 
-    function _emitCleared(bytes32 feedId, uint64 epoch, Book storage b, uint256 low, uint256 high, uint32 n)
-        private
-    {
-        emit BookCleared(
-            feedId,
-            epoch,
-            b.price,
-            b.volume,
-            low,
-            high,
-            b.buyNum,
-            b.buyDen,
-            b.sellNum,
-            b.sellDen,
-            n,
-            b.unsettledSells,
-            msg.sender
-        );
-    }
-
     // ----------------------------------------------------------------------------------------- settlement
-
-    /// @dev Totals of one settlement call, applied to storage once (a batch writes each shared
-    /// counter once).
-    struct Acc {
-        uint256 collateral; // collateral released
-        uint256 pay; // paid to sellers (out of escrow)
-        uint256 penalty; // taken from sellers for buyers
-        uint256 escrowBack; // escrow returned to buyers
-        uint256 comp; // penalties passed to buyers
-        uint256 credited; // credited to balances
-        uint32 sells; // filled sells settled
-    }
 
     /// @notice Settles a sell: proves the asset's metered delivery (sorted meter ids with their
     /// proofs against the epoch's root) and credits payment and remaining collateral.
@@ -388,24 +448,25 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         whenNotPaused
         nonReentrant
     {
-        Book storage b = _books[feedId][epoch];
+        Stored storage b = _books[feedId][epoch];
         Acc memory a;
         (uint256 delivered, uint256 traded) = _sell(feedId, epoch, b, index, d, a);
         _applySells(b, a);
-        _applyBuys(a);
-        if (_markets[feedId].renewableOnly) _certify(feedId, epoch, index, delivered, traded);
+        _apply(a);
+        if (b.renewable) _certify(feedId, epoch, index, delivered, traded);
     }
 
     /// @notice Settles a buy: charges its share of what the sellers were paid, credits its share of
-    /// their penalties and the rest of the escrow. A void root refunds the whole escrow.
+    /// their penalties and the rest of the escrow. A void root refunds the whole escrow. In a
+    /// renewable market the buyer also receives its share of the book's certificates.
     /// @dev Anyone may call (the money goes to the buyer). Requirements: the order is an open buy; the
     /// book is cleared (unless void); a filled buy waits for every filled sell to be settled.
     function settleBuy(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
-        Book storage b = _books[feedId][epoch];
+        Stored storage b = _books[feedId][epoch];
         Acc memory a;
         _buy(feedId, epoch, b, index, a);
-        _applyBuys(a);
-        if (_markets[feedId].renewableOnly) _deliverCertificates(feedId, epoch, b, index);
+        _apply(a);
+        if (b.renewable) _deliverCertificates(feedId, epoch, b, index);
     }
 
     /// @notice Settles many orders of one book in one transaction: the sells first (with their
@@ -420,9 +481,9 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         uint256[] calldata buys
     ) external whenNotPaused nonReentrant {
         if (sells.length != deliveries.length) revert ExchangeInvalidDelivery(epoch);
-        Book storage b = _books[feedId][epoch];
+        Stored storage b = _books[feedId][epoch];
         Acc memory a;
-        bool renewable = _markets[feedId].renewableOnly;
+        bool renewable = b.renewable;
         uint256[2][] memory certify = new uint256[2][](renewable ? sells.length : 0);
         for (uint256 i = 0; i < sells.length; ++i) {
             (uint256 delivered, uint256 traded) = _sell(feedId, epoch, b, sells[i], deliveries[i], a);
@@ -431,7 +492,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         _applySells(b, a);
         if (renewable) {
             // every counter written before the certificate contract is called
-            _applyBuys(a);
+            _apply(a);
             delete a;
             for (uint256 i = 0; i < sells.length; ++i) {
                 _certify(feedId, epoch, sells[i], certify[i][0], certify[i][1]);
@@ -440,7 +501,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         for (uint256 i = 0; i < buys.length; ++i) {
             _buy(feedId, epoch, b, buys[i], a);
         }
-        _applyBuys(a);
+        _apply(a);
         if (renewable) {
             for (uint256 i = 0; i < buys.length; ++i) {
                 _deliverCertificates(feedId, epoch, b, buys[i]);
@@ -448,83 +509,38 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         }
     }
 
-    /// @dev A renewable sell settled: its epoch is no longer pending, and its proven delivery is
-    /// certified (the traded Wh held here for the book's buyers).
-    function _certify(bytes32 marketId, uint64 epoch, uint256 index, uint256 delivered, uint256 traded) private {
-        uint256 asset = _orders[marketId][epoch][index].assetId;
-        _renewablePending[asset][epoch >> 8] &= ~(1 << (epoch & 255));
-        if (delivered == 0) return;
-        (uint256 id, uint256 wh) = _certificates.certifyTraded(asset, epoch, delivered, traded);
-        if (wh == 0) return;
-        _lots[marketId][epoch].push(Lot(uint128(id), uint128(wh)));
-        emit CertificatesEscrowed(marketId, epoch, index, asset, id, wh);
-    }
-
-    /// @dev A settled buy of a renewable book receives its weight's share of every lot (rounded
-    /// down; the dust stays with the exchange, never certified twice).
-    function _deliverCertificates(bytes32 marketId, uint64 epoch, Book storage b, uint256 index) private {
-        Lot[] storage lots = _lots[marketId][epoch];
-        uint256 n = lots.length;
-        if (n == 0) return;
-        Order storage o = _orders[marketId][epoch][index];
-        (uint256 w, uint256 total, ) = _buyWeight(b, o);
-        if (w == 0) return;
-        uint256[] memory ids = new uint256[](n);
-        uint256[] memory amounts = new uint256[](n);
-        uint256 k;
-        for (uint256 i = 0; i < n; ++i) {
-            Lot storage lot = lots[i];
-            uint256 amount = Math.mulDiv(lot.energyWh, w, total);
-            if (amount != 0) {
-                ids[k] = lot.id;
-                amounts[k] = amount;
-                ++k;
-            }
-        }
-        if (k == 0) return;
-        assembly ("memory-safe") {
-            mstore(ids, k)
-            mstore(amounts, k)
-        }
-        address trader = o.trader;
-        emit CertificatesDelivered(marketId, epoch, trader, index, ids, amounts);
-        IERC1155(address(_certificates)).safeBatchTransferFrom(address(this), trader, ids, amounts, "");
-    }
-
-    function _sell(bytes32 feedId, uint64 epoch, Book storage b, uint256 index, Delivery calldata d, Acc memory a)
+    function _sell(bytes32 feedId, uint64 epoch, Stored storage b, uint256 index, Delivery calldata d, Acc memory a)
         private
         returns (uint256 delivered, uint256 traded)
     {
-        Order storage o = _order(feedId, epoch, index);
-        if (!o.isSell) revert ExchangeNotASell(feedId, epoch, index);
-        if (o.settled) revert ExchangeOrderClosed(feedId, epoch, index);
+        (Slot storage o, Slot memory s) = _load(feedId, epoch, index);
+        if (!s.isSell) revert ExchangeNotASell(feedId, epoch, index);
+        if (s.settled) revert ExchangeOrderClosed(feedId, epoch, index);
         o.settled = true;
-        uint256 collateral = _locked(b, o);
-        a.collateral += collateral;
-        (uint256 num, uint256 den) = _sellFill(b, o);
+        uint256 collateral = uint256(s.volumeWh) * b.penaltyPerWh;
+        (uint256 num, uint256 den) = _sellFill(b, s);
         bytes32 root = b.root;
         if (root == bytes32(0)) {
             // not known final yet: ask the delivery contract (final and void are both for good)
-            bytes32 feed = _markets[feedId].feedId;
-            IMeteredDelivery.RootStatus st = _delivery.statusOf(feed, epoch);
+            IMeteredDelivery.RootStatus st;
+            (st, root) = _delivery.statusAndRoot(_markets[feedId].feedId, epoch);
             if (st == IMeteredDelivery.RootStatus.Void) {
                 if (num != 0) ++a.sells;
                 b.voided = true;
-                _settledSell(feedId, epoch, index, o, collateral, 0, 0, 0, 0, true, a);
+                _settledSell(feedId, epoch, index, s.account, collateral, 0, 0, 0, 0, true, a);
                 return (0, 0);
             }
             if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
             if (num != 0) {
                 if (st != IMeteredDelivery.RootStatus.Final) revert ExchangeRootNotFinal(feedId, epoch, st);
-                root = _delivery.rootOf(feed, epoch).root;
                 b.root = root;
             }
         }
         if (num == 0) {
-            _settledSell(feedId, epoch, index, o, collateral, 0, 0, 0, 0, false, a);
+            _settledSell(feedId, epoch, index, s.account, collateral, 0, 0, 0, 0, false, a);
             return (0, 0);
         }
-        delivered = _proveDelivery(feedId, epoch, root, b, o, d);
+        delivered = _proveDelivery(feedId, epoch, root, b, s, d);
         // sold = num / den Wh; paid = price x min(delivered, sold); penalty on the shortfall
         uint256 got = Math.min(delivered * den, num);
         traded = got / den;
@@ -533,14 +549,14 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         ++a.sells;
         a.pay += pay;
         a.penalty += penalty;
-        _settledSell(feedId, epoch, index, o, collateral, num / den, delivered, pay, penalty, false, a);
+        _settledSell(feedId, epoch, index, s.account, collateral, num / den, delivered, pay, penalty, false, a);
     }
 
     function _settledSell(
         bytes32 feedId,
         uint64 epoch,
         uint256 index,
-        Order storage o,
+        uint32 account,
         uint256 collateral,
         uint256 filled,
         uint256 delivered,
@@ -550,38 +566,38 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         Acc memory a
     ) private {
         uint256 credited = collateral - penalty + pay;
-        address trader = o.trader;
-        _credit(trader, credited, a);
+        address trader = _credit(account, credited, a);
         emit OrderSettled(feedId, epoch, trader, index, true, voided, filled, delivered, pay, penalty, credited);
     }
 
-    function _applySells(Book storage b, Acc memory a) private {
-        if (a.sells != 0) b.unsettledSells -= a.sells;
-        if (a.pay != 0 || a.penalty != 0) {
+    function _applySells(Stored storage b, Acc memory a) private {
+        if (a.sells != 0 || a.pay != 0 || a.penalty != 0) {
+            b.unsettledSells -= a.sells;
             b.paid += SafeCast.toUint112(a.pay);
             b.penalties += SafeCast.toUint112(a.penalty);
         }
     }
 
-    /// @dev Applies every counter of the call (sell totals included).
-    function _applyBuys(Acc memory a) private {
-        _collateralHeld -= uint128(a.collateral);
-        _escrowHeld = uint128(_escrowHeld - a.pay - a.escrowBack);
-        _penaltiesHeld = uint128(_penaltiesHeld + a.penalty - a.comp);
-        _totalBalances += SafeCast.toUint128(a.credited);
+    /// @dev Moves what the call credited from locked to balances (one slot).
+    function _apply(Acc memory a) private {
+        uint256 c = a.credited;
+        if (c != 0) {
+            _locked -= uint128(c);
+            _credited += SafeCast.toUint128(c);
+        }
     }
 
     function _proveDelivery(
         bytes32 feedId,
         uint64 epoch,
         bytes32 root,
-        Book storage b,
-        Order storage o,
+        Stored storage b,
+        Slot memory o,
         Delivery calldata d
     ) private view returns (uint256 delivered) {
         uint256 n = d.meterIds.length;
         if (n == 0) {
-            if (msg.sender != o.trader && block.timestamp < b.settleAfter) {
+            if (msg.sender != _accounts[o.account].trader && block.timestamp < b.settleAfter) {
                 revert ExchangeSettleTooEarly(feedId, epoch, b.settleAfter);
             }
             return 0;
@@ -602,47 +618,89 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         }
     }
 
-    function _buy(bytes32 feedId, uint64 epoch, Book storage b, uint256 index, Acc memory a) private {
-        Order storage o = _order(feedId, epoch, index);
-        if (o.isSell) revert ExchangeNotABuy(feedId, epoch, index);
-        if (o.settled) revert ExchangeOrderClosed(feedId, epoch, index);
+    function _buy(bytes32 feedId, uint64 epoch, Stored storage b, uint256 index, Acc memory a) private {
+        (Slot storage o, Slot memory s) = _load(feedId, epoch, index);
+        if (s.isSell) revert ExchangeNotABuy(feedId, epoch, index);
+        if (s.settled) revert ExchangeOrderClosed(feedId, epoch, index);
         o.settled = true;
-        uint256 escrow = _locked(b, o);
+        uint256 escrow = uint256(s.volumeWh) * s.limitPrice;
         // Every filled sell settles only once the root is final or void, so a book whose filled
         // sells are all settled needs no question to the delivery contract unless it was voided.
-        bool voided = b.voided;
-        if (!voided && (b.unsettledSells != 0 || !b.cleared)) {
+        (bool voided, bool cleared, uint32 unsettled) = (b.voided, b.cleared, b.unsettledSells);
+        if (!voided && (unsettled != 0 || !cleared)) {
             voided = _delivery.statusOf(_markets[feedId].feedId, epoch) == IMeteredDelivery.RootStatus.Void;
         }
         uint256 charge;
         uint256 comp;
         uint256 filled;
         if (!voided) {
-            if (!b.cleared) revert ExchangeNotCleared(feedId, epoch);
+            if (!cleared) revert ExchangeNotCleared(feedId, epoch);
             uint256 w;
             uint256 total;
-            (w, total, filled) = _buyWeight(b, o);
+            (w, total, filled) = _buyWeight(b, s);
             if (w != 0) {
-                if (b.unsettledSells != 0) revert ExchangeSellsUnsettled(feedId, epoch, b.unsettledSells);
-                charge = Math.mulDiv(b.paid, w, total, Math.Rounding.Ceil);
-                comp = Math.mulDiv(b.penalties, w, total);
+                if (unsettled != 0) revert ExchangeSellsUnsettled(feedId, epoch, unsettled);
+                (uint256 paid, uint256 penalties) = (b.paid, b.penalties);
+                charge = Math.mulDiv(paid, w, total, Math.Rounding.Ceil);
+                comp = Math.mulDiv(penalties, w, total);
             }
         }
-        a.escrowBack += escrow - charge;
-        a.comp += comp;
         uint256 credited = escrow - charge + comp;
-        address trader = o.trader;
-        _credit(trader, credited, a);
+        address trader = _credit(s.account, credited, a);
         emit OrderSettled(feedId, epoch, trader, index, false, voided, filled, 0, charge, comp, credited);
+    }
+
+    /// @dev A renewable sell settled: its epoch is no longer pending, and its proven delivery is
+    /// certified (the traded Wh held here for the book's buyers).
+    function _certify(bytes32 marketId, uint64 epoch, uint256 index, uint256 delivered, uint256 traded) private {
+        uint256 asset = _orders[marketId][epoch][index].assetId;
+        _renewablePending[asset][epoch >> 8] &= ~(1 << (epoch & 255));
+        if (delivered == 0) return;
+        (uint256 id, uint256 wh) = _certificates.certifyTraded(asset, epoch, delivered, traded);
+        if (wh == 0) return;
+        _lots[marketId][epoch].push(Lot(uint128(id), uint128(wh)));
+        emit CertificatesEscrowed(marketId, epoch, index, asset, id, wh);
+    }
+
+    /// @dev A settled buy of a renewable book receives its weight's share of every lot (rounded
+    /// down; the dust stays with the exchange, never certified twice).
+    function _deliverCertificates(bytes32 marketId, uint64 epoch, Stored storage b, uint256 index) private {
+        Lot[] storage lots = _lots[marketId][epoch];
+        uint256 n = lots.length;
+        if (n == 0) return;
+        Slot memory o = _orders[marketId][epoch][index];
+        (uint256 w, uint256 total, ) = _buyWeight(b, o);
+        if (w == 0) return;
+        uint256[] memory ids = new uint256[](n);
+        uint256[] memory amounts = new uint256[](n);
+        uint256 k;
+        for (uint256 i = 0; i < n; ++i) {
+            Lot storage lot = lots[i];
+            uint256 amount = Math.mulDiv(lot.energyWh, w, total);
+            if (amount != 0) {
+                ids[k] = lot.id;
+                amounts[k] = amount;
+                ++k;
+            }
+        }
+        if (k == 0) return;
+        assembly ("memory-safe") {
+            mstore(ids, k)
+            mstore(amounts, k)
+        }
+        address trader = _accounts[o.account].trader;
+        emit CertificatesDelivered(marketId, epoch, trader, index, ids, amounts);
+        IERC1155(address(_certificates)).safeBatchTransferFrom(address(this), trader, ids, amounts, "");
     }
 
     /// @notice Withdraws the caller's credited refunds and proceeds.
     /// @dev Never paused. Requirements: a non-zero balance.
     function withdraw() external nonReentrant {
-        uint256 amount = _balances[msg.sender];
+        Account storage acc = _accounts[_accountOf[msg.sender]];
+        uint256 amount = acc.balance;
         if (amount == 0) revert ExchangeNothingToWithdraw(msg.sender);
-        _balances[msg.sender] = 0;
-        _totalBalances -= uint128(amount);
+        acc.balance = 0;
+        _credited -= uint128(amount);
         _token.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
@@ -654,23 +712,48 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     function bookOf(bytes32 feedId, uint64 epoch) external view returns (Book memory) {
-        return _books[feedId][epoch];
+        Stored storage s = _books[feedId][epoch];
+        return Book({
+            bandLow: s.bandLow,
+            bandHigh: s.bandHigh,
+            penaltyPerWh: s.penaltyPerWh,
+            gateAt: s.gateAt,
+            settleAfter: s.settleAfter,
+            open: s.open,
+            cleared: s.cleared,
+            voided: s.voided,
+            price: s.price,
+            volume: s.volume,
+            buyNum: s.buyNum,
+            buyDen: s.buyDen,
+            sellNum: s.sellNum,
+            sellDen: s.sellDen,
+            unsettledSells: s.unsettledSells,
+            paid: s.paid,
+            penalties: s.penalties,
+            root: s.root
+        });
     }
 
     function orderCount(bytes32 feedId, uint64 epoch) external view returns (uint256) {
-        return _orders[feedId][epoch].length;
+        return _books[feedId][epoch].orderCount;
     }
 
     function orderOf(bytes32 feedId, uint64 epoch, uint256 index) external view returns (Order memory) {
-        return _order(feedId, epoch, index);
+        (, Slot memory s) = _load(feedId, epoch, index);
+        return _external(s);
     }
 
     /// @notice Every order of a book, for off-chain clearing.
-    function ordersOf(bytes32 feedId, uint64 epoch) external view returns (Order[] memory) {
-        return _orders[feedId][epoch];
+    function ordersOf(bytes32 feedId, uint64 epoch) external view returns (Order[] memory out) {
+        mapping(uint256 => Slot) storage orders = _orders[feedId][epoch];
+        out = new Order[](_books[feedId][epoch].orderCount);
+        for (uint256 i = 0; i < out.length; ++i) {
+            out[i] = _external(orders[i]);
+        }
     }
 
-    /// @notice The gate of an epoch under the feed's current parameters (a book keeps its own).
+    /// @notice The gate of an epoch under the market's current parameters (a book keeps its own).
     function gateOf(bytes32 feedId, uint64 epoch) external view returns (uint64) {
         return _gateOf(feedId, epoch);
     }
@@ -684,23 +767,20 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         MarketParams storage p = m.params;
         int256 ref = int256(uint256(p.basePrice)) + int256(p.slope) * (int256(c.value) - int256(p.referenceValue));
         uint256 r = ref > 0 ? uint256(ref) : 0;
-        low = uint128((r * (BPS - p.bandBps)) / BPS);
-        high = uint128(Math.min((r * (BPS + p.bandBps)) / BPS, type(uint120).max));
+        low = uint128(Math.min((r * (BPS - p.bandBps)) / BPS, type(uint96).max));
+        high = uint128(Math.min((r * (BPS + p.bandBps)) / BPS, type(uint96).max));
         consensus = c.value;
     }
 
     function balanceOf(address account) external view returns (uint256) {
-        return _balances[account];
+        return _accounts[_accountOf[account]].balance;
     }
 
-    /// @notice The liabilities the token balance covers: escrow, collateral, penalties held for
-    /// buyers, credited balances (their sum equals the exchange's token balance).
-    function accounting()
-        external
-        view
-        returns (uint256 escrow, uint256 collateral, uint256 penalties, uint256 balances)
-    {
-        return (_escrowHeld, _collateralHeld, _penaltiesHeld, _totalBalances);
+    /// @notice The liabilities the token balance covers (their sum equals the exchange's token
+    /// balance): `locked` = escrow + collateral + penalties held for buyers (+ rounding dust),
+    /// `balances` = credited, not yet withdrawn.
+    function accounting() external view returns (uint256 locked, uint256 balances) {
+        return (_locked, _credited);
     }
 
     function token() external view returns (IERC20) {
@@ -737,63 +817,102 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     // ----------------------------------------------------------------------------------------- internal
 
-    function _openBook(bytes32 feedId, uint64 epoch) private returns (Book storage b) {
+    function _openBook(bytes32 feedId, uint64 epoch) private returns (Stored storage b) {
         b = _books[feedId][epoch];
         if (!b.open) {
             (uint128 low, uint128 high, int64 consensus) = bandOf(feedId, epoch);
             Market storage m = _markets[feedId];
             uint64 start = m.genesis + epoch * m.epochLength;
-            b.bandLow = low;
-            b.bandHigh = high;
-            b.penaltyPerWh = m.params.penaltyPerWh;
-            b.gateAt = start - m.params.gateLead;
-            b.settleAfter = start + m.epochLength + m.params.settleWindow;
+            uint64 gateAt = start - m.params.gateLead;
+            uint64 settleAfter = start + m.epochLength + m.params.settleWindow;
+            uint96 penalty = uint96(m.params.penaltyPerWh); // < 2^96 by _list
+            b.bandLow = uint96(low);
+            b.bandHigh = uint96(high);
+            b.gateAt = SafeCast.toUint40(gateAt);
             b.open = true;
-            emit BookOpened(feedId, epoch, consensus, low, high, b.penaltyPerWh, b.gateAt, b.settleAfter);
+            b.penaltyPerWh = penalty;
+            b.settleAfter = SafeCast.toUint40(settleAfter);
+            b.epochLength = m.epochLength;
+            b.renewable = m.renewableOnly;
+            emit BookOpened(feedId, epoch, consensus, low, high, penalty, gateAt, settleAfter);
         }
         if (block.timestamp >= b.gateAt) revert ExchangeGateClosed(feedId, epoch, b.gateAt);
     }
 
-    function _push(bytes32 feedId, uint64 epoch, Book storage b, Order memory o) private returns (uint256 index) {
-        if (o.volumeWh == 0) revert ExchangeZeroVolume();
-        if (o.limitPrice < b.bandLow || o.limitPrice > b.bandHigh) {
-            revert ExchangePriceOutOfBand(o.limitPrice, b.bandLow, b.bandHigh);
-        }
-        Order[] storage orders = _orders[feedId][epoch];
-        index = orders.length;
+    function _push(
+        bytes32 feedId,
+        uint64 epoch,
+        Stored storage b,
+        uint256 assetId,
+        uint256 volumeWh,
+        uint256 limitPrice,
+        bool isSell
+    ) private returns (uint256 index) {
+        if (volumeWh == 0) revert ExchangeZeroVolume();
+        (uint256 low, uint256 high) = (b.bandLow, b.bandHigh);
+        if (limitPrice < low || limitPrice > high) revert ExchangePriceOutOfBand(limitPrice, low, high);
+        index = b.orderCount;
         if (index >= MAX_ORDERS) revert ExchangeBookFull(feedId, epoch, MAX_ORDERS);
-        orders.push(o);
+        b.orderCount = uint16(index + 1);
+        // limitPrice <= bandHigh < 2^96
+        _orders[feedId][epoch][index] = Slot(
+            _account(msg.sender),
+            SafeCast.toUint40(assetId),
+            SafeCast.toUint64(volumeWh),
+            uint96(limitPrice),
+            isSell,
+            false,
+            false
+        );
     }
 
-    function _order(bytes32 feedId, uint64 epoch, uint256 index) private view returns (Order storage) {
-        Order[] storage orders = _orders[feedId][epoch];
-        if (index >= orders.length) revert ExchangeUnknownOrder(feedId, epoch, index);
-        return orders[index];
+    /// @dev The trader's account number, numbering it on its first order.
+    function _account(address trader) private returns (uint32 id) {
+        id = _accountOf[trader];
+        if (id == 0) {
+            id = ++_accountCount;
+            _accountOf[trader] = id;
+            _accounts[id].trader = trader;
+        }
     }
 
-    function _locked(Book storage b, Order storage o) private view returns (uint256) {
-        return uint256(o.volumeWh) * (o.isSell ? b.penaltyPerWh : o.limitPrice);
+    /// @dev An order and its fields; every placed order has an account number (they start at 1).
+    function _load(bytes32 feedId, uint64 epoch, uint256 index)
+        private
+        view
+        returns (Slot storage o, Slot memory s)
+    {
+        o = _orders[feedId][epoch][index];
+        s = o;
+        if (s.account == 0) revert ExchangeUnknownOrder(feedId, epoch, index);
     }
 
-    /// @dev The sell's fill as num / den Wh.
-    function _sellFill(Book storage b, Order storage o) private view returns (uint256 num, uint256 den) {
-        if (b.volume == 0 || o.cancelled) return (0, 1);
-        if (o.limitPrice < b.price) return (o.volumeWh, 1);
-        if (o.limitPrice == b.price && b.sellDen != 0) return (uint256(o.volumeWh) * b.sellNum, b.sellDen);
+    function _external(Slot memory s) private view returns (Order memory) {
+        return Order(_accounts[s.account].trader, s.assetId, s.settled, s.volumeWh, s.limitPrice, s.isSell, s.cancelled);
+    }
+
+    /// @dev The sell's fill as num / den Wh (an uncleared or empty book has price 0 and sellDen 0).
+    function _sellFill(Stored storage b, Slot memory o) private view returns (uint256 num, uint256 den) {
+        if (o.cancelled) return (0, 1);
+        (uint256 price, uint256 sellNum, uint256 sellDen) = (b.price, b.sellNum, b.sellDen);
+        if (o.limitPrice < price) return (o.volumeWh, 1);
+        if (o.limitPrice == price && sellDen != 0) return (uint256(o.volumeWh) * sellNum, sellDen);
         return (0, 1);
     }
 
     /// @dev The buy's weight in the book's buy side (weights sum to `total`) and its fill rounded down.
-    function _buyWeight(Book storage b, Order storage o)
+    function _buyWeight(Stored storage b, Slot memory o)
         private
         view
         returns (uint256 w, uint256 total, uint256 filled)
     {
-        if (b.volume == 0 || o.cancelled) return (0, 1, 0);
-        uint256 scale = b.buyDen == 0 ? 1 : b.buyDen;
-        total = uint256(b.volume) * scale;
-        if (o.limitPrice > b.price) w = uint256(o.volumeWh) * scale;
-        else if (o.limitPrice == b.price && b.buyDen != 0) w = uint256(o.volumeWh) * b.buyNum;
+        (uint256 volume, uint256 buyNum, uint256 buyDen) = (b.volume, b.buyNum, b.buyDen);
+        if (volume == 0 || o.cancelled) return (0, 1, 0);
+        uint256 price = b.price;
+        uint256 scale = buyDen == 0 ? 1 : buyDen;
+        total = volume * scale;
+        if (o.limitPrice > price) w = uint256(o.volumeWh) * scale;
+        else if (o.limitPrice == price && buyDen != 0) w = uint256(o.volumeWh) * buyNum;
         filled = w / scale;
     }
 
@@ -803,15 +922,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         return m.genesis + epoch * m.epochLength - m.params.gateLead;
     }
 
-    function _credit(address account, uint256 amount) private {
-        if (amount == 0) return;
-        _balances[account] += amount;
-        _totalBalances += SafeCast.toUint128(amount);
-    }
-
-    function _credit(address account, uint256 amount, Acc memory a) private {
-        if (amount == 0) return;
-        _balances[account] += amount;
+    /// @dev Credits an account's balance (its slot also gives the trader's address).
+    function _credit(uint32 account, uint256 amount, Acc memory a) private returns (address trader) {
+        Account storage acc = _accounts[account];
+        trader = acc.trader;
+        if (amount == 0) return trader;
+        acc.balance += SafeCast.toUint96(amount);
         a.credited += amount;
     }
 }

@@ -160,7 +160,7 @@ def test_epoch_settles_against_delivery_with_an_imbalance_penalty(market: Market
     market.conserved()
     for who in (s0, s1, b0, b1):
         ex.withdraw(sender=who)
-    assert ex.accounting() == (0, 0, 0, 0)
+    assert ex.accounting() == (0, 0)
     assert market.proto.token.balanceOf(ex) == 0
     with ape.reverts(ex.ExchangeNothingToWithdraw):
         ex.withdraw(sender=b0)  # double withdraw
