@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from api.errors import BlockNotIndexedError, InvalidArgumentError
 from api.graphql.derive import ENTITIES, Entity
 from api.graphql.sql import Node, base_select, children_select, make_cursor
 from gridcast.settings import Settings
+
+BLOCK_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 
 
 @dataclass
@@ -72,6 +75,10 @@ class Context(BaseContext):
             return None
         head = await self.indexed()
         if block.hash is not None:
+            if not BLOCK_HASH.match(block.hash):
+                raise InvalidArgumentError(
+                    f"malformed block hash {block.hash!r}: expected 0x + 64 hex digits"
+                )
             found = await self.rows(
                 text("SELECT number FROM indexed_blocks WHERE hash = :h"), {"h": block.hash.lower()}
             )

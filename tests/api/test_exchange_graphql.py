@@ -10,6 +10,7 @@ import threading
 from collections import defaultdict
 from typing import Any
 
+import httpx
 from eth_utils import keccak
 from websockets.sync.client import connect
 
@@ -250,3 +251,16 @@ def test_order_and_clearing_subscriptions(green_world: GreenWorld) -> None:
     assert int(cleared["volumeWh"]) == c.volume == 500
     assert cleared["clearing"] == {"price": str(c.price)} and cleared["book"]["status"] == "cleared"
     assert seen["x"] == []
+
+
+def test_nul_strings_and_malformed_block_hashes_are_bad_input(green_world: GreenWorld) -> None:
+    """Postgres text cannot hold NUL: a filter or a block hash with one is the caller's error
+    (BAD_USER_INPUT), not an internal DataError (schemathesis found the block-hash case)."""
+    for query in (
+        '{ certificate(id: "0", block: { hash: "\\u0000" }) { id } }',
+        '{ assets(where: { location: "vic\\u0000" }) { id } }',
+        '{ retirements(where: { beneficiary_in: ["a", "\\u0000"] }) { id } }',
+    ):
+        r = httpx.post(f"{green_world.api_url}/graphql", json={"query": query}, timeout=30)
+        [err] = r.json()["errors"]
+        assert err["extensions"]["code"] == "BAD_USER_INPUT", (query, err)
