@@ -10,6 +10,7 @@ import json
 import shutil
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -196,13 +197,13 @@ class Session:
     errors: list[str]
 
 
-@pytest.fixture()
-def web(browser: Any, stack: Stack) -> Iterator[Session]:
-    """A fresh page with the test wallet; fails the test on any console error or page error."""
-    context = browser.new_context(base_url=stack.url, viewport={"width": 1280, "height": 900})
-    provider = TestProvider(stack.node.url)
+@contextmanager
+def _session(browser: Any, url: str, node: AnvilNode) -> Iterator[Session]:
+    """A fresh page on ``url`` with the test wallet; fails on any console or page error."""
+    context = browser.new_context(base_url=url, viewport={"width": 1280, "height": 900})
+    provider = TestProvider(node.url)
     # the dev key is outside anvil's funded mnemonic accounts: give it gas money
-    stack.node.rpc("anvil_setBalance", [provider.account.address, hex(10**21)])
+    node.rpc("anvil_setBalance", [provider.account.address, hex(10**21)])
     context.expose_function("__gridcastRpc", provider.handle)
     context.add_init_script(PROVIDER_JS)
     page = context.new_page()
@@ -215,3 +216,62 @@ def web(browser: Any, stack: Stack) -> Iterator[Session]:
         assert errors == [], errors
     finally:
         context.close()
+
+
+@pytest.fixture()
+def web(browser: Any, stack: Stack) -> Iterator[Session]:
+    """A fresh page with the test wallet; fails the test on any console error or page error."""
+    with _session(browser, stack.url, stack.node) as s:
+        yield s
+
+
+@dataclass
+class Green:
+    """The second-wave world (tests/indexer/second_wave.py: assets, a traded and settled book
+    with an imbalance, certificates claimed, moved and retired), indexed and served."""
+
+    g: Any
+    db_url: str
+    redis_url: str
+    url: str
+
+    def gql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        r = httpx.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30
+        )
+        body = r.json()
+        assert "errors" not in body, body
+        return body["data"]
+
+
+@pytest.fixture(scope="session")
+def green(
+    tmp_path_factory: pytest.TempPathFactory, fresh_database: Any, redis_url: str
+) -> Iterator[Green]:
+    from api.app import create_app
+    from indexer.db.engine import upgrade
+
+    if not (DIST / "index.html").is_file():
+        pytest.fail("the dashboard is not built: run ./scripts/setup.sh (npm run build in api/web)")
+    world = sys.modules["gridcast_web_api.second_wave_world"]
+    sw = world.sw
+    db_url = fresh_database("gridcast_web_green")
+    upgrade(db_url)
+    state: Path = tmp_path_factory.mktemp("web-green")
+    with AnvilNode() as node:
+        g = sw.build(node, state)
+        sw.trade(g, sw.consensus(g, api.scenario.play_round))
+        sw.certify(g)
+        api.index(node, g.lm, db_url, redis_url)
+        world.land(db_url)
+        app = create_app(
+            api.api_settings(node, db_url, redis_url, state), deployment="gridcast-web-green"
+        )
+        with api.serve(app) as url:
+            yield Green(g, db_url, redis_url, url)
+
+
+@pytest.fixture()
+def green_web(browser: Any, green: Green) -> Iterator[Session]:
+    with _session(browser, green.url, green.g.node) as s:
+        yield s

@@ -32,3 +32,24 @@ export const PALETTE = {
   truth: "#000000",
   operators: ["#E69F00", "#009E73", "#CC79A7", "#D55E00", "#F0E442", "#999999"],
 };
+
+/** Energy in Wh, shown in Wh, kWh or MWh. */
+export function wh(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return "–";
+  const n = Number(v);
+  if (Math.abs(n) >= 1e6) return `${(n / 1e6).toLocaleString("en-US", { maximumFractionDigits: 3 })} MWh`;
+  if (Math.abs(n) >= 1e3) return `${(n / 1e3).toLocaleString("en-US", { maximumFractionDigits: 3 })} kWh`;
+  return `${n.toLocaleString("en-US")} Wh`;
+}
+
+/** An integer amount in token base units, grouped (exact for any size). */
+export function units(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return "–";
+  return BigInt(String(v)).toLocaleString("en-US");
+}
+
+/** A UTC day number (days since 1970-01-01) as a date. */
+export function day(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return "–";
+  return new Date(Number(v) * 86_400_000).toISOString().slice(0, 10);
+}

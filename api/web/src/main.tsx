@@ -1,5 +1,7 @@
 import { lazy, StrictMode, Suspense, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
+import { Carbon } from "./pages/Carbon";
+import { Exchange } from "./pages/Exchange";
 import { Feed } from "./pages/Feed";
 import { Governance } from "./pages/Governance";
 import { OperatorPage, Operators } from "./pages/Operators";
@@ -36,6 +38,8 @@ function App() {
       </Suspense>
     );
   else if (page === "governance") body = <Governance />;
+  else if (page === "exchange") body = <Exchange />;
+  else if (page === "carbon") body = <Carbon />;
   else body = <Overview />;
   const current = page ?? "";
   const link = (href: string, label: string, active: boolean) => (
@@ -53,6 +57,8 @@ function App() {
         <nav aria-label="Main">
           {link("#/", "Overview", current === "" || current === "feed")}
           {link("#/operators", "Operators", current.startsWith("operator"))}
+          {link("#/exchange", "Exchange", current === "exchange")}
+          {link("#/carbon", "Carbon", current === "carbon")}
           {link("#/governance", "Governance", current === "governance")}
           {link("#/wallet", "Wallet", current === "wallet")}
           <a href="/graphql">GraphQL</a>

@@ -1,0 +1,243 @@
+// The exchange: one market's books per delivery epoch (band, volumes, uniform clearing price),
+// the clearing price per epoch on a chart, a book's depth, trades and imbalances; all paged.
+import { Fragment, useMemo, useState } from "react";
+import { Chart } from "../Chart";
+import { PALETTE, short, units, wh } from "../format";
+import { useQuery, usePager, useSubscription } from "../gql";
+
+const PAGE = 24;
+
+interface Market {
+  id: string;
+  feedId: string;
+  renewableOnly: boolean;
+  feed: { region: string; metric: string } | null;
+}
+interface Book {
+  cursor: string;
+  id: string;
+  epoch: string;
+  status: string;
+  voided: boolean;
+  bandLow: string;
+  bandHigh: string;
+  openBuys: number;
+  openSells: number;
+  cancelled: number;
+  buyVolumeWh: string;
+  sellVolumeWh: string;
+  price: string | null;
+  volumeWh: string | null;
+  clearing: { low: string; high: string } | null;
+}
+interface Trade {
+  id: string;
+  epoch: string;
+  trader: string;
+  side: string;
+  voided: boolean;
+  price: string | null;
+  filledWh: string;
+  deliveredWh: string;
+  amount: string;
+  adjustment: string;
+  blockNumber: string;
+}
+interface Imbalance {
+  id: string;
+  epoch: string;
+  seller: string;
+  assetId: string;
+  shortfallWh: string;
+  penalty: string;
+}
+interface Level {
+  price: string;
+  volumeWh: string;
+  orders: number;
+  cumulativeWh: string;
+}
+
+const MARKETS = `{ exchangeMarkets(first: 50, orderBy: feedId) { id feedId renewableOnly feed { region metric } } }`;
+const BOOKS = `query Books($m: String!, $after: String) {
+  exchangeBooks(first: ${PAGE}, orderBy: epoch, orderDirection: desc, after: $after, where: {marketId: $m}) {
+    cursor id epoch status voided bandLow bandHigh openBuys openSells cancelled buyVolumeWh sellVolumeWh
+    price volumeWh clearing { low high }
+  }
+  exchangeTrades(first: 20, orderBy: blockNumber, orderDirection: desc, where: {marketId: $m}) {
+    id epoch trader side voided price filledWh deliveredWh amount adjustment blockNumber
+  }
+  exchangeImbalances(first: 20, orderBy: blockNumber, orderDirection: desc, where: {marketId: $m}) {
+    id epoch seller assetId shortfallWh penalty
+  }
+}`;
+const DEPTH = `query Depth($id: ID!) {
+  exchangeBook(id: $id) {
+    buys: depth(side: "buy", first: 20) { price volumeWh orders cumulativeWh }
+    sells: depth(side: "sell", first: 20) { price volumeWh orders cumulativeWh }
+  }
+}`;
+
+function marketName(m: Market): string {
+  const f = m.feed ? `${m.feed.region} · ${m.feed.metric}` : short(m.feedId);
+  return m.renewableOnly ? `${f} (renewable only)` : f;
+}
+
+function Depth({ id }: { id: string }) {
+  const q = useQuery<{ exchangeBook: { buys: Level[]; sells: Level[] } | null }>(DEPTH, { id });
+  if (q.error) return <p role="alert">Could not load the depth: {q.error}</p>;
+  if (!q.data?.exchangeBook) return <p aria-busy="true">Loading the depth…</p>;
+  const side = (label: string, levels: Level[]) => (
+    <table data-testid={`depth-${label}`}>
+      <caption>{label === "buy" ? "Bids (highest first)" : "Offers (lowest first)"}</caption>
+      <thead>
+        <tr><th scope="col">Limit price</th><th scope="col">Volume</th><th scope="col">Orders</th><th scope="col">Cumulative</th></tr>
+      </thead>
+      <tbody>
+        {levels.map((l) => (
+          <tr key={l.price}><td>{units(l.price)}</td><td>{wh(l.volumeWh)}</td><td>{l.orders}</td><td>{wh(l.cumulativeWh)}</td></tr>
+        ))}
+        {levels.length === 0 && <tr><td colSpan={4}>None.</td></tr>}
+      </tbody>
+    </table>
+  );
+  return (
+    <div className="depth">
+      {side("buy", q.data.exchangeBook.buys)}
+      {side("sell", q.data.exchangeBook.sells)}
+    </div>
+  );
+}
+
+export function Exchange() {
+  const markets = useQuery<{ exchangeMarkets: Market[] }>(MARKETS);
+  const [marketId, setMarketId] = useState<string | null>(null);
+  const list = markets.data?.exchangeMarkets ?? [];
+  const market = list.find((m) => m.id === marketId) ?? list[0];
+  const pager = usePager();
+  const q = useQuery<{ exchangeBooks: Book[]; exchangeTrades: Trade[]; exchangeImbalances: Imbalance[] }>(
+    market ? BOOKS : null,
+    { m: market?.id, after: pager.after },
+  );
+  const [open, setOpen] = useState<string | null>(null);
+  const [live, setLive] = useState("");
+  useSubscription(market && pager.page === 1 ? "subscription { newBlock { number } }" : null, () => q.reload());
+  useSubscription<{ clearingPublished: { epoch: number; price: string } }>(
+    market ? `subscription { clearingPublished(feedId: "${market.id}") { epoch price } }` : null,
+    (d) => setLive(`Book for epoch ${d.clearingPublished.epoch} cleared at ${units(d.clearingPublished.price)}.`),
+  );
+  const books = q.data?.exchangeBooks ?? [];
+  const chart = useMemo(() => {
+    const cleared = books.filter((b) => b.price !== null).reverse();
+    return {
+      x: cleared.map((b) => Number(b.epoch)),
+      lines: [
+        { label: "equilibrium high", values: cleared.map((b) => (b.clearing ? Number(b.clearing.high) : null)), color: PALETTE.bandLine, width: 1 },
+        { label: "equilibrium low", values: cleared.map((b) => (b.clearing ? Number(b.clearing.low) : null)), color: PALETTE.bandLine, width: 1 },
+        { label: "clearing price", values: cleared.map((b) => Number(b.price)), color: PALETTE.consensus, width: 2, points: true },
+      ],
+    };
+  }, [books]);
+  if (markets.error) return <p role="alert">Could not load the exchange: {markets.error}</p>;
+  if (!markets.data) return <p aria-busy="true">Loading…</p>;
+  if (!market) return (<section aria-labelledby="ex-h"><h1 id="ex-h">Exchange</h1><p>No market is listed yet.</p></section>);
+  return (
+    <section aria-labelledby="ex-h">
+      <h1 id="ex-h">Exchange</h1>
+      <label className="inline">
+        Market{" "}
+        <select value={market.id} onChange={(e) => { setMarketId(e.target.value); pager.reset(); setOpen(null); }}>
+          {list.map((m) => (
+            <option key={m.id} value={m.id}>{marketName(m)}</option>
+          ))}
+        </select>
+      </label>
+      <p className="live" role="status" aria-live="polite" data-testid="exchange-live">{live}</p>
+      {q.error && <p role="alert">Could not load the books: {q.error}</p>}
+      {chart.x.length > 0 ? (
+        <Chart title="Clearing price per delivery epoch (base units per Wh)" xLabel="epoch" yLabel="price" x={chart.x} lines={chart.lines} band={[0, 1]} bandFill={PALETTE.band} height={260} />
+      ) : (
+        q.data && <p>No book of this page has cleared yet.</p>
+      )}
+      <h2>Books</h2>
+      <table data-testid="books">
+        <caption className="sr-only">Books per delivery epoch, newest first</caption>
+        <thead>
+          <tr>
+            <th scope="col">Epoch</th><th scope="col">Status</th><th scope="col">Open bids / offers</th>
+            <th scope="col">Bid volume</th><th scope="col">Offer volume</th><th scope="col">Price band</th>
+            <th scope="col">Clearing price</th><th scope="col">Cleared volume</th><th scope="col">Depth</th>
+          </tr>
+        </thead>
+        <tbody>
+          {books.map((b) => (
+            <Fragment key={b.id}>
+              <tr data-epoch={b.epoch}>
+                <th scope="row">{b.epoch}</th>
+                <td><span className={`status status-${b.voided ? "cancelled" : b.status === "cleared" ? "settled" : b.status}`}>{b.voided ? "voided" : b.status}</span></td>
+                <td>{b.openBuys} / {b.openSells}{b.cancelled ? ` (${b.cancelled} cancelled)` : ""}</td>
+                <td>{wh(b.buyVolumeWh)}</td>
+                <td>{wh(b.sellVolumeWh)}</td>
+                <td>{units(b.bandLow)} – {units(b.bandHigh)}</td>
+                <td data-testid="clearing-price">{units(b.price)}</td>
+                <td>{wh(b.volumeWh)}</td>
+                <td>
+                  <button type="button" className="link" aria-expanded={open === b.id} aria-controls={`depth-${b.epoch}`}
+                    aria-label={`Depth of epoch ${b.epoch}`} onClick={() => setOpen(open === b.id ? null : b.id)}>
+                    {open === b.id ? "Hide" : "Show"}
+                  </button>
+                </td>
+              </tr>
+              {open === b.id && (
+                <tr id={`depth-${b.epoch}`}><td colSpan={9}><Depth id={b.id} /></td></tr>
+              )}
+            </Fragment>
+          ))}
+          {q.data && books.length === 0 && <tr><td colSpan={9}>No book yet.</td></tr>}
+        </tbody>
+      </table>
+      <p className="muted">Prices and amounts in GRID base units (10⁻¹⁸ GRID) per Wh and in total.</p>
+      <nav className="pager" aria-label="Book pages">
+        <button type="button" onClick={pager.prev} disabled={pager.page === 1}>Newer</button>
+        <span>page {pager.page}</span>
+        <button type="button" onClick={() => pager.next(books[books.length - 1]?.cursor)} disabled={books.length < PAGE}>Older</button>
+      </nav>
+      <h2>Trades</h2>
+      <table data-testid="trades">
+        <caption className="sr-only">Settled orders, latest 20</caption>
+        <thead>
+          <tr>
+            <th scope="col">Block</th><th scope="col">Epoch</th><th scope="col">Trader</th><th scope="col">Side</th>
+            <th scope="col">Filled</th><th scope="col">Delivered</th><th scope="col">Price</th>
+            <th scope="col">Paid / charged</th><th scope="col">Penalty / compensation</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(q.data?.exchangeTrades ?? []).map((t) => (
+            <tr key={t.id} data-trader={t.trader}>
+              <td>{t.blockNumber}</td><td>{t.epoch}</td><td>{short(t.trader)}</td><td>{t.voided ? `${t.side} (void)` : t.side}</td>
+              <td>{wh(t.filledWh)}</td><td>{t.side === "sell" ? wh(t.deliveredWh) : "–"}</td><td>{units(t.price)}</td>
+              <td>{units(t.amount)}</td><td>{units(t.adjustment)}</td>
+            </tr>
+          ))}
+          {q.data && q.data.exchangeTrades.length === 0 && <tr><td colSpan={9}>No trade settled yet.</td></tr>}
+        </tbody>
+      </table>
+      <h2>Imbalances</h2>
+      <table data-testid="imbalances">
+        <caption className="sr-only">Sellers' delivery shortfalls and penalties, latest 20</caption>
+        <thead>
+          <tr><th scope="col">Epoch</th><th scope="col">Seller</th><th scope="col">Asset</th><th scope="col">Shortfall</th><th scope="col">Penalty</th></tr>
+        </thead>
+        <tbody>
+          {(q.data?.exchangeImbalances ?? []).map((i) => (
+            <tr key={i.id} data-seller={i.seller}>
+              <td>{i.epoch}</td><td>{short(i.seller)}</td><td>#{i.assetId}</td><td>{wh(i.shortfallWh)}</td><td>{units(i.penalty)}</td>
+            </tr>
+          ))}
+          {q.data && q.data.exchangeImbalances.length === 0 && <tr><td colSpan={5}>No imbalance.</td></tr>}
+        </tbody>
+      </table>
+    </section>
+  );
+}
