@@ -14,7 +14,9 @@ test: setup
 SOL_LINTED := contracts/ForecastRegistry.sol contracts/OperatorStaking.sol contracts/Settlement.sol \
 	contracts/GridToken.sol contracts/interfaces/IForecastRegistry.sol \
 	contracts/interfaces/IOperatorStaking.sol contracts/interfaces/ISettlement.sol \
-	contracts/libraries/*.sol contracts/governance/*.sol contracts/test/LibraryHarness.sol
+	contracts/libraries/*.sol contracts/governance/*.sol contracts/test/LibraryHarness.sol \
+	contracts/exchange/*.sol contracts/delivery/*.sol contracts/assets/*.sol contracts/certificates/*.sol \
+	contracts/test/ReentrantToken.sol
 
 lint:
 	node_modules/.bin/solhint --max-warnings 0 $(SOL_LINTED)

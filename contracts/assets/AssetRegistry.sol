@@ -27,14 +27,19 @@ contract AssetRegistry is IAssetRegistry, ERC721, AccessControl {
     mapping(bytes32 meterId => uint256 assetId) private _meterAsset;
     uint256 private _count;
 
+    /// @notice Grants `admin` DEFAULT_ADMIN_ROLE and REGISTRAR_ROLE.
     constructor(address admin) ERC721("Gridcast Energy Asset", "GRIDASSET") {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(REGISTRAR_ROLE, admin);
     }
 
     /// @notice Registers an asset and mints its token to `owner`.
-    /// @dev Requirements: the caller has REGISTRAR_ROLE; a non-zero owner and capacity; at least one
-    /// meter; no meter registered to another asset (nor twice here).
+    /// @dev Emits `AssetRegistered` (with every field the indexer stores) and ERC-721 `Transfer`.
+    /// Requirements:
+    /// - the caller has REGISTRAR_ROLE;
+    /// - a non-zero owner and capacity; at least one meter;
+    /// - no meter registered to another asset (nor twice here);
+    /// - `owner`, if a contract, accepts ERC-721 tokens.
     function register(
         address owner,
         Kind kind,
@@ -61,7 +66,10 @@ contract AssetRegistry is IAssetRegistry, ERC721, AccessControl {
     }
 
     /// @notice Changes an asset's capacity (a repowering, a correction).
-    /// @dev Requirements: the caller has REGISTRAR_ROLE; the asset exists; non-zero capacity.
+    /// @dev Emits `AssetCapacityChanged`. Sells already placed keep the volume checked at placement.
+    /// Requirements:
+    /// - the caller has REGISTRAR_ROLE;
+    /// - the asset exists; a non-zero capacity.
     function setCapacity(uint256 assetId, uint64 capacityW) external onlyRole(REGISTRAR_ROLE) {
         _requireOwned(assetId);
         if (capacityW == 0) revert AssetRegistryZeroCapacity();
@@ -71,41 +79,49 @@ contract AssetRegistry is IAssetRegistry, ERC721, AccessControl {
 
     // ----------------------------------------------------------------------------------------- views
 
+    /// @notice Every stored field of an asset.
+    /// @dev Requirements:
+    /// - the asset exists.
     function assetOf(uint256 assetId) external view returns (Asset memory) {
         _requireOwned(assetId);
         Packed storage p = _assets[assetId];
         return Asset(p.kind, p.capacityW, p.feedId, _locations[assetId], _meters[assetId]);
     }
 
-    function tradingInfo(uint256 assetId)
-        external
-        view
-        returns (address owner, Kind kind, uint64 capacityW, bytes32 feedId)
-    {
+    /// @inheritdoc IAssetRegistry
+    function tradingInfo(
+        uint256 assetId
+    ) external view returns (address owner, Kind kind, uint64 capacityW, bytes32 feedId) {
         owner = _ownerOf(assetId);
         if (owner == address(0)) revert AssetRegistryUnknownAsset(assetId);
         Packed storage p = _assets[assetId];
         return (owner, p.kind, p.capacityW, p.feedId);
     }
 
+    /// @notice The meters of an asset, in registration order (empty when none).
+    /// @dev Requirements: none.
     function metersOf(uint256 assetId) external view returns (bytes32[] memory) {
         return _meters[assetId];
     }
 
-    /// @notice The asset a meter belongs to, 0 when none.
+    /// @inheritdoc IAssetRegistry
     function assetOfMeter(bytes32 meterId) external view returns (uint256) {
         return _meterAsset[meterId];
     }
 
+    /// @notice The number of assets registered (ids are 1 .. assetCount).
+    /// @dev Requirements: none.
     function assetCount() external view returns (uint256) {
         return _count;
     }
 
-    /// @notice Solar and wind are renewable; storage only shifts energy and a load consumes it.
+    /// @inheritdoc IAssetRegistry
     function isRenewable(Kind kind) public pure returns (bool) {
         return kind == Kind.Solar || kind == Kind.Wind;
     }
 
+    /// @notice ERC-165: ERC-721 and AccessControl.
+    /// @dev Requirements: none.
     function supportsInterface(bytes4 interfaceId) public view override(ERC721, AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
     }

@@ -38,10 +38,15 @@ interface IAssetRegistry {
     event AssetCapacityChanged(uint256 indexed assetId, uint64 capacityW, address registrar);
 
     /// @notice The fields the exchange and the certificates check, in one call.
-    function tradingInfo(uint256 assetId)
-        external
-        view
-        returns (address owner, Kind kind, uint64 capacityW, bytes32 feedId);
+    /// @dev Requirements:
+    /// - the asset exists (`AssetRegistryUnknownAsset` otherwise).
+    function tradingInfo(
+        uint256 assetId
+    ) external view returns (address owner, Kind kind, uint64 capacityW, bytes32 feedId);
+    /// @notice The asset a meter belongs to, 0 when none (a meter never changes asset).
+    /// @dev Requirements: none.
     function assetOfMeter(bytes32 meterId) external view returns (uint256);
+    /// @notice Solar and wind are renewable; storage only shifts energy and a load consumes it.
+    /// @dev Requirements: none.
     function isRenewable(Kind kind) external pure returns (bool);
 }

@@ -43,9 +43,15 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
     Retirement[] private _retirements;
     IEnergyExchange private _exchange;
 
-    constructor(IMeteredDelivery delivery_, IAssetRegistry assets_, IFeedSource registry_, address admin, string memory uri_)
-        ERC1155(uri_)
-    {
+    /// @notice Mints from `delivery_`'s roots for `assets_`'s assets, reading epochs from `registry_`;
+    /// `admin` gets DEFAULT_ADMIN_ROLE and PARAMS_ROLE; `uri_` is the ERC-1155 metadata URI.
+    constructor(
+        IMeteredDelivery delivery_,
+        IAssetRegistry assets_,
+        IFeedSource registry_,
+        address admin,
+        string memory uri_
+    ) ERC1155(uri_) {
         _delivery = delivery_;
         _assets = assets_;
         _registry = registry_;
@@ -54,7 +60,10 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
     }
 
     /// @notice Sets a feed's grid emission factor (g CO2e per kWh) used for retirements from now on.
-    /// @dev Requirements: the caller has PARAMS_ROLE; the factor <= MAX_GRAMS_PER_KWH.
+    /// @dev Emits `EmissionFactorSet`.
+    /// Requirements:
+    /// - the caller has PARAMS_ROLE;
+    /// - `gramsPerKwh` <= MAX_GRAMS_PER_KWH.
     function setEmissionFactor(bytes32 feedId, uint32 gramsPerKwh) external onlyRole(PARAMS_ROLE) {
         if (gramsPerKwh > MAX_GRAMS_PER_KWH) revert CertificatesFactorTooLarge(gramsPerKwh);
         _gramsPerKwh[feedId] = gramsPerKwh;
@@ -63,17 +72,21 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     /// @notice Sets the exchange whose renewable market certifies traded energy (`certifyTraded`)
     /// and whose pending renewable sells block claims.
-    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    /// @dev Emits `ExchangeSet`.
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE.
     function setExchange(IEnergyExchange exchange_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _exchange = exchange_;
         emit ExchangeSet(address(exchange_));
     }
 
     /// @inheritdoc IEnergyCertificates
-    function certifyTraded(uint256 assetId, uint64 epoch, uint256 deliveredWh, uint256 tradedWh)
-        external
-        returns (uint256 id, uint256 traded)
-    {
+    function certifyTraded(
+        uint256 assetId,
+        uint64 epoch,
+        uint256 deliveredWh,
+        uint256 tradedWh
+    ) external returns (uint256 id, uint256 traded) {
         if (msg.sender != address(_exchange)) revert CertificatesNotExchange(msg.sender);
         Ctx memory x = _context(assetId);
         id = (assetId << 64) | ((x.genesis + uint256(epoch) * x.epochLength) / 1 days);
@@ -97,12 +110,16 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
     }
 
     /// @notice Mints the certificates of an asset's proven delivery over one or more epochs to its
-    /// owner. Anyone may call.
-    /// `meterIds` (ascending, all the asset's) apply to every epoch of the claim.
-    /// @dev Requirements: at least one epoch and one meter; the asset exists and is solar or wind; the
-    /// meters are the asset's in ascending order; for each epoch the root is final, the proofs are
-    /// valid, the epoch was not claimed before (nor twice here), the asset has no unsettled sell of
-    /// it on the exchange's renewable market, and the energy <= capacityW x epochLength / 3600.
+    /// owner. Anyone may call. `meterIds` (ascending, all the asset's) apply to every epoch of the claim.
+    /// @dev Emits one `DeliveryCertified` (every epoch with its energy) and ERC-1155 `TransferBatch`.
+    /// Requirements:
+    /// - at least one epoch and one meter;
+    /// - the asset exists and is solar or wind;
+    /// - the meters are the asset's, in ascending order;
+    /// - for each epoch: the root is final, the proofs are valid, the epoch was not claimed before
+    ///   (nor twice here), the asset has no unsettled sell of it on the exchange's renewable market,
+    ///   and the energy <= capacityW x epochLength / 3600;
+    /// - the owner, if a contract, accepts ERC-1155 tokens.
     function claim(uint256 assetId, bytes32[] calldata meterIds, EpochClaim[] calldata claims) external {
         uint256 n = claims.length;
         if (n == 0 || meterIds.length == 0) revert CertificatesEmptyClaim();
@@ -167,10 +184,11 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         );
     }
 
-    function _certify(Ctx memory x, bytes32[] calldata meterIds, EpochClaim calldata c)
-        private
-        returns (uint256 id, uint256 energy)
-    {
+    function _certify(
+        Ctx memory x,
+        bytes32[] calldata meterIds,
+        EpochClaim calldata c
+    ) private returns (uint256 id, uint256 energy) {
         uint256 w = c.epoch >> 8;
         if (w != x.word) {
             if (x.word != type(uint256).max) _claimedBits[x.assetId][x.word] = x.bits;
@@ -190,11 +208,11 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     /// @dev Sum of the meters' energy, each proven against the epoch's final root (leaves as
     /// MeteredDelivery.leafOf; the proofs are checked here, so they are not copied into a call).
-    function _proven(bytes32 feedId, bytes32[] calldata meterIds, EpochClaim calldata c)
-        private
-        view
-        returns (uint256 energy)
-    {
+    function _proven(
+        bytes32 feedId,
+        bytes32[] calldata meterIds,
+        EpochClaim calldata c
+    ) private view returns (uint256 energy) {
         uint256 m = meterIds.length;
         if (c.energyWh.length != m || c.proofs.length != m) revert CertificatesLengthMismatch(c.epoch);
         bytes32 root = _delivery.finalRoot(feedId, c.epoch);
@@ -221,11 +239,16 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
 
     /// @notice Burns `amount` Wh of certificate `id` held by the caller and records the retirement
     /// for `beneficiary` and `purpose`, with the avoided CO2e at the feed's current emission factor.
-    /// @dev Requirements: amount > 0 and <= the caller's balance of `id`.
-    function retire(uint256 id, uint256 amount, string calldata beneficiary, string calldata purpose)
-        external
-        returns (uint256 retirementId)
-    {
+    /// @dev Emits `CertificatesRetired` (its id, account, certificate, asset, day, energy, CO2e, factor,
+    /// beneficiary, purpose) and ERC-1155 `TransferSingle` to address 0.
+    /// Requirements:
+    /// - 0 < `amount` < 2^96 and `amount` <= the caller's balance of `id`.
+    function retire(
+        uint256 id,
+        uint256 amount,
+        string calldata beneficiary,
+        string calldata purpose
+    ) external returns (uint256 retirementId) {
         if (amount == 0) revert CertificatesZeroAmount();
         if (amount > type(uint96).max) revert CertificatesAmountTooLarge(amount);
         uint256 held = balanceOf(msg.sender, id);
@@ -233,7 +256,7 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         _burn(msg.sender, id, amount);
         uint64 assetId = uint64(id >> 64);
         uint64 day = uint64(id);
-        (,,, bytes32 feedId) = _assets.tradingInfo(assetId);
+        (, , , bytes32 feedId) = _assets.tradingInfo(assetId);
         uint32 factor = _gramsPerKwh[feedId];
         uint256 co2e = (amount * factor) / 1000;
         _retired[id] += amount;
@@ -243,54 +266,85 @@ contract EnergyCertificates is IEnergyCertificates, ERC1155, AccessControl {
         retirementId = _retirements.length;
         _retirements.push(Retirement(msg.sender, day, factor, uint96(amount), uint96(co2e), assetId));
         emit CertificatesRetired(
-            retirementId, msg.sender, id, assetId, day, amount, co2e, factor, beneficiary, purpose
+            retirementId,
+            msg.sender,
+            id,
+            assetId,
+            day,
+            amount,
+            co2e,
+            factor,
+            beneficiary,
+            purpose
         );
     }
 
     // ----------------------------------------------------------------------------------------- views
 
+    /// @notice The certificate id of an asset's UTC day: assetId << 64 | day.
+    /// @dev Requirements: none.
     function idOf(uint256 assetId, uint64 day) external pure returns (uint256) {
         return (assetId << 64) | day;
     }
 
+    /// @notice Whether an (asset, epoch) was certified (by a claim or at the exchange's settlement).
+    /// @dev Requirements: none.
     function claimed(uint256 assetId, uint64 epoch) external view returns (bool) {
         return _claimedBits[assetId][epoch >> 8] & (1 << (epoch & 255)) != 0;
     }
 
+    /// @notice Wh ever minted of a certificate id.
+    /// @dev Requirements: none.
     function minted(uint256 id) external view returns (uint256) {
         return _minted[id];
     }
 
+    /// @notice Wh retired of a certificate id.
+    /// @dev Requirements: none.
     function retired(uint256 id) external view returns (uint256) {
         return _retired[id];
     }
 
+    /// @notice Wh in circulation of a certificate id: minted - retired.
+    /// @dev Requirements: none.
     function totalSupply(uint256 id) external view returns (uint256) {
         return _minted[id] - _retired[id];
     }
 
+    /// @notice The exchange allowed to certify traded energy (address 0 when none).
+    /// @dev Requirements: none.
     function exchange() external view returns (IEnergyExchange) {
         return _exchange;
     }
 
+    /// @notice A feed's grid emission factor, g CO2e per kWh.
+    /// @dev Requirements: none.
     function emissionFactor(bytes32 feedId) external view returns (uint32) {
         return _gramsPerKwh[feedId];
     }
 
     /// @notice The carbon wallet of an account: Wh retired and grams of CO2e avoided.
+    /// @dev Requirements: none.
     function walletOf(address account) external view returns (uint256 retiredWh, uint256 co2eGrams) {
         Wallet storage w = _wallets[account];
         return (w.retiredWh, w.co2eGrams);
     }
 
+    /// @notice The number of retirements recorded (ids 0 .. count - 1).
+    /// @dev Requirements: none.
     function retirementCount() external view returns (uint256) {
         return _retirements.length;
     }
 
+    /// @notice One recorded retirement (its beneficiary and purpose are in its event).
+    /// @dev Requirements:
+    /// - `retirementId` < retirementCount() (a panic otherwise).
     function retirementOf(uint256 retirementId) external view returns (Retirement memory) {
         return _retirements[retirementId];
     }
 
+    /// @notice ERC-165: ERC-1155 and AccessControl.
+    /// @dev Requirements: none.
     function supportsInterface(bytes4 interfaceId) public view override(ERC1155, AccessControl) returns (bool) {
         return super.supportsInterface(interfaceId);
     }

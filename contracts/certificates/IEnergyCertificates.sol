@@ -40,7 +40,11 @@ interface IEnergyCertificates {
     /// @notice One per claim: the epochs certified, in order, with their energy; epoch i went to
     /// certificate id assetId << 64 | (epoch start / 86400).
     event DeliveryCertified(
-        uint256 indexed assetId, address indexed owner, bytes32 indexed feedId, uint64[] epochs, uint256[] energyWh
+        uint256 indexed assetId,
+        address indexed owner,
+        bytes32 indexed feedId,
+        uint64[] epochs,
+        uint256[] energyWh
     );
     event CertificatesRetired(
         uint256 indexed retirementId,
@@ -72,9 +76,17 @@ interface IEnergyCertificates {
     /// @notice Certifies the proven delivery of an asset's renewable sell at the exchange's
     /// settlement: min(delivered, capacity x epoch) units of the (asset, day) id, the traded part
     /// minted to the exchange and the rest to the asset's owner; marks the epoch claimed.
-    /// @dev Requirements: the caller is the exchange; the asset is solar or wind. An epoch claimed
-    /// before mints nothing (returns 0 traded).
-    function certifyTraded(uint256 assetId, uint64 epoch, uint256 deliveredWh, uint256 tradedWh)
-        external
-        returns (uint256 id, uint256 traded);
+    /// @dev Emits `DeliveryCertified` (one epoch), `TradeCertified` and the ERC-1155 mints. An epoch
+    /// already claimed mints nothing and returns 0 traded (it cannot be claimed while the sell is
+    /// pending, so this only follows a change of exchange).
+    /// Requirements:
+    /// - the caller is the exchange set by `setExchange`;
+    /// - the asset exists and is solar or wind;
+    /// - the owner, if a contract, accepts ERC-1155 tokens.
+    function certifyTraded(
+        uint256 assetId,
+        uint64 epoch,
+        uint256 deliveredWh,
+        uint256 tradedWh
+    ) external returns (uint256 id, uint256 traded);
 }

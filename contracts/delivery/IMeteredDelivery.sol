@@ -7,14 +7,22 @@ import {IForecastRegistry} from "../interfaces/IForecastRegistry.sol";
 /// @title ITruthSource
 /// @notice The one Settlement view the delivery roots depend on.
 interface ITruthSource {
+    /// @notice The truth of an epoch (Settlement).
+    /// @dev Requirements: none.
     function truthOf(bytes32 feedId, uint64 epoch) external view returns (ISettlement.Truth memory);
 }
 
 /// @title IFeedSource
 /// @notice The ForecastRegistry views the second-wave contracts read.
 interface IFeedSource {
+    /// @notice A feed's current parameters (ForecastRegistry).
+    /// @dev Requirements: the feed exists.
     function feedParams(bytes32 feedId) external view returns (IForecastRegistry.FeedParams memory);
+    /// @notice The parameters in force for an epoch (ForecastRegistry).
+    /// @dev Requirements: the feed exists.
     function feedParamsAt(bytes32 feedId, uint64 epoch) external view returns (IForecastRegistry.FeedParams memory);
+    /// @notice An epoch's consensus (ForecastRegistry); `finalizedAt` is 0 until final.
+    /// @dev Requirements: none.
     function consensusOf(bytes32 feedId, uint64 epoch) external view returns (IForecastRegistry.Consensus memory);
 }
 
@@ -61,10 +69,24 @@ interface IMeteredDelivery {
         address reporter
     );
 
+    /// @notice The root's status, derived from the truth's status each time (never stored).
+    /// @dev Requirements: none.
     function statusOf(bytes32 feedId, uint64 epoch) external view returns (RootStatus);
+    /// @notice Everything stored with an epoch's root (zeros when none).
+    /// @dev Requirements: none.
     function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory);
+    /// @notice The root's status and the posted root (zero when none), in one call.
+    /// @dev Requirements: none.
     function statusAndRoot(bytes32 feedId, uint64 epoch) external view returns (RootStatus status, bytes32 root);
+    /// @notice The root of an epoch, for callers that verify proofs themselves (leaves as `leafOf`).
+    /// @dev Requirements:
+    /// - the root is final (`MeteredDeliveryNotFinal` otherwise).
     function finalRoot(bytes32 feedId, uint64 epoch) external view returns (bytes32);
+    /// @notice The summed energy of the given meters, each proven against the final root.
+    /// @dev Requirements:
+    /// - the root is final;
+    /// - equal lengths of `meterIds`, `energyWh` and `proofs`;
+    /// - every proof valid.
     function verifiedEnergy(
         bytes32 feedId,
         uint64 epoch,
@@ -72,5 +94,8 @@ interface IMeteredDelivery {
         uint256[] calldata energyWh,
         bytes32[][] calldata proofs
     ) external view returns (uint256 totalWh);
+    /// @notice The StandardMerkleTree leaf of one reading:
+    /// keccak256(bytes.concat(keccak256(abi.encode(meterId, epoch, energyWh)))).
+    /// @dev Requirements: none.
     function leafOf(bytes32 meterId, uint64 epoch, uint256 energyWh) external pure returns (bytes32);
 }

@@ -27,6 +27,8 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
 
     mapping(bytes32 feedId => mapping(uint64 epoch => DeliveryRoot)) private _roots;
 
+    /// @notice Reads truths from `settlement_` and dispute windows from `registry_`; `admin` gets
+    /// DEFAULT_ADMIN_ROLE (it grants TRUTH_REPORTER_ROLE).
     constructor(ITruthSource settlement_, IFeedSource registry_, address admin) {
         _settlement = settlement_;
         _registry = registry_;
@@ -34,14 +36,18 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
     }
 
     /// @notice Posts the delivery root of a closed epoch whose truth was submitted.
-    /// @dev Requirements:
+    /// @dev Emits `DeliveryRootPosted` (root, count, total, the truth it rides on and when it is final).
+    /// Requirements:
     /// - the caller has TRUTH_REPORTER_ROLE;
     /// - the epoch's truth is submitted, undisputed, and its dispute window is open;
     /// - no root yet; a non-zero root and leaf count.
-    function postRoot(bytes32 feedId, uint64 epoch, bytes32 root, uint32 leafCount, uint256 totalWh)
-        external
-        onlyRole(TRUTH_REPORTER_ROLE)
-    {
+    function postRoot(
+        bytes32 feedId,
+        uint64 epoch,
+        bytes32 root,
+        uint32 leafCount,
+        uint256 totalWh
+    ) external onlyRole(TRUTH_REPORTER_ROLE) {
         if (root == bytes32(0) || leafCount == 0) revert MeteredDeliveryEmptyRoot();
         DeliveryRoot storage r = _roots[feedId][epoch];
         if (r.leafCount != 0) revert MeteredDeliveryRootExists(feedId, epoch);
@@ -60,7 +66,7 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
 
     // ----------------------------------------------------------------------------------------- views
 
-    /// @notice The root's status, derived from the truth's status each time (never stored).
+    /// @inheritdoc IMeteredDelivery
     function statusOf(bytes32 feedId, uint64 epoch) public view returns (RootStatus) {
         DeliveryRoot storage r = _roots[feedId][epoch];
         ISettlement.Truth memory t = _settlement.truthOf(feedId, epoch);
@@ -77,17 +83,17 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
         return done ? RootStatus.Void : RootStatus.None;
     }
 
-    /// @notice The root's status and the posted root (zero when none), in one call.
+    /// @inheritdoc IMeteredDelivery
     function statusAndRoot(bytes32 feedId, uint64 epoch) external view returns (RootStatus status, bytes32 root) {
         return (statusOf(feedId, epoch), _roots[feedId][epoch].root);
     }
 
+    /// @inheritdoc IMeteredDelivery
     function rootOf(bytes32 feedId, uint64 epoch) external view returns (DeliveryRoot memory) {
         return _roots[feedId][epoch];
     }
 
-    /// @notice The root of an epoch, for callers that verify proofs themselves (leaves as `leafOf`).
-    /// @dev Requirements: the root is final.
+    /// @inheritdoc IMeteredDelivery
     function finalRoot(bytes32 feedId, uint64 epoch) external view returns (bytes32) {
         RootStatus st = statusOf(feedId, epoch);
         if (st != RootStatus.Final) revert MeteredDeliveryNotFinal(feedId, epoch, st);
@@ -95,17 +101,19 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
     }
 
     /// @notice Whether (meterId, epoch, energyWh) is a leaf of the posted root (final or not).
-    function verify(bytes32 feedId, uint64 epoch, bytes32 meterId, uint256 energyWh, bytes32[] calldata proof)
-        external
-        view
-        returns (bool)
-    {
+    /// @dev Requirements: none (false without a root).
+    function verify(
+        bytes32 feedId,
+        uint64 epoch,
+        bytes32 meterId,
+        uint256 energyWh,
+        bytes32[] calldata proof
+    ) external view returns (bool) {
         bytes32 root = _roots[feedId][epoch].root;
         return root != bytes32(0) && MerkleProof.verifyCalldata(proof, root, leafOf(meterId, epoch, energyWh));
     }
 
-    /// @notice The summed energy of the given meters, each proven against the final root.
-    /// @dev Requirements: the root is final; equal lengths; every proof valid.
+    /// @inheritdoc IMeteredDelivery
     function verifiedEnergy(
         bytes32 feedId,
         uint64 epoch,
@@ -126,15 +134,19 @@ contract MeteredDelivery is IMeteredDelivery, AccessControl {
         }
     }
 
-    /// @notice The StandardMerkleTree leaf of one reading.
+    /// @inheritdoc IMeteredDelivery
     function leafOf(bytes32 meterId, uint64 epoch, uint256 energyWh) public pure returns (bytes32) {
         return keccak256(bytes.concat(keccak256(abi.encode(meterId, epoch, energyWh))));
     }
 
+    /// @notice The Settlement whose truths the roots follow.
+    /// @dev Requirements: none.
     function settlement() external view returns (ITruthSource) {
         return _settlement;
     }
 
+    /// @notice The ForecastRegistry whose dispute windows the roots use.
+    /// @dev Requirements: none.
     function registry() external view returns (IFeedSource) {
         return _registry;
     }

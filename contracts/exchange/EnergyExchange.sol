@@ -167,6 +167,9 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     mapping(bytes32 marketId => mapping(uint64 epoch => uint256)) private _renewableSells;
     mapping(bytes32 marketId => mapping(uint64 epoch => Lot[])) private _lots;
 
+    /// @notice Trades for `token_`, prices from `registry_`'s consensus, settles against `delivery_`'s
+    /// roots, checks `assets_`'s owners and meters; `admin` gets DEFAULT_ADMIN_ROLE, PARAMS_ROLE and
+    /// PAUSER_ROLE.
     constructor(
         IERC20 token_,
         IFeedSource registry_,
@@ -187,8 +190,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     /// @notice Lists a feed's plain market (id = the feed id) or changes its parameters (books
     /// already open keep theirs).
-    /// @dev Requirements: the caller has PARAMS_ROLE; the feed exists in the registry; bandBps <= 10000;
-    /// penaltyPerWh < 2^96; gateLead < the feed's leadTime (the gate falls after the reveal deadline).
+    /// @dev Emits `MarketParamsSet` and `MarketListed`.
+    /// Requirements:
+    /// - the caller has PARAMS_ROLE;
+    /// - the feed exists in the registry;
+    /// - bandBps <= 10000; penaltyPerWh < 2^96;
+    /// - gateLead < the feed's leadTime (the gate falls after the reveal deadline).
     function setMarketParams(bytes32 feedId, MarketParams calldata params) external onlyRole(PARAMS_ROLE) {
         _list(feedId, feedId, false, params);
     }
@@ -196,12 +203,14 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @notice Lists a feed's renewable market (id renewableMarketOf(feedId)) or changes its
     /// parameters: only solar and wind assets sell in it and the certificates of the delivered
     /// energy go to its buyers.
-    /// @dev Requirements: as setMarketParams; the certificate contract is set.
-    function setRenewableMarketParams(bytes32 feedId, MarketParams calldata params)
-        external
-        onlyRole(PARAMS_ROLE)
-        returns (bytes32 marketId)
-    {
+    /// @dev Emits `MarketParamsSet` (with the market id) and `MarketListed`.
+    /// Requirements:
+    /// - as setMarketParams;
+    /// - the certificate contract is set (`setCertificates`).
+    function setRenewableMarketParams(
+        bytes32 feedId,
+        MarketParams calldata params
+    ) external onlyRole(PARAMS_ROLE) returns (bytes32 marketId) {
         if (address(_certificates) == address(0)) revert ExchangeNoCertificates();
         marketId = renewableMarketOf(feedId);
         _list(marketId, feedId, true, params);
@@ -209,7 +218,9 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     /// @notice Sets the certificate contract renewable markets certify through (it must let this
     /// exchange call certifyTraded).
-    /// @dev Requirements: the caller has DEFAULT_ADMIN_ROLE.
+    /// @dev Emits `CertificatesContractSet`.
+    /// Requirements:
+    /// - the caller has DEFAULT_ADMIN_ROLE.
     function setCertificates(IEnergyCertificates certificates_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _certificates = certificates_;
         emit CertificatesContractSet(address(certificates_));
@@ -233,13 +244,17 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @notice Pauses orders, cancellations, clearing and settlement (withdrawals stay open).
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @dev Emits `Paused`.
+    /// Requirements:
+    /// - the caller has PAUSER_ROLE; not paused.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
     }
 
     /// @notice Resumes.
-    /// @dev Requirements: the caller has PAUSER_ROLE.
+    /// @dev Emits `Unpaused`.
+    /// Requirements:
+    /// - the caller has PAUSER_ROLE; paused.
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
     }
@@ -247,16 +262,19 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     // ----------------------------------------------------------------------------------------- orders
 
     /// @notice Bids for `volumeWh` of the epoch's energy at no more than `limitPrice` per Wh,
-    /// escrowing volume x limit.
-    /// @dev Requirements: the market is listed; its consensus for the epoch is final; before the
-    /// gate; 0 < volume < 2^64; limit within the book's band; the book is not full; the escrow is
-    /// approved.
-    function placeBuy(bytes32 feedId, uint64 epoch, uint112 volumeWh, uint120 limitPrice)
-        external
-        whenNotPaused
-        nonReentrant
-        returns (uint256 index)
-    {
+    /// escrowing volume x limit. In a renewable market the bid requires renewable energy.
+    /// @dev The first order of a book opens it (`BookOpened`). Emits `OrderPlaced`.
+    /// Requirements:
+    /// - not paused; the market is listed; its consensus for the epoch is final; before the gate;
+    /// - 0 < volume < 2^64; the limit within the book's band;
+    /// - the book has fewer than MAX_ORDERS orders;
+    /// - the escrow is approved.
+    function placeBuy(
+        bytes32 feedId,
+        uint64 epoch,
+        uint112 volumeWh,
+        uint120 limitPrice
+    ) external whenNotPaused nonReentrant returns (uint256 index) {
         Stored storage b = _openBook(feedId, epoch);
         uint256 escrow = uint256(volumeWh) * limitPrice;
         index = _push(feedId, epoch, b, 0, volumeWh, limitPrice, false);
@@ -267,16 +285,21 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     /// @notice Offers `volumeWh` of an asset's generation in the epoch at no less than `limitPrice`
     /// per Wh, posting volume x penaltyPerWh as collateral.
-    /// @dev Requirements: as placeBuy; the caller owns the asset, which is in the market's feed and
-    /// is not a load (solar or wind in a renewable market, at most MAX_RENEWABLE_SELLS a book);
-    /// volume <= capacityW x epochLength / 3600; one sell per (asset, epoch) across the feed's
-    /// markets.
-    function placeSell(bytes32 feedId, uint64 epoch, uint64 assetId, uint112 volumeWh, uint120 limitPrice)
-        external
-        whenNotPaused
-        nonReentrant
-        returns (uint256 index)
-    {
+    /// @dev Emits `OrderPlaced` (after `BookOpened` for a book's first order).
+    /// Requirements:
+    /// - as placeBuy;
+    /// - the caller owns the asset, which is in the market's feed and is not a load (solar or wind in
+    ///   a renewable market, at most MAX_RENEWABLE_SELLS of them a book);
+    /// - volume <= capacityW x epochLength / 3600;
+    /// - one sell per (asset, epoch) across the feed's markets;
+    /// - the collateral is approved.
+    function placeSell(
+        bytes32 feedId,
+        uint64 epoch,
+        uint64 assetId,
+        uint112 volumeWh,
+        uint120 limitPrice
+    ) external whenNotPaused nonReentrant returns (uint256 index) {
         Stored storage b = _openBook(feedId, epoch);
         (address owner, IAssetRegistry.Kind kind, uint64 capacityW, bytes32 assetFeed) = _assets.tradingInfo(assetId);
         if (owner != msg.sender) revert ExchangeNotAssetOwner(assetId, msg.sender);
@@ -310,7 +333,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @notice Cancels an order before the gate; its escrow or collateral is credited back.
-    /// @dev Requirements: the caller placed it; it is open; before the gate; not paused.
+    /// @dev Emits `OrderCancelled`.
+    /// Requirements:
+    /// - not paused; the order exists and the caller placed it;
+    /// - it is open; before the gate.
     function cancel(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
         Stored storage b = _books[feedId][epoch];
         (Slot storage o, Slot memory s) = _load(feedId, epoch, index);
@@ -339,10 +365,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     // ----------------------------------------------------------------------------------------- clearing
 
     /// @notice Clears a book at the midpoint of the claimed equilibrium interval [low, high].
-    /// @dev Anyone may call. O(n) in the book's orders (<= MAX_ORDERS). Requirements: after the gate;
-    /// not cleared; not paused; [low, high] is exactly the interval of equilibrium prices, i.e.
-    /// D+(low) <= S(low), S-(low) <= D(low), (low == 0 or D(low) > S-(low)), S-(high) <= D(high),
-    /// D+(high) <= S(high) and S(high) > D+(high); (0, 0) when a side is empty.
+    /// @dev Anyone may call. O(n) in the book's orders (<= MAX_ORDERS). Emits `BookCleared`.
+    /// Requirements:
+    /// - not paused; the book exists and its gate has passed; not cleared yet;
+    /// - [low, high] is exactly the interval of equilibrium prices: D+(low) <= S(low),
+    ///   S-(low) <= D(low), (low == 0 or D(low) > S-(low)), S-(high) <= D(high), D+(high) <= S(high)
+    ///   and S(high) > D+(high); (0, 0) when a side is empty.
     function clear(bytes32 feedId, uint64 epoch, uint256 low, uint256 high) external whenNotPaused nonReentrant {
         Stored storage b = _books[feedId][epoch];
         if (!b.open) revert ExchangeGateOpen(feedId, epoch, _gateOf(feedId, epoch));
@@ -387,11 +415,11 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         );
     }
 
-    function _sums(mapping(uint256 => Slot) storage orders, uint256 n, uint256[3] memory at)
-        private
-        view
-        returns (Sums memory s)
-    {
+    function _sums(
+        mapping(uint256 => Slot) storage orders,
+        uint256 n,
+        uint256[3] memory at
+    ) private view returns (Sums memory s) {
         for (uint256 i = 0; i < n; ++i) {
             Slot storage o = orders[i];
             (uint256 vol, uint256 lim, bool isSell, bool cancelled) = (o.volumeWh, o.limitPrice, o.isSell, o.cancelled);
@@ -427,10 +455,13 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
             uint256 dLow = l[2] + l[3];
             uint256 sHigh = h[0] + h[1];
             uint256 dHigh = h[2] + h[3];
-            ok = l[2] <= sLow && l[0] <= dLow // low is an equilibrium price
-                && (low == 0 || dLow > l[0]) // and low - 1 is not
-                && h[0] <= dHigh && h[2] <= sHigh // high is an equilibrium price
-                && sHigh > h[2]; // and high + 1 is not
+            ok =
+                l[2] <= sLow &&
+                l[0] <= dLow && // low is an equilibrium price
+                (low == 0 || dLow > l[0]) && // and low - 1 is not
+                h[0] <= dHigh &&
+                h[2] <= sHigh && // high is an equilibrium price
+                sHigh > h[2]; // and high + 1 is not
         }
         if (!ok) revert ExchangeWrongClearing(low, high);
     }
@@ -438,16 +469,22 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     // ----------------------------------------------------------------------------------------- settlement
 
     /// @notice Settles a sell: proves the asset's metered delivery (sorted meter ids with their
-    /// proofs against the epoch's root) and credits payment and remaining collateral.
-    /// @dev Anyone may call with proofs. Without proofs (delivered = 0) only the seller may call,
-    /// or anyone after settleAfter. An unfilled sell settles as soon as the book is cleared; a void
-    /// root refunds it. Requirements: the order is an open sell; the book is cleared (unless void);
-    /// the root is final (unless unfilled or void); every meter belongs to the order's asset.
-    function settleSell(bytes32 feedId, uint64 epoch, uint256 index, Delivery calldata d)
-        external
-        whenNotPaused
-        nonReentrant
-    {
+    /// proofs against the epoch's root) and credits payment and remaining collateral. In a renewable
+    /// market its delivered energy is certified (the traded part held for the buyers).
+    /// @dev Anyone may call with proofs. Without proofs (delivered = 0) only the seller may call, or
+    /// anyone after settleAfter. An unfilled sell settles as soon as the book is cleared; a void root
+    /// refunds it. Emits `OrderSettled` (and `CertificatesEscrowed` in a renewable market).
+    /// Requirements:
+    /// - not paused; the order exists and is an open sell;
+    /// - the book is cleared (unless the root is void);
+    /// - the root is final (unless the sell is unfilled or the root void);
+    /// - every meter belongs to the order's asset, ascending, with valid proofs.
+    function settleSell(
+        bytes32 feedId,
+        uint64 epoch,
+        uint256 index,
+        Delivery calldata d
+    ) external whenNotPaused nonReentrant {
         Stored storage b = _books[feedId][epoch];
         Acc memory a;
         (uint256 delivered, uint256 traded) = _sell(feedId, epoch, b, index, d, a);
@@ -459,8 +496,13 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @notice Settles a buy: charges its share of what the sellers were paid, credits its share of
     /// their penalties and the rest of the escrow. A void root refunds the whole escrow. In a
     /// renewable market the buyer also receives its share of the book's certificates.
-    /// @dev Anyone may call (the money goes to the buyer). Requirements: the order is an open buy; the
-    /// book is cleared (unless void); a filled buy waits for every filled sell to be settled.
+    /// @dev Anyone may call (the money goes to the buyer). Emits `OrderSettled` (and
+    /// `CertificatesDelivered` when a renewable buy receives certificates).
+    /// Requirements:
+    /// - not paused; the order exists and is an open buy;
+    /// - the book is cleared (unless the root is void);
+    /// - a filled buy waits for every filled sell to be settled;
+    /// - a renewable buyer that is a contract accepts ERC-1155 tokens.
     function settleBuy(bytes32 feedId, uint64 epoch, uint256 index) external whenNotPaused nonReentrant {
         Stored storage b = _books[feedId][epoch];
         Acc memory a;
@@ -471,8 +513,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     /// @notice Settles many orders of one book in one transaction: the sells first (with their
     /// deliveries, in the same order), then the buys. Each order as settleSell / settleBuy.
-    /// @dev Requirements: as settleSell for each sell and settleBuy for each buy; equal lengths of
-    /// `sells` and `deliveries`.
+    /// @dev Shared counters are written once. Emits as settleSell and settleBuy for each order.
+    /// Requirements:
+    /// - as settleSell for each sell and settleBuy for each buy;
+    /// - equal lengths of `sells` and `deliveries`.
     function settleBatch(
         bytes32 feedId,
         uint64 epoch,
@@ -509,10 +553,14 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         }
     }
 
-    function _sell(bytes32 feedId, uint64 epoch, Stored storage b, uint256 index, Delivery calldata d, Acc memory a)
-        private
-        returns (uint256 delivered, uint256 traded)
-    {
+    function _sell(
+        bytes32 feedId,
+        uint64 epoch,
+        Stored storage b,
+        uint256 index,
+        Delivery calldata d,
+        Acc memory a
+    ) private returns (uint256 delivered, uint256 traded) {
         (Slot storage o, Slot memory s) = _load(feedId, epoch, index);
         if (!s.isSell) revert ExchangeNotASell(feedId, epoch, index);
         if (s.settled) revert ExchangeOrderClosed(feedId, epoch, index);
@@ -694,7 +742,9 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @notice Withdraws the caller's credited refunds and proceeds.
-    /// @dev Never paused. Requirements: a non-zero balance.
+    /// @dev Never paused. Emits `Withdrawn`.
+    /// Requirements:
+    /// - a non-zero balance.
     function withdraw() external nonReentrant {
         Account storage acc = _accounts[_accountOf[msg.sender]];
         uint256 amount = acc.balance;
@@ -707,44 +757,55 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     // ----------------------------------------------------------------------------------------- views
 
+    /// @notice A market's parameters, the feed it trades and whether it is renewable-only.
+    /// @dev Requirements: none (zeros when not listed).
     function marketOf(bytes32 feedId) external view returns (Market memory) {
         return _markets[feedId];
     }
 
+    /// @notice A book: band, penalty, gate, settle time, state, clearing and settlement totals.
+    /// @dev Requirements: none (zeros when not open).
     function bookOf(bytes32 feedId, uint64 epoch) external view returns (Book memory) {
         Stored storage s = _books[feedId][epoch];
-        return Book({
-            bandLow: s.bandLow,
-            bandHigh: s.bandHigh,
-            penaltyPerWh: s.penaltyPerWh,
-            gateAt: s.gateAt,
-            settleAfter: s.settleAfter,
-            open: s.open,
-            cleared: s.cleared,
-            voided: s.voided,
-            price: s.price,
-            volume: s.volume,
-            buyNum: s.buyNum,
-            buyDen: s.buyDen,
-            sellNum: s.sellNum,
-            sellDen: s.sellDen,
-            unsettledSells: s.unsettledSells,
-            paid: s.paid,
-            penalties: s.penalties,
-            root: s.root
-        });
+        return
+            Book({
+                bandLow: s.bandLow,
+                bandHigh: s.bandHigh,
+                penaltyPerWh: s.penaltyPerWh,
+                gateAt: s.gateAt,
+                settleAfter: s.settleAfter,
+                open: s.open,
+                cleared: s.cleared,
+                voided: s.voided,
+                price: s.price,
+                volume: s.volume,
+                buyNum: s.buyNum,
+                buyDen: s.buyDen,
+                sellNum: s.sellNum,
+                sellDen: s.sellDen,
+                unsettledSells: s.unsettledSells,
+                paid: s.paid,
+                penalties: s.penalties,
+                root: s.root
+            });
     }
 
+    /// @notice The number of orders placed in a book (cancelled ones included).
+    /// @dev Requirements: none.
     function orderCount(bytes32 feedId, uint64 epoch) external view returns (uint256) {
         return _books[feedId][epoch].orderCount;
     }
 
+    /// @notice One order of a book.
+    /// @dev Requirements:
+    /// - the order exists.
     function orderOf(bytes32 feedId, uint64 epoch, uint256 index) external view returns (Order memory) {
         (, Slot memory s) = _load(feedId, epoch, index);
         return _external(s);
     }
 
     /// @notice Every order of a book, for off-chain clearing.
+    /// @dev Requirements: none.
     function ordersOf(bytes32 feedId, uint64 epoch) external view returns (Order[] memory out) {
         mapping(uint256 => Slot) storage orders = _orders[feedId][epoch];
         out = new Order[](_books[feedId][epoch].orderCount);
@@ -754,11 +815,15 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @notice The gate of an epoch under the market's current parameters (a book keeps its own).
+    /// @dev Requirements:
+    /// - the market is listed.
     function gateOf(bytes32 feedId, uint64 epoch) external view returns (uint64) {
         return _gateOf(feedId, epoch);
     }
 
     /// @notice The band a book opened now would get, from the epoch's final consensus.
+    /// @dev Requirements:
+    /// - the market is listed; the epoch's consensus is final.
     function bandOf(bytes32 feedId, uint64 epoch) public view returns (uint128 low, uint128 high, int64 consensus) {
         Market storage m = _markets[feedId];
         if (!m.listed) revert ExchangeUnknownFeed(feedId);
@@ -772,6 +837,8 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         consensus = c.value;
     }
 
+    /// @notice An account's credited, withdrawable balance.
+    /// @dev Requirements: none.
     function balanceOf(address account) external view returns (uint256) {
         return _accounts[_accountOf[account]].balance;
     }
@@ -779,19 +846,26 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @notice The liabilities the token balance covers (their sum equals the exchange's token
     /// balance): `locked` = escrow + collateral + penalties held for buyers (+ rounding dust),
     /// `balances` = credited, not yet withdrawn.
+    /// @dev Requirements: none.
     function accounting() external view returns (uint256 locked, uint256 balances) {
         return (_locked, _credited);
     }
 
+    /// @notice The token orders are escrowed and paid in.
+    /// @dev Requirements: none.
     function token() external view returns (IERC20) {
         return _token;
     }
 
+    /// @notice The certificate contract renewable markets certify through.
+    /// @dev Requirements: none.
     function certificates() external view returns (IEnergyCertificates) {
         return _certificates;
     }
 
-    /// @notice The id of a feed's renewable market (its own parameters and books).
+    /// @notice The id of a feed's renewable market (its own parameters and books):
+    /// keccak256(abi.encode(feedId, "gridcast.renewable")).
+    /// @dev Requirements: none.
     function renewableMarketOf(bytes32 feedId) public pure returns (bytes32) {
         return keccak256(abi.encode(feedId, "gridcast.renewable"));
     }
@@ -802,16 +876,14 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @notice The certificates a renewable book holds for its buyers, one lot per delivered sell.
+    /// @dev Requirements: none.
     function lotsOf(bytes32 marketId, uint64 epoch) external view returns (Lot[] memory) {
         return _lots[marketId][epoch];
     }
 
-    function supportsInterface(bytes4 interfaceId)
-        public
-        view
-        override(AccessControl, ERC1155Holder)
-        returns (bool)
-    {
+    /// @notice ERC-165: AccessControl and ERC-1155 receiver.
+    /// @dev Requirements: none.
+    function supportsInterface(bytes4 interfaceId) public view override(AccessControl, ERC1155Holder) returns (bool) {
         return super.supportsInterface(interfaceId);
     }
 
@@ -877,18 +949,15 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @dev An order and its fields; every placed order has an account number (they start at 1).
-    function _load(bytes32 feedId, uint64 epoch, uint256 index)
-        private
-        view
-        returns (Slot storage o, Slot memory s)
-    {
+    function _load(bytes32 feedId, uint64 epoch, uint256 index) private view returns (Slot storage o, Slot memory s) {
         o = _orders[feedId][epoch][index];
         s = o;
         if (s.account == 0) revert ExchangeUnknownOrder(feedId, epoch, index);
     }
 
     function _external(Slot memory s) private view returns (Order memory) {
-        return Order(_accounts[s.account].trader, s.assetId, s.settled, s.volumeWh, s.limitPrice, s.isSell, s.cancelled);
+        return
+            Order(_accounts[s.account].trader, s.assetId, s.settled, s.volumeWh, s.limitPrice, s.isSell, s.cancelled);
     }
 
     /// @dev The sell's fill as num / den Wh (an uncleared or empty book has price 0 and sellDen 0).
@@ -901,11 +970,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     }
 
     /// @dev The buy's weight in the book's buy side (weights sum to `total`) and its fill rounded down.
-    function _buyWeight(Stored storage b, Slot memory o)
-        private
-        view
-        returns (uint256 w, uint256 total, uint256 filled)
-    {
+    function _buyWeight(
+        Stored storage b,
+        Slot memory o
+    ) private view returns (uint256 w, uint256 total, uint256 filled) {
         (uint256 volume, uint256 buyNum, uint256 buyDen) = (b.volume, b.buyNum, b.buyDen);
         if (volume == 0 || o.cancelled) return (0, 1, 0);
         uint256 price = b.price;

@@ -144,7 +144,11 @@ interface IEnergyExchange {
         uint256 locked
     );
     event OrderCancelled(
-        bytes32 indexed feedId, uint64 indexed epoch, address indexed trader, uint256 index, uint256 refund
+        bytes32 indexed feedId,
+        uint64 indexed epoch,
+        address indexed trader,
+        uint256 index,
+        uint256 refund
     );
     event BookCleared(
         bytes32 indexed feedId,
@@ -182,5 +186,6 @@ interface IEnergyExchange {
     /// @notice The bits of epochs [256 word, 256 word + 255] in which `assetId` has a renewable sell
     /// not yet settled: EnergyCertificates refuses claims for them (the certificates of that
     /// energy come through the exchange, so it is never counted twice).
+    /// @dev Requirements: none.
     function pendingRenewable(uint256 assetId, uint256 word) external view returns (uint256);
 }
