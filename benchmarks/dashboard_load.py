@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -81,6 +82,8 @@ def pages(base: str) -> list[tuple[str, str, str]]:
         ("feed_chart", f"#/feed/{feed}", "[data-epochs] canvas"),
         ("operators", "#/operators", "[data-testid=leaderboard] tbody tr"),
         ("operator", f"#/operator/{op}", "[role=img] canvas"),
+        ("exchange", "#/exchange", "[data-testid=books] tbody tr, [data-testid=no-market]"),
+        ("carbon", "#/carbon", "[data-testid=carbon-leaderboard] tbody tr"),
         ("governance", "#/governance", "[data-testid=proposals] tbody tr"),
         ("wallet", "#/wallet", "[data-testid=account]"),
     ]
@@ -252,6 +255,10 @@ def main() -> None:
         "--hold", action="store_true", help="Keep the chain and server up after measuring."
     )
     args = ap.parse_args()
+    # clean up (server, chain, database) on Ctrl-C or a plain kill, also when started in the
+    # background (where a shell leaves SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if not (DIST / "index.html").is_file():
         sys.exit("the dashboard is not built: run ./scripts/setup.sh")
     result: dict[str, Any] = {}

@@ -62,6 +62,8 @@ def main() -> None:
         ("feed", f"#/feed/{feed}", "[data-epochs] canvas"),
         ("operators", "#/operators", "[data-testid=leaderboard] tbody tr >> nth=0"),
         ("operator", f"#/operator/{op}", "[role=img] canvas"),
+        ("exchange", "#/exchange", "[data-testid=books] tbody tr >> nth=0"),
+        ("carbon", "#/carbon", "[data-testid=carbon-leaderboard] tbody tr >> nth=0"),
         ("governance", "#/governance", "[data-testid=proposals] tbody tr >> nth=0"),
         ("wallet", "#/wallet", "text=Connect wallet"),
     ]
@@ -79,6 +81,10 @@ def main() -> None:
                 if i == args.runs - 1:
                     if name == "feed":  # show one operator's forecasts next to the consensus
                         page.get_by_role("checkbox").first.check()
+                    if name == "exchange":  # open the newest cleared book's depth
+                        depth = page.get_by_role("button", name="Depth of epoch").first
+                        if depth.count():
+                            depth.click()
                     if name == "governance":  # open the newest proposal: actions and votes
                         opener = page.locator("[data-proposal] th button").first
                         if opener.count():

@@ -140,7 +140,7 @@ export function Exchange() {
   }, [books]);
   if (markets.error) return <p role="alert">Could not load the exchange: {markets.error}</p>;
   if (!markets.data) return <p aria-busy="true">Loading…</p>;
-  if (!market) return (<section aria-labelledby="ex-h"><h1 id="ex-h">Exchange</h1><p>No market is listed yet.</p></section>);
+  if (!market) return (<section aria-labelledby="ex-h"><h1 id="ex-h">Exchange</h1><p data-testid="no-market">No market is listed yet.</p></section>);
   return (
     <section aria-labelledby="ex-h">
       <h1 id="ex-h">Exchange</h1>
