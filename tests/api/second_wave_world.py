@@ -90,6 +90,7 @@ def green_world(
         g = sw.build(node, state)
         sw.trade(g, sw.consensus(g, scenario.play_round))
         sw.certify(g)
+        sw.settle_renewable(g)
         index(node, g.lm, db_url, redis_url)
         land(db_url)
         app = create_app(api_settings(node, db_url, redis_url, state), deployment="green-test")

@@ -12,14 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_abi import encode
-from eth_utils import keccak
-
 from gridcast.chain.clearing import Clearing, Order, clear
 from gridcast.chain.keys import dev_account
 from gridcast.chain.merkle import DeliveryTree, build_tree, meter_id
 from gridcast.chain.submitter import Submitter
-from gridcast.exchange.deploy import MarketParams, SecondWave, contract, deploy_second_wave
+from gridcast.exchange.deploy import (
+    MarketParams,
+    SecondWave,
+    contract,
+    deploy_second_wave,
+    renewable_market_id,
+)
 from gridcast.localnet import DEMAND, LocalMarket, bootstrap
 from gridcast.node import AnvilNode
 
@@ -81,8 +84,8 @@ class Green:
 
     @property
     def green_market(self) -> bytes:
-        """renewableMarketOf(feedId): keccak256(abi.encode(feedId, "gridcast.renewable"))."""
-        return keccak(encode(["bytes32", "string"], [self.fid, "gridcast.renewable"]))
+        """renewableMarketOf(feedId): the feed's renewable-only market."""
+        return renewable_market_id(self.fid)
 
     def proofs(
         self, names: list[str], epoch: int | None = None
@@ -140,9 +143,11 @@ def consensus(g: Green, play_round: Any) -> int:
 
 def trade(g: Green, epoch: int) -> None:
     """Orders (one cancelled), the verified clearing at the gate, the truth and delivery root,
-    proven settlement of every order, and withdrawals."""
+    proven settlement of every order, and withdrawals; meanwhile the renewable market of the
+    feed lists and takes a sell and a buy for the next epoch (see :func:`settle_renewable`)."""
     g.epoch = epoch
     ex, (s0, s1), (b0, b1) = g.c("EnergyExchange"), g.sellers, g.buyers
+    place_renewable(g, epoch + 1)
     s0.transact(ex, "placeSell", g.fid, epoch, 1, 1_000, 800)  # 0: solar
     s1.transact(ex, "placeSell", g.fid, epoch, 2, 1_000, 900)  # 1: wind
     b0.transact(ex, "placeBuy", g.fid, epoch, 1_500, 1_200)  # 2
@@ -164,6 +169,31 @@ def trade(g: Green, epoch: int) -> None:
     for i in (2, 3, 4):
         b0.transact(ex, "settleBuy", g.fid, epoch, i)
     for who in (s0, s1, b0, b1):
+        who.transact(ex, "withdraw")
+
+
+def place_renewable(g: Green, epoch: int) -> None:
+    """The renewable market lists; the solar asset sells 800 Wh there at >= 800 and a buyer
+    bids 600 Wh of renewable energy at <= 1,000."""
+    ex = g.c("EnergyExchange")
+    g.lm.admin.transact(ex, "setRenewableMarketParams", g.fid, PARAMS.as_tuple())
+    assert bytes(ex.functions.renewableMarketOf(g.fid).call()) == g.green_market
+    g.green_epoch = epoch
+    g.sellers[0].transact(ex, "placeSell", g.green_market, epoch, 1, 800, 800)
+    g.buyers[1].transact(ex, "placeBuy", g.green_market, epoch, 600, 1_000)
+
+
+def settle_renewable(g: Green) -> None:
+    """Clear the renewable book, deliver its epoch, settle: the traded delivered Wh's certificates
+    go to the buyer, the rest of the delivery's to the asset's owner."""
+    ex, market, epoch = g.c("EnergyExchange"), g.green_market, g.green_epoch
+    g.warp(int(ex.functions.gateOf(market, epoch).call()))
+    g.green_clearing = clear([Order(True, 800, 800), Order(False, 600, 1_000)])
+    g.lm.admin.transact(ex, "clear", market, epoch, g.green_clearing.low, g.green_clearing.high)
+    deliver(g, epoch)
+    g.sellers[0].transact(ex, "settleSell", market, epoch, 0, g.proofs(METERS[1], epoch))
+    g.buyers[1].transact(ex, "settleBuy", market, epoch, 1)
+    for who in (g.sellers[0], g.buyers[1]):
         who.transact(ex, "withdraw")
 
 
@@ -195,8 +225,10 @@ def certify(g: Green) -> None:
     retire(g, s1, certificate_id(g, 2), 100, "Acme Pty Ltd")
 
 
-def certificate_id(g: Green, asset: int) -> int:
-    start = int(g.c("ForecastRegistry").functions.epochStart(g.fid, g.epoch).call())
+def certificate_id(g: Green, asset: int, epoch: int | None = None) -> int:
+    """The certificate id of an asset's energy in an epoch (the plain traded one by default)."""
+    epoch = g.epoch if epoch is None else epoch
+    start = int(g.c("ForecastRegistry").functions.epochStart(g.fid, epoch).call())
     return int(g.c("EnergyCertificates").functions.idOf(asset, start // 86_400).call())
 
 

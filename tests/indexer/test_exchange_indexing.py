@@ -41,6 +41,7 @@ def green(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sw.Green]:
         g = sw.build(node, tmp_path_factory.mktemp("green"))
         sw.trade(g, sw.consensus(g, play_round))
         sw.certify(g)
+        sw.settle_renewable(g)
         yield g
 
 
@@ -77,7 +78,7 @@ def test_exchange_and_certificates_match_the_chain(green: sw.Green, fresh_databa
     # the delivery root
     [(root, count, total, final_after)] = _rows(
         url, "SELECT root, leaf_count, total_wh, final_after FROM delivery_roots "
-        "WHERE block_to IS NULL",
+        "WHERE block_to IS NULL AND id = %s", f"{g.feed}-{g.epoch}",
     )  # fmt: skip
     on_chain = g.c("MeteredDelivery").functions.rootOf(g.fid, g.epoch).call()
     assert root == "0x" + on_chain[0].hex() == "0x" + g.tree.root.hex()  # type: ignore[union-attr]
@@ -86,7 +87,7 @@ def test_exchange_and_certificates_match_the_chain(green: sw.Green, fresh_databa
     chain_orders = ex.functions.ordersOf(g.fid, g.epoch).call()
     rows = _rows(
         url, "SELECT index, trader, asset_id, volume_wh, limit_price, side, status "
-        "FROM exchange_orders WHERE block_to IS NULL ORDER BY index",
+        "FROM exchange_orders WHERE block_to IS NULL AND market_id = %s ORDER BY index", g.feed,
     )  # fmt: skip
     assert len(rows) == len(chain_orders) == 6
     for i, ((index, trader, asset, vol, limit, side, status), o) in enumerate(
@@ -101,12 +102,14 @@ def test_exchange_and_certificates_match_the_chain(green: sw.Green, fresh_databa
     book = ex.functions.bookOf(g.fid, g.epoch).call()
     [(status, price, volume, low, high, paid, penalties, cancelled)] = _rows(
         url, "SELECT status, price, volume_wh, band_low, band_high, paid, penalties, cancelled "
-        "FROM exchange_books WHERE block_to IS NULL",
+        "FROM exchange_books WHERE block_to IS NULL AND id = %s", f"{g.feed}-{g.epoch}",
     )  # fmt: skip
     assert status == "cleared" and cancelled == 1
     assert (int(low), int(high)) == (book[0], book[1])
     assert (int(price), int(volume)) == (g.clearing.price, g.clearing.volume) == (book[8], book[9])  # type: ignore[union-attr]
-    [(c_price, c_low, c_high)] = _rows(url, "SELECT price, low, high FROM exchange_clearings")
+    [(c_price, c_low, c_high)] = _rows(
+        url, "SELECT price, low, high FROM exchange_clearings WHERE market_id = %s", g.feed
+    )
     assert (int(c_price), int(c_low), int(c_high)) == (
         g.clearing.price, g.clearing.low, g.clearing.high,  # type: ignore[union-attr]
     )  # fmt: skip
@@ -116,19 +119,25 @@ def test_exchange_and_certificates_match_the_chain(green: sw.Green, fresh_databa
         for r in _rows(
             url,
             "SELECT asset_id, sold_wh, delivered_wh, shortfall_wh, penalty "
-            "FROM exchange_deliveries",
+            "FROM exchange_deliveries WHERE market_id = %s",
+            g.feed,
         )  # fmt: skip
     }
     assert deliveries[1][1] == 1_300 and deliveries[1][2] == 0
     assert deliveries[2][1] == 400 and deliveries[2][2] == deliveries[2][0] - 400 > 0
     assert deliveries[2][3] == deliveries[2][2] * sw.PARAMS.penalty_per_wh
-    imbalances = _rows(url, "SELECT asset_id, shortfall_wh, penalty FROM exchange_imbalances")
+    imbalances = _rows(
+        url, "SELECT asset_id, shortfall_wh, penalty FROM exchange_imbalances WHERE market_id = %s",
+        g.feed,
+    )  # fmt: skip
     assert [(a, int(s), int(p)) for a, s, p in imbalances] == [(2, *deliveries[2][2:])]
     assert (int(paid), int(penalties)) == (
         sum(d[0] - d[2] for d in deliveries.values()) * g.clearing.price,  # type: ignore[union-attr]
         deliveries[2][3],
     )
-    trades = _rows(url, "SELECT count(*), bool_or(voided) FROM exchange_trades")
+    trades = _rows(
+        url, "SELECT count(*), bool_or(voided) FROM exchange_trades WHERE market_id = %s", g.feed
+    )
     assert trades == [(5, False)]
     # accounts: everything withdrawn, totals as the events say
     for who in g.sellers + g.buyers:
@@ -139,28 +148,66 @@ def test_exchange_and_certificates_match_the_chain(green: sw.Green, fresh_databa
         assert int(balance) == ex.functions.balanceOf(who.address).call() == 0
         assert int(credited) == int(withdrawn) > 0
     # certificates: minted, retired, supply and balances per owner as the contract has them
-    for asset in (1, 2):
-        token = sw.certificate_id(g, asset)
+    pairs = ((1, g.epoch), (2, g.epoch), (1, g.green_epoch))
+    tokens = {sw.certificate_id(g, a, e) for a, e in pairs}
+    holders = [who.address for who in g.sellers + g.buyers] + [ex.address]
+    for token in tokens:
         [(minted, retired, supply)] = _rows(
             url, "SELECT minted, retired, supply FROM certificates WHERE id = %s "
             "AND block_to IS NULL", str(token),
         )  # fmt: skip
         assert int(minted) == certs.functions.minted(token).call() > 0
-        assert int(retired) == certs.functions.retired(token).call() > 0
+        assert int(retired) == certs.functions.retired(token).call()
         assert int(supply) == certs.functions.totalSupply(token).call()
-        for who in g.sellers + g.buyers:
-            held = certs.functions.balanceOf(who.address, token).call()
+        for who in holders:
+            held = certs.functions.balanceOf(who, token).call()
             got = _rows(
                 url, "SELECT balance FROM certificate_balances WHERE id = %s AND block_to IS NULL",
-                f"{token}-{who.address.lower()}",
+                f"{token}-{who.lower()}",
             )  # fmt: skip
             assert (int(got[0][0]) if got else 0) == held
     epochs = _rows(url, "SELECT asset_id, epoch, energy_wh, certificate_id FROM certified_epochs")
     assert sorted((a, e, int(w)) for a, e, w, _ in epochs) == [
-        (1, g.epoch, 1_300), (2, g.epoch, 400),
+        (1, g.epoch, 1_300), (1, g.green_epoch, 1_300), (2, g.epoch, 400),
     ]  # fmt: skip
-    assert {c for *_, c in epochs} == {str(sw.certificate_id(g, a)) for a in (1, 2)}
+    assert all(c == str(sw.certificate_id(g, a, e)) for a, e, _, c in epochs)
     _assert_retirements(g, url)
+    _assert_renewable(g, url)
+
+
+def _assert_renewable(g: sw.Green, url: str) -> None:
+    """The renewable book: its market maps to the feed, and the certificates of the traded
+    delivered energy went to the buyer (CertificatesEscrowed, CertificatesDelivered)."""
+    market, epoch, c = "0x" + g.green_market.hex(), g.green_epoch, g.green_clearing
+    assert c is not None
+    markets = _rows(
+        url,
+        "SELECT id, feed_id, renewable_only FROM exchange_markets WHERE block_to IS NULL "
+        "ORDER BY 3",
+    )
+    assert markets == [(g.feed, g.feed, False), (market, g.feed, True)]
+    [(feed, renewable, status, price, volume)] = _rows(
+        url, "SELECT feed_id, renewable_only, status, price, volume_wh FROM exchange_books "
+        "WHERE block_to IS NULL AND market_id = %s AND epoch = %s", market, epoch,
+    )  # fmt: skip
+    assert (feed, renewable, status) == (g.feed, True, "cleared")
+    assert (int(price), int(volume)) == (c.price, c.volume) and c.volume == 600
+    orders = _rows(
+        url, "SELECT side, trader, renewable_only, certificates_wh, filled_wh FROM exchange_orders"
+        " WHERE block_to IS NULL AND market_id = %s ORDER BY index", market,
+    )  # fmt: skip
+    certs = g.c("EnergyCertificates")
+    buyer = g.buyers[1]
+    token = sw.certificate_id(g, 1, epoch)
+    assert [(o[0], o[2], int(o[3]), int(o[4])) for o in orders] == [
+        ("sell", True, 600, 600), ("buy", True, 600, 600),
+    ]  # fmt: skip
+    assert orders[1][1] == buyer.address.lower()
+    [(held,)] = _rows(
+        url, "SELECT balance FROM certificate_balances WHERE id = %s AND block_to IS NULL",
+        f"{token}-{buyer.address.lower()}",
+    )  # fmt: skip
+    assert int(held) == certs.functions.balanceOf(buyer.address, token).call() == 600
 
 
 def _assert_retirements(g: sw.Green, url: str) -> None:
