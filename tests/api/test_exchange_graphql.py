@@ -35,7 +35,11 @@ query ($book: ID!, $feed: String!) {
     imbalances { assetId shortfallWh penalty delivery { deliveredWh } }
     deliveryRoot { root leafCount totalWh }
   }
-  exchangeBooks(where: {feedId: $feed}) { id epoch }
+  exchangeBooks(first: 10, where: {feedId: $feed}) { id epoch }
+  green: exchangeBooks(first: 5, where: {feedId: $feed, renewableOnly: true}) {
+    marketId feedId epoch status price volumeWh market { renewableOnly feedId }
+    orders(first: 10, orderBy: index) { side renewableOnly filledWh certificatesWh trader }
+  }
 }
 """
 
@@ -100,7 +104,22 @@ def test_a_book_over_graphql_equals_the_chain(green_world: GreenWorld) -> None:
     assert int(imb["penalty"]) == int(imb["shortfallWh"]) * sw.PARAMS.penalty_per_wh
     assert len(b["trades"]) == 5 and {t["price"] for t in b["trades"]} == {str(c.price)}
     assert b["deliveryRoot"]["root"] == "0x" + g.tree.root.hex()
-    assert {x["id"] for x in data["exchangeBooks"]} == {f"{g.feed}-{g.epoch}"}
+    green = "0x" + g.green_market.hex()
+    assert {x["id"] for x in data["exchangeBooks"]} == {
+        f"{g.feed}-{g.epoch}", f"{green}-{g.green_epoch}",
+    }  # fmt: skip
+    # the renewable book: the traded delivered energy's certificates went to its buyer
+    [gb] = data["green"]
+    assert (gb["marketId"], gb["feedId"], gb["status"]) == (green, g.feed, "cleared")
+    assert gb["market"] == {"renewableOnly": True, "feedId": g.feed}
+    assert (int(gb["price"]), int(gb["volumeWh"])) == (
+        g.green_clearing.price, g.green_clearing.volume,
+    )  # fmt: skip
+    sell, buy = gb["orders"]
+    assert (sell["side"], buy["side"], sell["renewableOnly"]) == ("sell", "buy", True)
+    token = sw.certificate_id(g, 1, g.green_epoch)
+    held = g.c("EnergyCertificates").functions.balanceOf(g.buyers[1].address, token).call()
+    assert int(buy["certificatesWh"]) == int(sell["certificatesWh"]) == held == 600
 
 
 ACCOUNTS = """
@@ -172,9 +191,16 @@ def test_a_meter_reading_proof_from_graphql_verifies_on_chain(green_world: Green
     missing = w.gql(query, {"feed": g.feed, "epoch": g.epoch, "meter": "nobody", "root": key})
     assert missing["meterReading"] is None
     other_epoch = w.gql(
-        query, {"feed": g.feed, "epoch": g.epoch + 1, "meter": "wind/a", "root": key}
+        query, {"feed": g.feed, "epoch": g.green_epoch + 1, "meter": "wind/a", "root": key}
     )
-    assert other_epoch["meterReading"] is None
+    assert other_epoch["meterReading"] is None  # no root posted for that epoch
+    # the renewable book's epoch has its own root over the same readings, tagged with its epoch
+    green = w.gql(query, {"feed": g.feed, "epoch": g.green_epoch, "meter": "wind/a", "root": key})[
+        "meterReading"
+    ]
+    assert green["verified"] and green["root"] != r["root"] and green["energyWh"] == "400"
+    mid_proof = [bytes.fromhex(p[2:]) for p in green["proof"]]
+    assert delivery.functions.verify(g.fid, g.green_epoch, mid, 400, mid_proof).call() is True
 
 
 def _follow(w: GreenWorld, stop: threading.Event) -> threading.Thread:
