@@ -26,7 +26,7 @@ from gridcast.chain.errors import ContractRevertError
 from gridcast.chain.feeds import FeedView
 from gridcast.chain.market import FeedBinding, Market
 from gridcast.chain.merkle import DeliveryTree, Reading, meter_id
-from gridcast.chain.submitter import Submitter
+from gridcast.chain.submitter import Submitter, TransactionFailedError
 from gridcast.chain.views import Contracts, TruthStatus
 from gridcast.services import libpq_url
 from streaming.actuals import mark_submitted, meter_energy_leaves, pending_epoch_actuals
@@ -132,6 +132,12 @@ class TruthOracle:
             value = view.scale(float(row["value"]))
             evidence = bytes.fromhex(str(row["evidence_hash"])[2:])
             self._approve_bond(view)
+            # the root's tree is built before the truth is sent, so the root follows at once
+            tree = (
+                self.delivery_tree(row["feed"], row["epoch_start"], epoch)
+                if self.delivery is not None
+                else None
+            )
             try:
                 receipt = self.sub.transact(
                     self.settlement, "submitTruth", view.feed_id, epoch, value, evidence
@@ -148,7 +154,8 @@ class TruthOracle:
             )
             self._own_values[key] = value
             report.submitted.append((row["feed"], epoch, value))
-        self._post_roots(now, report)
+            self._post_root(row["feed"], epoch, view, tree, report)
+        self._post_roots(report)
         self._watch_disputes(now, report)
         return report
 
@@ -159,7 +166,7 @@ class TruthOracle:
             return None
         return DeliveryTree([Reading(meter_id(m), e, wh) for m, e, wh in leaves])
 
-    def _post_roots(self, now: int, report: TruthReport) -> None:
+    def _post_roots(self, report: TruthReport) -> None:
         """Post the delivery root of every reported epoch whose truth is on-chain and disputable
         and which has none yet (the recovery after a crash between truth and root included)."""
         if self.delivery is None:
@@ -187,33 +194,51 @@ class TruthOracle:
             if (
                 truth.status != TruthStatus.SUBMITTED
                 or truth.dispute_resolved
-                or now >= truth.submitted_at + view.params.dispute_window
+                or self.chain.now() >= truth.submitted_at + view.params.dispute_window
             ):
                 self._rooted.add(key)  # the window is closed: a root can no longer be posted
                 continue
-            tree = self.delivery_tree(feed, start, epoch)
-            if tree is None:
-                self._rooted.add(key)
-                continue
-            try:
-                receipt = self.sub.transact(
-                    self.delivery, "postRoot", view.feed_id, epoch, tree.root, tree.count,
-                    tree.total_wh,
-                )  # fmt: skip
-            except ContractRevertError as exc:
-                if exc.name in (
-                    "MeteredDeliveryRootExists",
-                    "MeteredDeliveryWindowClosed",
-                    "MeteredDeliveryNoTruth",
-                ):
-                    log.info("delivery root %s/%d not posted: %s", feed, epoch, exc.name)
-                    self._rooted.add(key)
-                    continue
+            self._post_root(feed, epoch, view, self.delivery_tree(feed, start, epoch), report)
+
+    def _post_root(
+        self,
+        feed: str,
+        epoch: int,
+        view: FeedView,
+        tree: DeliveryTree | None,
+        report: TruthReport,
+    ) -> None:
+        """Send one root (right after its truth: the dispute window may be seconds long)."""
+        key = (feed, epoch)
+        if self.delivery is None:
+            return
+        if tree is None:
+            self._rooted.add(key)  # no meter energy landed for it
+            return
+        try:
+            receipt = self.sub.transact(
+                self.delivery, "postRoot", view.feed_id, epoch, tree.root, tree.count,
+                tree.total_wh,
+            )  # fmt: skip
+        except ContractRevertError as exc:
+            if exc.name not in (
+                "MeteredDeliveryRootExists",
+                "MeteredDeliveryWindowClosed",
+                "MeteredDeliveryNoTruth",
+            ):
                 raise
-            if receipt is None:
-                continue
+            log.warning("delivery root %s/%d not posted: %s", feed, epoch, exc.name)
             self._rooted.add(key)
-            report.roots.append((feed, epoch, "0x" + tree.root.hex(), tree.count, tree.total_wh))
+            return
+        except TransactionFailedError as exc:
+            # estimated inside the window, mined after it closed
+            log.warning("delivery root %s/%d not posted: %s", feed, epoch, exc)
+            self._rooted.add(key)
+            return
+        if receipt is None:
+            return
+        self._rooted.add(key)
+        report.roots.append((feed, epoch, "0x" + tree.root.hex(), tree.count, tree.total_wh))
 
     def _approve_bond(self, view: FeedView) -> None:
         bond = view.params.dispute_bond
