@@ -21,6 +21,7 @@ from datetime import UTC
 from typing import Any
 
 from web3 import Web3
+from web3.logs import DISCARD
 
 from gridcast.chain.clearing import Clearing, Order, clear
 from gridcast.chain.deployment import Deployment
@@ -245,7 +246,7 @@ class Exchange:
         )  # fmt: skip
         if receipt is None:
             return 0
-        events = self.assets.events.AssetRegistered().process_receipt(receipt)
+        events = self.assets.events.AssetRegistered().process_receipt(receipt, errors=DISCARD)
         return int(events[0]["args"]["assetId"])
 
     def max_sell_wh(self, asset: Asset) -> int:
@@ -340,7 +341,7 @@ class Exchange:
             )
         if receipt is None:  # dry run
             return None, False
-        placed = self.exchange.events.OrderPlaced().process_receipt(receipt)
+        placed = self.exchange.events.OrderPlaced().process_receipt(receipt, errors=DISCARD)
         index = int(placed[0]["args"]["index"])
         journal.mark_order(entry, PLACED, index=index, tx=receipt["transactionHash"].hex())
         return index, True
@@ -573,7 +574,7 @@ class Exchange:
         )
         if receipt is None:
             return -1
-        ev = self.certificates.events.CertificatesRetired().process_receipt(receipt)
+        ev = self.certificates.events.CertificatesRetired().process_receipt(receipt, errors=DISCARD)
         return int(ev[0]["args"]["retirementId"])
 
     def holdings(self, account: str) -> dict[int, int]:
