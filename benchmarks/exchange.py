@@ -11,8 +11,11 @@
   meter against a 100-leaf delivery root, and 10 buys) settles in one ``settleBatch``, with
   participants that already hold an exchange balance (steady state).
   ``settle_gas_per_order_single`` is the mean of one-order ``settleSell``/``settleBuy`` calls in
-  the same state; ``..._single_first`` the same for participants settling for the first time
-  (their balance slot is created).
+  the same state (the first sell of a book also asks MeteredDelivery for the root and caches it);
+  ``..._single_first`` the same in the first book its participants settle.
+- ``settle_sell_gas_renewable`` / ``settle_buy_gas_renewable``: the same single settlements in the
+  feed's renewable market, where a sell's settlement certifies its delivery through
+  EnergyCertificates and a buy's receives its share of the certificates (10 lots).
 - ``clear_compute_ms_10000``: off-chain clearing of 10,000 random orders (median of 5, this CPU).
 
 Run: ``.venv/bin/python benchmarks/exchange.py``; writes benchmarks/results/exchange.json.
@@ -37,7 +40,7 @@ from gridcast.chain.deployment import FeedParams
 from gridcast.chain.keys import dev_account
 from gridcast.chain.merkle import DeliveryTree, build_tree, meter_id
 from gridcast.chain.submitter import Submitter
-from gridcast.exchange.deploy import MarketParams, deploy_second_wave
+from gridcast.exchange.deploy import MarketParams, deploy_second_wave, renewable_market_id
 from gridcast.node import AnvilNode
 
 E18 = 10**18
@@ -183,8 +186,8 @@ def fill_book(
     return gases
 
 
-def book(env: Env, epoch: int) -> list[Order]:
-    rows = env.view(env.exchange, "ordersOf", env.feed, epoch)
+def book(env: Env, epoch: int, market: bytes | None = None) -> list[Order]:
+    rows = env.view(env.exchange, "ordersOf", market or env.feed, epoch)
     # Order(trader, assetId, settled, volumeWh, limitPrice, isSell, cancelled)
     return [Order(bool(r[5]), int(r[3]), int(r[4])) for r in rows if not r[6]]
 
@@ -220,7 +223,9 @@ def run() -> dict[str, float]:
         )
         # ---- settlement: epochs 0 and 1, 10 sells (one meter each) and 10 buys, 100-leaf roots;
         # epoch 1 is the steady state (every participant already has a balance to credit)
-        env2 = Env(node, epochs=3)
+        env2 = Env(node, epochs=4)
+        green = renewable_market_id(env2.feed)
+        env2.admin.transact(env2.exchange, "setRenewableMarketParams", env2.feed, PARAMS.as_tuple())
         sellers = []
         for i in range(10):
             owner = env2.traders[i]
@@ -249,6 +254,11 @@ def run() -> dict[str, float]:
         results["order_gas_sell"] = round(statistics.mean(sell_gas[1:]), 1)
         results["order_gas_buy"] = round(statistics.mean(buy_gas), 1)
         results["order_gas"] = max(results["order_gas_sell"], results["order_gas_buy"])
+        # epoch 3 in the feed's renewable market: the same book, certificates follow the energy
+        for owner, asset, _ in sellers:
+            owner.transact(env2.exchange, "placeSell", green, 3, asset, 500_000, PARAMS.base_price)
+        for t in env2.traders:
+            t.transact(env2.exchange, "placeBuy", green, 3, 500_000, PARAMS.base_price + 10**13)
         env2.goto(env2.view(env2.exchange, "gateOf", env2.feed, 2))
         for epoch, tag in ((0, "_single_first"), (1, "_single"), (2, "")):
             c = clear(book(env2, epoch))
@@ -286,6 +296,24 @@ def run() -> dict[str, float]:
             results[f"settle_sell_gas{tag}"] = round(statistics.mean(settle), 1)
             results[f"settle_buy_gas{tag}"] = round(statistics.mean(buys), 1)
             results[f"settle_gas_per_order{tag}"] = round(statistics.mean(settle + buys), 1)
+        c = clear(book(env2, 3, green))
+        env2.admin.transact(env2.exchange, "clear", green, 3, c.low, c.high)
+        readings = {f"settle-meter-{i}": 400_000 + 20_000 * i for i in range(10)}
+        readings.update({f"other-meter-{i}": 1_000 for i in range(90)})
+        tree = build_tree(3, readings)
+        env2.truth_and_root(3, tree)
+        env2.goto(int(env2.w3.eth.get_block("latest")["timestamp"]) + 601)
+        settle = []
+        for i, (owner, _, name) in enumerate(sellers):
+            m = meter_id(name)
+            d = ([m], [tree.reading(m).energy_wh], [tree.proof(m)])
+            settle.append(gas(owner.transact(env2.exchange, "settleSell", green, 3, i, d)))
+        buys = [
+            gas(env2.admin.transact(env2.exchange, "settleBuy", green, 3, 10 + i))
+            for i in range(10)
+        ]
+        results["settle_sell_gas_renewable"] = round(statistics.mean(settle), 1)
+        results["settle_buy_gas_renewable"] = round(statistics.mean(buys), 1)
         results["withdraw_gas"] = gas(env2.traders[0].transact(env2.exchange, "withdraw"))
     # ---- off-chain clearing of 10,000 orders
     orders = [

@@ -42,10 +42,10 @@ import {IEnergyExchange} from "./IEnergyExchange.sol";
 /// @dev Gas layout: an order is one storage slot (the trader as an account number, its address and
 /// exchange balance sharing the account's slot); a book's fields are grouped by the call that reads
 /// them (placement, sell settlement, buy settlement); the liabilities are two counters in one slot.
-/// Internal widths: volumes uint64 Wh, prices uint96 per Wh, asset ids uint40, balances uint96
-/// (SafeCast reverts beyond). Clearing verification is O(n) with one storage read per order,
-/// capped at MAX_ORDERS per book; settleBatch settles many orders of a book with each shared
-/// counter written once. Accounting: token balance == locked (escrow + collateral + penalties held
+/// Internal widths: volumes uint40 Wh (1.1 TWh an order), prices and penalties uint64 per Wh,
+/// asset ids uint40, balances uint96 (SafeCast reverts beyond). Clearing verification is O(n)
+/// with one storage read per order, capped at MAX_ORDERS per book; settleBatch settles many
+/// orders of a book with each shared counter written once. Accounting: token balance == locked (escrow + collateral + penalties held
 /// for buyers) + credited balances. Rounding (buyers' charges rounded up, compensations down)
 /// leaves dust locked, never a deficit. Withdrawals are pull-based and never paused.
 contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausable, ReentrancyGuardTransient {
@@ -81,42 +81,41 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     struct Slot {
         uint32 account;
         uint40 assetId;
-        uint64 volumeWh;
-        uint96 limitPrice;
+        uint40 volumeWh;
+        uint64 limitPrice;
         bool isSell;
         bool settled;
         bool cancelled;
     }
 
-    /// @dev A book in six slots, by reader: 0 placement; 1 + 2 + 4 + 5 a sell's settlement;
-    /// 1 + 2 + 3 + 4 a buy's. Clearing sums fit 80 bits (<= MAX_ORDERS uint64 volumes); times
-    /// fit 40 bits (34,000 years).
+    /// @dev A book in five slots, by reader: 0 placement (a sell also reads 1); 1 + 3 + 4 a sell's
+    /// settlement; 1 + 2 + 3 a buy's. Clearing sums fit 56 bits (<= MAX_ORDERS uint40 volumes);
+    /// times fit 40 bits (34,000 years).
     struct Stored {
-        uint96 bandLow;
-        uint96 bandHigh;
+        uint64 bandLow;
+        uint64 bandHigh;
         uint40 gateAt;
         bool open;
         uint16 orderCount;
-        // 1: price and the sell side's fill
-        uint96 price;
-        uint80 sellNum;
-        uint80 sellDen;
-        // 2: snapshot and state
-        uint96 penaltyPerWh;
-        uint40 settleAfter;
         uint32 epochLength;
+        // 1: what a sell's settlement reads: price, penalty, the sell side's fill, state
+        uint64 price;
+        uint64 penaltyPerWh;
+        uint56 sellNum;
+        uint56 sellDen;
         bool cleared;
-        bool voided;
         bool renewable;
-        // 3: the buy side's fill
-        uint80 volume;
-        uint80 buyNum;
-        uint80 buyDen;
-        // 4: written by every sell's settlement
+        // 2: the buy side's fill
+        uint56 volume;
+        uint56 buyNum;
+        uint56 buyDen;
+        bool voided;
+        uint40 settleAfter;
+        // 3: written by every sell's settlement
         uint112 paid;
         uint112 penalties;
         uint32 unsettledSells;
-        // 5: the delivery root, cached by the first proven sell
+        // 4: the delivery root, cached by the first proven sell
         bytes32 root;
     }
 
@@ -194,7 +193,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// Requirements:
     /// - the caller has PARAMS_ROLE;
     /// - the feed exists in the registry;
-    /// - bandBps <= 10000; penaltyPerWh < 2^96;
+    /// - bandBps <= 10000; penaltyPerWh < 2^64;
     /// - gateLead < the feed's leadTime (the gate falls after the reveal deadline).
     function setMarketParams(bytes32 feedId, MarketParams calldata params) external onlyRole(PARAMS_ROLE) {
         _list(feedId, feedId, false, params);
@@ -229,7 +228,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     function _list(bytes32 marketId, bytes32 feedId, bool renewableOnly, MarketParams calldata params) private {
         IForecastRegistry.FeedParams memory f = _registry.feedParams(feedId);
         // The gate must fall after the round's reveal deadline, so traders see the consensus.
-        if (params.bandBps > BPS || params.gateLead >= f.leadTime || params.penaltyPerWh > type(uint96).max) {
+        if (params.bandBps > BPS || params.gateLead >= f.leadTime || params.penaltyPerWh > type(uint64).max) {
             revert ExchangeInvalidParams();
         }
         Market storage m = _markets[marketId];
@@ -266,7 +265,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @dev The first order of a book opens it (`BookOpened`). Emits `OrderPlaced`.
     /// Requirements:
     /// - not paused; the market is listed; its consensus for the epoch is final; before the gate;
-    /// - 0 < volume < 2^64; the limit within the book's band;
+    /// - 0 < volume < 2^40; the limit within the book's band (< 2^64);
     /// - the book has fewer than MAX_ORDERS orders;
     /// - the escrow is approved.
     function placeBuy(
@@ -387,13 +386,13 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         uint32 filledSells;
         if (volume != 0) {
             filledSells = s.sellsBelow + (volume > p[0] ? s.sellsAt : 0);
-            // every sum is at most MAX_ORDERS x 2^64 < 2^80; the price lies in some order's limit
-            b.price = SafeCast.toUint96(price);
-            b.sellNum = uint80(volume - p[0]);
-            b.sellDen = uint80(p[1]);
-            b.volume = uint80(volume);
-            b.buyNum = uint80(volume - p[2]);
-            b.buyDen = uint80(p[3]);
+            // every sum is at most MAX_ORDERS x 2^40 < 2^56
+            b.price = SafeCast.toUint64(price);
+            b.sellNum = uint56(volume - p[0]);
+            b.sellDen = uint56(p[1]);
+            b.volume = uint56(volume);
+            b.buyNum = uint56(volume - p[2]);
+            b.buyDen = uint56(p[3]);
             b.unsettledSells = filledSells;
         } else {
             price = 0;
@@ -832,8 +831,8 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         MarketParams storage p = m.params;
         int256 ref = int256(uint256(p.basePrice)) + int256(p.slope) * (int256(c.value) - int256(p.referenceValue));
         uint256 r = ref > 0 ? uint256(ref) : 0;
-        low = uint128(Math.min((r * (BPS - p.bandBps)) / BPS, type(uint96).max));
-        high = uint128(Math.min((r * (BPS + p.bandBps)) / BPS, type(uint96).max));
+        low = uint128(Math.min((r * (BPS - p.bandBps)) / BPS, type(uint64).max));
+        high = uint128(Math.min((r * (BPS + p.bandBps)) / BPS, type(uint64).max));
         consensus = c.value;
     }
 
@@ -897,9 +896,9 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
             uint64 start = m.genesis + epoch * m.epochLength;
             uint64 gateAt = start - m.params.gateLead;
             uint64 settleAfter = start + m.epochLength + m.params.settleWindow;
-            uint96 penalty = uint96(m.params.penaltyPerWh); // < 2^96 by _list
-            b.bandLow = uint96(low);
-            b.bandHigh = uint96(high);
+            uint64 penalty = uint64(m.params.penaltyPerWh); // < 2^64 by _list
+            b.bandLow = uint64(low);
+            b.bandHigh = uint64(high);
             b.gateAt = SafeCast.toUint40(gateAt);
             b.open = true;
             b.penaltyPerWh = penalty;
@@ -926,12 +925,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         index = b.orderCount;
         if (index >= MAX_ORDERS) revert ExchangeBookFull(feedId, epoch, MAX_ORDERS);
         b.orderCount = uint16(index + 1);
-        // limitPrice <= bandHigh < 2^96
+        // limitPrice <= bandHigh < 2^64
         _orders[feedId][epoch][index] = Slot(
             _account(msg.sender),
             SafeCast.toUint40(assetId),
-            SafeCast.toUint64(volumeWh),
-            uint96(limitPrice),
+            SafeCast.toUint40(volumeWh),
+            uint64(limitPrice),
             isSell,
             false,
             false
