@@ -2,9 +2,10 @@
 
 Random place / cancel / time / clear / truth+root / cancelled truth / settle / withdraw steps over
 three epochs. After every step the exchange's token balance equals locked (escrow + collateral +
-penalties held) + credited balances (`accounting()`), and every revert is one of the exchange's custom errors
-(an arithmetic panic fails the test). At the end of each history everything left is settled and
-withdrawn: no collateral or balance remains, only rounding dust (< one unit per order).
+penalties held) + credited balances (`accounting()`), and every revert is one of the exchange's
+custom errors (an arithmetic panic fails the test). At the end of each history everything left is
+settled and withdrawn: no balance remains and only rounding dust (< one unit per order) stays
+locked.
 
 Short by default (GRIDCAST_EXCHANGE_EXAMPLES=6 histories of 14 steps); raise it for a long run.
 """
