@@ -82,7 +82,7 @@ MARKET_PARAMS = (
 
 def on_market_params_set(ev: Event, store: Store) -> None:
     a = ev.args
-    params = dict(zip(MARKET_PARAMS, a["params"], strict=True))
+    params = dict(zip(MARKET_PARAMS, a["params"], strict=False))  # a longer struct: ignored
     _market_row(
         store, ev, a["feedId"], **params, genesis=a["genesis"], epoch_length=a["epochLength"]
     )
