@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,17 @@ from rich.console import Console
 from gridcast.chain.deployment import Deployment
 from gridcast.chain.views import TruthStatus
 from gridcast.demo.broker import listening, start_mosquitto
+from gridcast.demo.exchange import ExchangeDriver
 from gridcast.demo.processes import ChildFailedError, ProcessGroup
-from gridcast.demo.summary import OperatorSummary, render, summarize
-from gridcast.localnet import LocalMarket, bootstrap
+from gridcast.demo.summary import (
+    ExchangeSummary,
+    OperatorSummary,
+    render,
+    render_exchange,
+    summarize,
+    summarize_exchange,
+)
+from gridcast.localnet import DEMAND, SOLAR, LocalMarket, bootstrap
 from gridcast.node import AnvilNode, free_port
 from gridcast.operator.feeds import FeedView
 from gridcast.operator.keeper import Keeper
@@ -41,6 +49,9 @@ OPERATORS: list[tuple[int, str, list[str]]] = [
 
 
 TRUTH_REPORTER_KEY = 6
+# The solar feed's epoch 0 stands for 06:00 (data time), so the demo's epochs are daylight
+# hours and its producers have energy to sell.
+DAY_SOLAR = replace(SOLAR, data_start="2013-12-01T06:00:00")
 
 
 class DemoError(RuntimeError):
@@ -52,13 +63,15 @@ class DemoConfig:
     epochs: int = 3
     epoch_seconds: int = 10
     state_dir: Path = Path(".gridcast/demo")
-    setup_seconds: int = 45
+    setup_seconds: int = 55
     train_epochs: int = 0
     timeout_s: float = 900.0
     streaming: bool = True
     # live: after the summary the market (operators, telemetry, keeper), the API and the dashboard
     # keep running until Ctrl-C; not live (--exit): the market closes before the summary.
     live: bool = True
+    # The energy exchange (second wave): producers, loads, clearing, settlement, certificates.
+    exchange: bool = True
 
 
 @dataclass
@@ -69,6 +82,7 @@ class DemoResult:
     settled: dict[str, list[int]]
     examples: list[str] = field(default_factory=list)
     dashboard_url: str | None = None  # set while the demo stays live
+    exchange: ExchangeSummary | None = None
 
 
 def _http_json(url: str, body: dict[str, Any] | None = None, timeout: float = 10.0) -> Any:
@@ -93,6 +107,7 @@ class Demo:
         self._scan_from = 0
         self.keeper: Keeper | None = None
         self.lm: LocalMarket | None = None
+        self.exchange: ExchangeDriver | None = None
 
     def say(self, msg: str) -> None:
         self.console.print(f"[bold cyan]demo[/] {msg}")
@@ -220,10 +235,14 @@ class Demo:
             genesis=now + self.cfg.setup_seconds,
             epoch_length=e,
             epochs_per_round=self.cfg.epochs,
+            feeds=(DAY_SOLAR, DEMAND),
             # A slow model (MSTL) can hold an operator's loop for seconds: reveal windows are wide.
             reveal_window=max(10, e),
-            lead_time=max(2, e // 4),
-            dispute_window=max(2, e // 4),
+            # The exchange trades between the round's consensus (after the reveal deadline, one
+            # lead time before the round) and each epoch's gate (gate_lead before it starts).
+            lead_time=max(4, e),
+            # The truth oracle posts the delivery root within the truth's dispute window.
+            dispute_window=max(4, e // 2),
             # Generous: a slow Spark batch must not cancel an epoch; it only delays a cancellation.
             truth_timeout=max(600, e * (self.cfg.epochs + 12)),
         )
@@ -239,7 +258,31 @@ class Demo:
             f"contracts deployed at block {lm.deployment.block}; 2 feeds registered; "
             f"{len(OPERATORS)} operators staked 1000 GRID each"
         )
+        if self.cfg.exchange:
+            lm = self.deploy_exchange(lm, reporter)
         return lm
+
+    def deploy_exchange(self, lm: LocalMarket, reporter: str) -> LocalMarket:
+        """The second wave (metered delivery, assets, exchange, certificates) next to the
+        protocol, in the deployment file the indexer and API read."""
+        from gridcast.exchange.wiring import deploy_with_second_wave
+
+        dep = deploy_with_second_wave(lm.admin, lm.deployment, truth_reporters=[reporter])
+        dep.save(self.run_dir / "deployment.json")
+        lm.deployment = dep
+        return lm
+
+    def start_exchange(self, lm: LocalMarket) -> None:
+        """The exchange's participants (:mod:`gridcast.demo.exchange`): set up while the
+        operators commit their first round (they need the admin's key only until then)."""
+        from gridcast.exchange.agents import database_leaves
+
+        assert self.anvil is not None
+        e = self.cfg.epoch_seconds
+        self.exchange = ExchangeDriver(
+            self.anvil.url, lm.admin, lm.deployment, lm.market, self.run_dir,
+            database_leaves(self.db_url), self.say, gate_lead=max(1, e // 4), settle_window=e,
+        )  # fmt: skip
 
     def start_services(self, lm: LocalMarket, models: dict[str, str]) -> None:
         assert self.group is not None
@@ -295,6 +338,8 @@ class Demo:
                         "every model operator committed the round of epochs "
                         f"{self.first_epoch}..{last}; following it"
                     )
+                    if self.exchange is not None:
+                        self.exchange.follow(self.target_epochs)
             if self.first_epoch is not None:
                 statuses = {
                     (f.name, e): lm.chain.truth_status(f.feed_id, e)
@@ -305,8 +350,10 @@ class Demo:
                     if status == TruthStatus.SUBMITTED and (name, epoch, status) not in seen:
                         self.say(f"truth submitted by the streaming oracle: {name} epoch {epoch}")
                     seen.add((name, epoch, status))
-                if all(st.final for st in statuses.values()) and self._all_claimed(lm, feeds):
-                    return settled
+                traded = self.exchange is None or self.exchange.done
+                if traded and all(st.final for st in statuses.values()):
+                    if self._all_claimed(lm, feeds):
+                        return settled
             if time.monotonic() > deadline:
                 raise DemoError("timed out before every epoch was settled and claimed")
             time.sleep(0.5)
@@ -401,6 +448,8 @@ class Demo:
         return path
 
     def stop(self) -> None:
+        if self.exchange is not None:
+            self.exchange.stop()
         if self.group is not None:
             self.group.stop()
         if self.mosquitto is not None and self.mosquitto.poll() is None:
@@ -418,6 +467,8 @@ class Demo:
             models = self.ensure_models()
             lm = self.deploy_market()
             self.start_services(lm, models)
+            if self.cfg.exchange:
+                self.start_exchange(lm)
             settled = self.drive(lm)
             assert self.group is not None
             if not self.cfg.live:
@@ -429,11 +480,17 @@ class Demo:
             pairs = zip(lm.operators, OPERATORS, strict=True)
             labels: dict[str, str] = {str(op.address): label for op, (_, label, _) in pairs}
             rows = summarize(lm.admin.w3, lm.deployment, lm.market, labels)
+            exchange = None
+            if self.exchange is not None:
+                self.exchange.stop()
+                exchange = summarize_exchange(
+                    lm.admin.w3, lm.deployment, self.exchange.labels, self.exchange.feed_id
+                )
             url = f"http://127.0.0.1:{self.api_port}/graphql"
             first = self.first_epoch or 0
             dashboard = f"http://127.0.0.1:{self.api_port}/" if self.cfg.live else None
             return DemoResult(
-                rows, url, lm.deployment, settled, example_queries(lm, first), dashboard
+                rows, url, lm.deployment, settled, example_queries(lm, first), dashboard, exchange
             )
         except ChildFailedError as exc:
             raise DemoError(str(exc)) from exc
@@ -467,6 +524,9 @@ def print_result(result: DemoResult) -> None:
     print(flush=True)
     print(render(result.summary))
     print()
+    if result.exchange is not None:
+        print(render_exchange(result.exchange))
+        print()
     print(f"GraphQL API: {result.graphql_url}")
     for q in result.examples:
         print(f"  {q}")

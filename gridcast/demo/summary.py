@@ -106,3 +106,106 @@ def render(rows: list[OperatorSummary]) -> str:
             )
             lines.append(f"note: {r.label} has 0 scored forecasts: {why}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- the exchange
+
+
+@dataclass
+class TraderSummary:
+    """One exchange participant's settled trading, from the exchange's and certificates' events."""
+
+    label: str
+    role: str  # producer | load | market
+    address: str
+    sold_wh: int = 0  # filled sells (Wh, rounded down as OrderSettled reports them)
+    bought_wh: int = 0
+    delivered_wh: int = 0  # proven metered delivery of its sells
+    paid: int = 0  # buys: charged (token base units)
+    received: int = 0  # sells: paid for delivered energy
+    penalty: int = 0  # sells: imbalance penalty paid; buys: compensation received
+    minted_wh: int = 0  # certificates minted to it
+    retired_wh: int = 0
+
+
+@dataclass
+class ExchangeSummary:
+    traders: list[TraderSummary]
+    clearings: list[tuple[int, int, int]]  # (epoch, price per Wh, volume Wh)
+    minted_wh: int
+    retired_wh: int
+    co2e_grams: int
+    beneficiaries: list[str]
+
+
+def summarize_exchange(
+    w3: Web3, dep: Deployment, labels: dict[str, tuple[str, str]], feed_id: bytes
+) -> ExchangeSummary:
+    exchange = dep.contract(w3, "EnergyExchange")
+    certificates = dep.contract(w3, "EnergyCertificates")
+    start = dep.block
+    rows = {a: TraderSummary(label, role, a) for a, (label, role) in labels.items()}
+    for ev in exchange.events.OrderSettled().get_logs(from_block=start):
+        a = ev["args"]
+        row = rows.get(a["trader"])
+        if row is None or bytes(a["feedId"]) != feed_id:
+            continue
+        if a["isSell"]:
+            row.sold_wh += int(a["filledWh"])
+            row.delivered_wh += int(a["deliveredWh"])
+            row.received += int(a["amount"])
+        else:
+            row.bought_wh += int(a["filledWh"])
+            row.paid += int(a["amount"])
+        row.penalty += int(a["adjustment"])
+    clearings = sorted(
+        (int(ev["args"]["epoch"]), int(ev["args"]["price"]), int(ev["args"]["volume"]))
+        for ev in exchange.events.BookCleared().get_logs(from_block=start)
+        if bytes(ev["args"]["feedId"]) == feed_id
+    )
+    minted = 0
+    for ev in certificates.events.DeliveryCertified().get_logs(from_block=start):
+        energy = sum(int(x) for x in ev["args"]["energyWh"])
+        minted += energy
+        if ev["args"]["owner"] in rows:
+            rows[ev["args"]["owner"]].minted_wh += energy
+    retired = co2e = 0
+    beneficiaries: list[str] = []
+    for ev in certificates.events.CertificatesRetired().get_logs(from_block=start):
+        a = ev["args"]
+        retired += int(a["energyWh"])
+        co2e += int(a["co2eGrams"])
+        if a["beneficiary"] not in beneficiaries:
+            beneficiaries.append(a["beneficiary"])
+        if a["account"] in rows:
+            rows[a["account"]].retired_wh += int(a["energyWh"])
+    return ExchangeSummary(list(rows.values()), clearings, minted, retired, co2e, beneficiaries)
+
+
+def render_exchange(s: ExchangeSummary) -> str:
+    head = (
+        f"{'exchange participant':<22}{'role':>9}{'sold Wh':>9}{'bought Wh':>10}"
+        f"{'delivered Wh':>13}{'received':>10}{'paid':>10}{'penalty':>10}"
+        f"{'certs Wh':>10}{'retired Wh':>11}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in s.traders:
+        lines.append(
+            f"{r.label:<22}{r.role:>9}{r.sold_wh:>9}{r.bought_wh:>10}{r.delivered_wh:>13}"
+            f"{r.received / TOKEN:>10.4f}{r.paid / TOKEN:>10.4f}{r.penalty / TOKEN:>10.4f}"
+            f"{r.minted_wh:>10}{r.retired_wh:>11}"
+        )
+    lines.append(
+        "(received / paid / penalty in GRID; penalty: imbalance penalty paid by a producer, "
+        "compensation received by a load)"
+    )
+    for epoch, price, volume in s.clearings:
+        lines.append(
+            f"clearing: epoch {epoch} price {price * 1000 / TOKEN:.6f} GRID/kWh volume {volume} Wh"
+        )
+    who = ", ".join(s.beneficiaries) or "nobody"
+    lines.append(
+        f"certificates: minted {s.minted_wh} Wh, retired {s.retired_wh} Wh for {who} "
+        f"({s.co2e_grams} g CO2e avoided)"
+    )
+    return "\n".join(lines)
