@@ -262,3 +262,34 @@ def test_a_reorg_rolls_a_retirement_back(green: sw.Green, fresh_database: Any) -
         _assert_retirements(g, url)
     finally:
         g.retirements = kept
+
+
+def test_second_wave_migrations_match_the_models_and_downgrade(fresh_database: Any) -> None:
+    """0400_exchange and 0500_certificates create exactly the models' tables (no drift between a
+    migrated database and indexer/models), and downgrade to 0301 removes them."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine, inspect
+
+    from gridcast.db.engine import downgrade
+    from indexer.db.base import Base
+    from indexer.models.certificates import CERTIFICATE_MODELS
+    from indexer.models.exchange import EXCHANGE_MODELS
+
+    names = {m.__tablename__ for m in EXCHANGE_MODELS + CERTIFICATE_MODELS}  # type: ignore[attr-defined]
+    url = fresh_database("ix_exchange_migrations")
+    upgrade(url)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert names <= set(inspect(conn).get_table_names())
+            drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        assert [d for d in drift if any(n in str(d) for n in names)] == []
+        downgrade(url, "0301_protocol_governance")
+        with engine.connect() as conn:
+            assert names.isdisjoint(inspect(conn).get_table_names())
+        upgrade(url)
+        with engine.connect() as conn:
+            assert names <= set(inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
