@@ -8,7 +8,6 @@ from typing import Any
 import psycopg
 
 from indexer.errors import ReorgTooDeepError, RetryableError
-from indexer.models.indexer_entities import ENTITY_TABLES
 from indexer.rpc import RpcClient
 
 
@@ -74,6 +73,9 @@ def rollback(conn: psycopg.Connection[Any], ancestor: int) -> int:
         "SELECT block_number FROM indexer_checkpoint WHERE name = 'default'"
     ).fetchone()
     top = int(row[0]) if row else ancestor
+    # imported here: the models (SQLAlchemy) are half the indexer's start-up imports
+    from indexer.models.indexer_entities import ENTITY_TABLES
+
     for table in ENTITY_TABLES:
         conn.execute(f"DELETE FROM {table} WHERE block_from > %s", (ancestor,))
         conn.execute(f"UPDATE {table} SET block_to = NULL WHERE block_to > %s", (ancestor,))

@@ -8,6 +8,12 @@ foresee are loaded one by one (counted in ``misses``). After each commit the cac
 ``capacity`` entries, least recently used first. The indexer is the only writer of its tables,
 so a cached version stays true until a rollback or a failed batch, after which
 :meth:`Store.reset` drops the cache.
+
+Pipelining: :meth:`Store.seal` hands a batch's writes over as a :class:`WriteSet` (written by
+:func:`write` on the writer connection, possibly on another thread) and the next batch's
+handlers run at once on the cache. Reads go through their own connection (:meth:`Store.bind`'s
+``reader``): they see committed rows only, which is enough because every version of a batch not
+yet committed is in the cache, pinned there (never trimmed) until :meth:`Store.release`.
 """
 
 from __future__ import annotations
@@ -18,16 +24,26 @@ from typing import Any
 
 import psycopg
 
-from indexer.models.indexer_entities import ENTITY_MODELS
+# Versioned table → its columns but id/block_from/block_to, read from the database's catalog
+# (load_columns; the migrations made it from indexer.models, whose import costs the indexer
+# ~0.5 s of start-up CPU).
+COLUMNS: dict[str, list[str]] = {}
 
-COLUMNS: dict[str, list[str]] = {
-    m.__tablename__: [  # type: ignore[attr-defined]
-        c.name
-        for c in m.__table__.columns  # type: ignore[attr-defined]
-        if c.name not in ("id", "block_from", "block_to")
-    ]
-    for m in ENTITY_MODELS
-}
+
+def load_columns(conn: psycopg.Connection[Any]) -> dict[str, list[str]]:
+    """(Re)read COLUMNS: every table of the current schema with id, block_from and block_to."""
+    rows = conn.execute(
+        "SELECT c.relname::text, array_agg(a.attname::text ORDER BY a.attnum) "
+        "FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') "
+        "AND a.attnum > 0 AND NOT a.attisdropped GROUP BY c.relname"
+    ).fetchall()
+    versioned = {"id", "block_from", "block_to"}
+    COLUMNS.clear()
+    for table, cols in rows:
+        if versioned <= set(cols):
+            COLUMNS[table] = [c for c in cols if c not in versioned]
+    return COLUMNS
 
 
 class Version:
@@ -43,6 +59,55 @@ class Version:
         self.pending = pending
 
 
+class WriteSet:
+    """A sealed batch's writes: new versions and closes by table, and its notifications."""
+
+    __slots__ = ("closes", "inserts", "keys", "notifications")
+
+    def __init__(
+        self,
+        inserts: dict[str, list[Version]],
+        closes: dict[str, list[tuple[str, int, int]]],
+        notifications: list[tuple[str, dict[str, Any]]],
+        keys: set[tuple[str, str]],
+    ) -> None:
+        self.inserts = inserts
+        self.closes = closes
+        self.notifications = notifications
+        self.keys = keys  # cached entities this batch wrote: pinned until it commits
+
+    @property
+    def rows(self) -> int:
+        return sum(len(v) for v in self.inserts.values())
+
+
+def write(conn: psycopg.Connection[Any], ws: WriteSet) -> int:
+    """Write closes then new versions in the caller's transaction; returns rows inserted."""
+    for table, closes in ws.closes.items():
+        if not closes:
+            continue
+        ids, bfs, bts = zip(*closes, strict=True)
+        conn.execute(
+            f"UPDATE {table} AS t SET block_to = v.bt "
+            "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS v(id, bf, bt) "
+            "WHERE t.id = v.id AND t.block_from = v.bf",
+            (list(ids), list(bfs), list(bts)),
+        )
+    written = 0
+    for table, versions in ws.inserts.items():
+        if not versions:
+            continue
+        cols = COLUMNS[table]
+        with conn.cursor().copy(
+            f"COPY {table} (id, block_from, block_to, {', '.join(cols)}) FROM STDIN"
+        ) as copy:
+            for v in versions:
+                d = v.data
+                copy.write_row([v.id, v.block_from, v.block_to, *[d.get(c) for c in cols]])
+        written += len(versions)
+    return written
+
+
 class Store:
     """Entity state for handlers: ``get`` the current row, ``put``/``update`` a new version."""
 
@@ -56,22 +121,28 @@ class Store:
         self.scratch: dict[str, Any] = {}  # per-batch cross-event links (same-tx slash → score)
         self._conn: psycopg.Connection[Any] | None = None
         self.misses = 0  # single-id loads: ids a prefetch did not name
+        self._written: set[tuple[str, str]] = set()  # cached keys the open batch wrote
+        self._pinned: dict[tuple[str, str], int] = {}  # key → sealed batches not yet committed
 
     # ---- loading ----
 
-    def bind(self, conn: psycopg.Connection[Any]) -> None:
-        self._conn = conn
+    def bind(self, reader: psycopg.Connection[Any]) -> None:
+        """The connection reads go through (autocommit: each read sees the latest commit)."""
+        self._conn = reader
+        load_columns(reader)
 
     def reset(self) -> None:
         """Forget everything (after a rollback or a failed batch)."""
         self._cache.clear()
+        self._pinned.clear()
         self.discard()
 
     def discard(self) -> None:
-        self._inserts.clear()
-        self._closes.clear()
+        self._inserts = defaultdict(list)
+        self._closes = defaultdict(list)
         self._absent.clear()
-        self.notifications.clear()
+        self._written = set()
+        self.notifications = []
         self.scratch.clear()
 
     @property
@@ -129,7 +200,11 @@ class Store:
 
     def put(self, table: str, id: str, data: dict[str, Any], block: int) -> None:
         """Make ``data`` the version of ``id`` from ``block`` on, closing the previous one."""
-        cur = self._lookup(table, id)
+        self._put((table, id), self._lookup(table, id), data, block)
+
+    def _put(
+        self, key: tuple[str, str], cur: Version | None, data: dict[str, Any], block: int
+    ) -> None:
         if cur is not None:
             if cur.pending and cur.block_from == block:
                 cur.data = data
@@ -137,19 +212,19 @@ class Store:
             if cur.pending:
                 cur.block_to = block
             else:
-                self._closes[table].append((id, cur.block_from, block))
-        new = Version(id, data, block, True)
-        self._inserts[table].append(new)
-        self._cache[(table, id)] = new
-        self._cache.move_to_end((table, id))
+                self._closes[key[0]].append((key[1], cur.block_from, block))
+        new = Version(key[1], data, block, True)
+        self._inserts[key[0]].append(new)
+        self._cache[key] = new  # a new key goes last; an existing one was just moved there
+        self._written.add(key)
 
     def update(self, table: str, id: str, block: int, **changes: Any) -> dict[str, Any] | None:
         """Copy the current row with ``changes`` into a new version; None if ``id`` is unknown."""
-        old = self.get(table, id)
-        if old is None:
+        cur = self._lookup(table, id)
+        if cur is None:
             return None
-        data = {**old, **changes}
-        self.put(table, id, data, block)
+        data = {**cur.data, **changes}
+        self._put((table, id), cur, data, block)
         return data
 
     def add(self, table: str, id: str, data: dict[str, Any], block: int) -> dict[str, Any]:
@@ -166,37 +241,48 @@ class Store:
 
     # ---- writing ----
 
-    def flush(self, conn: psycopg.Connection[Any]) -> int:
-        """Write closes then new versions; returns the number of rows inserted."""
-        for table, closes in self._closes.items():
-            if not closes:
-                continue
-            ids, bfs, bts = zip(*closes, strict=True)
-            conn.execute(
-                f"UPDATE {table} AS t SET block_to = v.bt "
-                "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS v(id, bf, bt) "
-                "WHERE t.id = v.id AND t.block_from = v.bf",
-                (list(ids), list(bfs), list(bts)),
-            )
-        written = 0
-        for table, versions in self._inserts.items():
-            if not versions:
-                continue
-            cols = COLUMNS[table]
-            with conn.cursor().copy(
-                f"COPY {table} (id, block_from, block_to, {', '.join(cols)}) FROM STDIN"
-            ) as copy:
-                for v in versions:
-                    d = v.data
-                    copy.write_row([v.id, v.block_from, v.block_to, *[d.get(c) for c in cols]])
-            written += len(versions)
-        return written
-
-    def committed(self) -> None:
-        """The transaction holding :meth:`flush` committed: pending versions are now stored."""
-        for versions in self._inserts.values():
+    def seal(self) -> WriteSet:
+        """End the open batch: its writes as a :class:`WriteSet` (see :func:`write`); its
+        versions count as stored from now on (the next batch closes them by UPDATE) and stay
+        cached until :meth:`release`. The next batch can start at once."""
+        ws = WriteSet(self._inserts, self._closes, self.notifications, self._written)
+        for versions in ws.inserts.values():
             for v in versions:
                 v.pending = False
+        for key in ws.keys:
+            self._pinned[key] = self._pinned.get(key, 0) + 1
         self.discard()
-        while len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
+        self._trim()
+        return ws
+
+    def release(self, ws: WriteSet) -> None:
+        """``ws`` committed: its versions may leave the cache."""
+        pinned = self._pinned
+        for key in ws.keys:
+            n = pinned.get(key, 0) - 1
+            if n > 0:
+                pinned[key] = n
+            else:
+                pinned.pop(key, None)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Drop least recently used entries above ``capacity``, never a pinned one."""
+        excess = len(self._cache) - self.capacity
+        if excess <= 0:
+            return
+        victims = []
+        for key in self._cache:  # least recently used first
+            if key not in self._pinned:
+                victims.append(key)
+                if len(victims) == excess:
+                    break
+        for key in victims:
+            del self._cache[key]
+
+    def flush(self, conn: psycopg.Connection[Any]) -> WriteSet:
+        """Seal the open batch and write it in the caller's transaction (unpipelined use);
+        call :meth:`release` with the result once that transaction commits."""
+        ws = self.seal()
+        write(conn, ws)
+        return ws

@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_utils import keccak
-from web3 import Web3
-from web3.contract import Contract
 
 from gridcast.chain import abi as abis
+
+if TYPE_CHECKING:  # web3 costs ~1 s of imports: the indexer reads this file without it
+    from web3 import Web3
+    from web3.contract import Contract
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,8 @@ class Deployment:
         return cls(**data)
 
     def contract(self, w3: Web3, name: str) -> Contract:
+        from web3 import Web3
+
         address = {
             **self.addresses,
             **self.governance_addresses,
