@@ -131,6 +131,8 @@ def entity_keys(ev: Event) -> list[tuple[str, str]]:
     keys: list[tuple[str, str]] = []
     feed = a.get("feedId")
     accounts = [v for v in a.values() if isinstance(v, str) and len(v) == 42 and v[:2] == "0x"]
+    if ev.contract in SECOND_WAVE_KEYS:
+        keys.extend(_second_wave_keys(ev, accounts))
     for acc in accounts:
         keys.extend((t, acc) for t in ACCOUNT_TABLES)
     if not isinstance(feed, str):
@@ -150,4 +152,37 @@ def entity_keys(ev: Event) -> list[tuple[str, str]]:
         keys.extend((t, key) for t in EPOCH_TABLES)
         if isinstance(op, str):
             keys.append(("forecasts", forecast_key(feed, number, op)))
+    return keys
+
+
+SECOND_WAVE_KEYS = {
+    "EnergyExchange": ("exchange_accounts",),
+    "EnergyCertificates": ("carbon_wallets",),
+    "AssetRegistry": (),
+    "MeteredDelivery": (),
+}
+
+
+def _second_wave_keys(ev: Event, accounts: list[str]) -> list[tuple[str, str]]:
+    """The rows a second-wave handler reads: the market, book and order of an exchange event,
+    its accounts; a certificate event's tokens, balances and wallet; an asset by its id."""
+    a = ev.args
+    keys = [(t, acc) for acc in accounts for t in SECOND_WAVE_KEYS[ev.contract]]
+    market, epoch = a.get("feedId"), a.get("epoch")
+    if ev.contract == "EnergyExchange" and isinstance(market, str):
+        keys.append(("exchange_markets", market))
+        if isinstance(epoch, int):
+            keys.append(("exchange_books", epoch_key(market, epoch)))
+            if isinstance(a.get("index"), int):
+                keys.append(("exchange_orders", f"{market}-{epoch}-{a['index']}"))
+    tokens: list[int] = []
+    if ev.contract == "EnergyCertificates":
+        tokens = [a["id"]] if isinstance(a.get("id"), int) else list(a.get("ids") or [])
+    for token in tokens:
+        keys.append(("certificates", str(token)))
+        keys.extend(("certificate_balances", f"{token}-{acc}") for acc in accounts)
+        keys.append(("assets", str(int(token) >> 64)))
+    for k in ("assetId", "tokenId"):
+        if isinstance(a.get(k), int):
+            keys.append(("assets", str(a[k])))
     return keys
