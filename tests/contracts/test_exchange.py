@@ -331,3 +331,14 @@ def test_reentrant_token_cannot_reenter(accounts: Any, chain: Any) -> None:
     token.disarm(sender=b0)
     m.exchange.withdraw(sender=b0)
     assert token.balanceOf(m.exchange) == 0
+
+
+def test_values_beyond_the_packed_widths_revert_with_custom_errors(market: Market) -> None:
+    ex, b0 = market.exchange, market.buyers[0]
+    with ape.reverts(ex.SafeCastOverflowedUintDowncast):  # volumes are stored in 40 bits
+        market.buy(b0, 2**40, 2_000)
+    market.buy(b0, 2**40 - 1, 1_000)
+    bad = (*PARAMS[:6], 2**64)  # penalties and prices are stored in 64 bits
+    with ape.reverts(ex.ExchangeInvalidParams):
+        ex.setMarketParams(market.feed, bad, sender=market.proto.admin)
+    market.conserved()
