@@ -28,6 +28,11 @@ WALLET_FUNCTIONS = {
 # Governance (on deployments made with it): voting, and every state-changing function of the
 # contracts a proposal may call, so the page can show a proposal's actions as decoded calls.
 GOVERNOR_FUNCTIONS = {"castVote", "castVoteWithReason", "state", "getVotes", "hasVoted"}
+# Second wave (on deployments made with it): bids and cancels, certificate retirements.
+SECOND_WAVE_FUNCTIONS = {
+    "EnergyExchange": {"placeBuy", "cancel", "withdraw"},
+    "EnergyCertificates": {"retire", "balanceOf"},
+}
 
 
 def wallet_config(settings: Settings) -> dict[str, Any]:
@@ -56,6 +61,13 @@ def wallet_config(settings: Settings) -> dict[str, Any]:
             i for i in items if i.get("type") == "error" or i.get("name") in GOVERNOR_FUNCTIONS
         ]
         out["contracts"]["GridGovernor"] = {"address": dep.governor, "abi": fragment}
+    second = dep.second_wave_addresses
+    for name, wanted in SECOND_WAVE_FUNCTIONS.items():
+        if name not in second:
+            continue
+        items = abis.abi(name)
+        fragment = [i for i in items if i.get("type") == "error" or i.get("name") in wanted]
+        out["contracts"][name] = {"address": second[name], "abi": fragment}
     return out
 
 

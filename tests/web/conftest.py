@@ -235,6 +235,9 @@ class Green:
     redis_url: str
     url: str
 
+    def index(self) -> int:
+        return int(api.index(self.g.node, self.g.lm, self.db_url, self.redis_url))
+
     def gql(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         r = httpx.post(
             f"{self.url}/graphql", json={"query": query, "variables": variables or {}}, timeout=30

@@ -5,9 +5,12 @@ chain and the API; any console error fails a test."""
 
 from __future__ import annotations
 
+import re
+import sys
+
 from playwright.sync_api import expect
 
-from tests.web.conftest import Green, Session
+from tests.web.conftest import Green, Session, api
 
 
 def _units(v: int) -> str:
@@ -77,3 +80,85 @@ def test_carbon_page_ranks_wallets_and_lists_assets_and_certificates(
         ).to_be_visible()
     expect(page.get_by_test_id("retirements").locator("tbody tr")).to_have_count(len(g.retirements))
     expect(page.get_by_test_id("retirements")).to_contain_text("Acme Pty Ltd")
+
+
+def test_bid_and_cancel_from_the_wallet_with_reverts_as_sentences(
+    green_web: Session, green: Green
+) -> None:
+    page, g = green_web.page, green.g
+    sw = sys.modules["gridcast_web_api.second_wave_world"].sw
+    who = green_web.provider.account.address
+    ex, token = g.c("EnergyExchange"), g.c("GridToken")
+    first = sw.consensus(g, api.scenario.play_round)  # a new round with a consensus: books open
+    epoch = next(
+        e for e in range(first, first + 3) if ex.functions.gateOf(g.fid, e).call() > g.now() + 60
+    )
+    low, high, _ = ex.functions.bandOf(g.fid, epoch).call()
+    g.lm.admin.transact(token, "mint", who, 10**24)
+    green.index()
+
+    page.goto("/#/exchange")
+    page.get_by_role("button", name="Connect wallet").click()
+    expect(page.get_by_test_id("exchange-account")).to_have_text(who)
+    page.get_by_label("Delivery epoch", exact=True).fill(str(epoch))
+    page.get_by_label("Volume (Wh)", exact=True).fill("100")
+    page.get_by_label("Limit price (base units per Wh)", exact=True).fill(str(high + 1))
+    page.get_by_role("button", name="Place bid").click()
+    expect(page.get_by_test_id("exchange-message")).to_have_text(
+        f"Bidding failed: The limit price {high + 1} is outside the book's band, "
+        f"{low} to {high} base units per Wh."
+    )
+    price = (low + high) // 2
+    page.get_by_label("Limit price (base units per Wh)", exact=True).fill(str(price))
+    page.get_by_role("button", name="Place bid").click()
+    expect(page.get_by_test_id("exchange-message")).to_contain_text(
+        f"Bid for 100 Wh in epoch {epoch} placed"
+    )
+    mine = [o for o in ex.functions.ordersOf(g.fid, epoch).call() if o[0].lower() == who.lower()]
+    assert len(mine) == 1, mine
+    green.index()  # newBlock reaches the page: the open order is listed
+    orders = page.get_by_test_id("my-orders").locator("tbody tr[data-order]")
+    expect(orders).to_have_count(1)
+    expect(orders.first).to_contain_text(f"{price:,}")
+    orders.first.get_by_role(
+        "button", name=re.compile(f"^Cancel order .* of epoch {epoch}$")
+    ).click()
+    expect(page.get_by_test_id("exchange-message")).to_contain_text("cancelled")
+    green.index()
+    expect(page.get_by_test_id("my-orders")).to_contain_text("No open order.")
+
+
+def test_retire_a_certificate_from_the_wallet_and_rank_on_the_leaderboard(
+    green_web: Session, green: Green
+) -> None:
+    page, g = green_web.page, green.g
+    sw = sys.modules["gridcast_web_api.second_wave_world"].sw
+    who = green_web.provider.account.address
+    certs = g.c("EnergyCertificates")
+    solar = sw.certificate_id(g, 1)
+    s0 = g.sellers[0]
+    held = int(certs.functions.balanceOf(s0.address, solar).call())
+    assert held >= 100
+    s0.transact(certs, "safeTransferFrom", s0.address, who, solar, 100, b"")
+    green.index()
+
+    page.goto("/#/carbon")
+    page.get_by_role("button", name="Connect wallet").click()
+    expect(page.get_by_test_id("carbon-account")).to_have_text(who)
+    mine = page.get_by_test_id("my-certificates").locator(f'tr[data-certificate="{solar}"]')
+    expect(mine.get_by_test_id("balance")).to_have_text("100 Wh")
+    page.get_by_label("Energy (Wh)", exact=True).fill("1000")
+    page.get_by_role("button", name="Retire", exact=True).click()
+    expect(page.get_by_test_id("carbon-message")).to_have_text(
+        "Retiring failed: You hold only 100 Wh of this certificate; 1000 Wh asked."
+    )
+    page.get_by_label("Energy (Wh)", exact=True).fill("60")
+    page.get_by_label("Beneficiary", exact=True).fill("Web Test Ltd")
+    page.get_by_role("button", name="Retire", exact=True).click()
+    expect(page.get_by_test_id("carbon-message")).to_contain_text("Retired 60 Wh for Web Test Ltd")
+    assert int(certs.functions.balanceOf(who, solar).call()) == 40
+    green.index()  # certificateRetired reaches the page: leaderboard and retirements refetch
+    row = page.get_by_test_id("carbon-leaderboard").locator(f'tr[data-account="{who.lower()}"]')
+    expect(row.get_by_test_id("co2e")).to_have_text("30 g")  # 60 Wh at 500 g/kWh
+    expect(mine.get_by_test_id("balance")).to_have_text("40 Wh")
+    expect(page.get_by_test_id("retirements")).to_contain_text("Web Test Ltd")

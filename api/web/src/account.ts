@@ -9,7 +9,13 @@ export interface ContractInfo {
 
 export interface DashboardConfig {
   chainId: number;
-  contracts: { GridToken?: ContractInfo; OperatorStaking?: ContractInfo; GridGovernor?: ContractInfo };
+  contracts: {
+    GridToken?: ContractInfo;
+    OperatorStaking?: ContractInfo;
+    GridGovernor?: ContractInfo;
+    EnergyExchange?: ContractInfo;
+    EnergyCertificates?: ContractInfo;
+  };
   error?: string;
 }
 

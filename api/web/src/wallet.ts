@@ -85,6 +85,26 @@ function sentence(name: string, args: readonly unknown[]): string {
       return `The staking contract may spend only ${g(args[1])} of your GRID, ${g(args[2])} needed.`;
     case "EnforcedPause":
       return "Staking is paused by the administrators.";
+    case "ExchangePriceOutOfBand":
+      return `The limit price ${String(args[0])} is outside the book's band, ${String(args[1])} to ${String(args[2])} base units per Wh.`;
+    case "ExchangeGateClosed":
+      return `The book of epoch ${String(args[1])} is closed: its gate passed at ${new Date(Number(args[2]) * 1000).toLocaleString()}.`;
+    case "ExchangeNoConsensus":
+      return `Epoch ${String(args[1])} has no consensus yet, so its book cannot open.`;
+    case "ExchangeZeroVolume":
+      return "The volume must be more than zero.";
+    case "ExchangeNotTrader":
+      return "Only the trader who placed this order may cancel it.";
+    case "ExchangeOrderClosed":
+      return "This order is already cancelled or settled.";
+    case "ExchangeBookFull":
+      return `The book of epoch ${String(args[1])} is full (${String(args[2])} orders).`;
+    case "ExchangeNothingToWithdraw":
+      return "You have nothing to withdraw from the exchange.";
+    case "CertificatesRetireExceedsBalance":
+      return `You hold only ${String(args[2])} Wh of this certificate; ${String(args[3])} Wh asked.`;
+    case "CertificatesZeroAmount":
+      return "The amount must be more than zero.";
     case "GovernorAlreadyCastVote":
       return "You have already voted on this proposal.";
     case "GovernorUnexpectedProposalState":

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "react";
 import { day, num, short, wh } from "../format";
 import { useQuery, usePager, useSubscription } from "../gql";
+import { useWalletUi, WalletBar, walletModule } from "../walletUi";
 
 const PAGE = 20;
 
@@ -83,6 +84,81 @@ function Leaderboard({ tick }: { tick: number }) {
   );
 }
 
+interface Balance {
+  id: string;
+  certificateId: string;
+  assetId: string;
+  day: string;
+  balance: string;
+}
+
+/** Retire certificates the connected wallet holds (EnergyCertificates.retire). */
+function Retire() {
+  const w = useWalletUi();
+  const mine = useQuery<{ certificateBalances: Balance[] }>(
+    w.account
+      ? `query Mine($o: String!) { certificateBalances(first: 20, orderBy: day, orderDirection: desc,
+          where: {owner: $o, balance_gt: "0"}) { id certificateId assetId day balance } }`
+      : null,
+    { o: w.account?.toLowerCase() },
+  );
+  useSubscription(w.account ? "subscription { newBlock { number } }" : null, () => mine.reload());
+  const rows = mine.data?.certificateBalances ?? [];
+  const [pick, setPick] = useState("");
+  const [amount, setAmount] = useState("");
+  const [beneficiary, setBeneficiary] = useState("");
+  const [purpose, setPurpose] = useState("scope 2");
+  const certs = w.config?.contracts.EnergyCertificates;
+  const chosen = pick || rows[0]?.certificateId || "";
+  return (
+    <section aria-labelledby="retire-h" className="wallet-box">
+      <h2 id="retire-h">Retire from your wallet</h2>
+      {w.config && !certs && <p role="alert">This deployment has no certificates: retiring is unavailable.</p>}
+      <WalletBar w={w} testId="carbon" />
+      {w.account && (
+        <table data-testid="my-certificates">
+          <caption>Certificates you hold</caption>
+          <thead><tr><th scope="col">Certificate</th><th scope="col">Asset</th><th scope="col">Day (UTC)</th><th scope="col">Balance</th></tr></thead>
+          <tbody>
+            {rows.map((b) => (
+              <tr key={b.id} data-certificate={b.certificateId}>
+                <th scope="row">{short(b.certificateId)}</th><td>#{b.assetId}</td><td>{day(b.day)}</td><td data-testid="balance">{wh(b.balance)}</td>
+              </tr>
+            ))}
+            {mine.data && rows.length === 0 && <tr><td colSpan={4}>You hold no certificate.</td></tr>}
+          </tbody>
+        </table>
+      )}
+      <form className="stake" onSubmit={(e) => e.preventDefault()}>
+        <label>
+          Certificate{" "}
+          <select value={chosen} onChange={(e) => setPick(e.target.value)}>
+            {rows.map((b) => (
+              <option key={b.id} value={b.certificateId}>asset #{b.assetId}, {day(b.day)} ({wh(b.balance)})</option>
+            ))}
+          </select>
+        </label>
+        <label>Energy (Wh) <input name="retire-amount" inputMode="numeric" value={amount} onChange={(e) => setAmount(e.target.value)} /></label>
+        <label>Beneficiary <input name="beneficiary" value={beneficiary} onChange={(e) => setBeneficiary(e.target.value)} /></label>
+        <label>Purpose <input name="purpose" value={purpose} onChange={(e) => setPurpose(e.target.value)} /></label>
+        <button
+          type="button"
+          disabled={w.busy || !w.account || !certs || !chosen || !amount}
+          onClick={() =>
+            w.run("Retiring", async () => {
+              const { call } = await walletModule();
+              const hash = await call(w.account!, certs!, "retire", [BigInt(chosen), BigInt(amount), beneficiary, purpose]);
+              return `Retired ${amount} Wh for ${beneficiary || "yourself"} (transaction ${hash.slice(0, 10)}…); it counts once indexed.`;
+            })
+          }
+        >
+          Retire
+        </button>
+      </form>
+    </section>
+  );
+}
+
 export function Carbon() {
   const [tick, setTick] = useState(0);
   const assetsPager = usePager();
@@ -118,6 +194,7 @@ export function Carbon() {
       <h1 id="carbon-h">Assets, certificates and carbon</h1>
       <p className="live" role="status" aria-live="polite" data-testid="carbon-live">{live}</p>
       <Leaderboard tick={tick} />
+      <Retire />
       <h2 id="assets-h">Assets</h2>
       {assets.error && <p role="alert">Could not load assets: {assets.error}</p>}
       <table data-testid="assets" aria-labelledby="assets-h">

@@ -4,6 +4,7 @@ import { Fragment, useMemo, useState } from "react";
 import { Chart } from "../Chart";
 import { PALETTE, short, units, wh } from "../format";
 import { useQuery, usePager, useSubscription } from "../gql";
+import { useWalletUi, WalletBar, walletModule, type WalletUi } from "../walletUi";
 
 const PAGE = 24;
 
@@ -109,6 +110,98 @@ function Depth({ id }: { id: string }) {
   );
 }
 
+interface MyOrder {
+  id: string;
+  epoch: string;
+  index: string;
+  volumeWh: string;
+  limitPrice: string;
+  locked: string;
+}
+
+/** Bids from the connected wallet (approve the escrow, placeBuy) and cancels of its open orders. */
+function Bid({ market, openEpoch, onDone }: { market: Market; openEpoch: string | null; onDone: () => void }) {
+  const w: WalletUi = useWalletUi();
+  const [epoch, setEpoch] = useState(openEpoch ?? "");
+  const [volume, setVolume] = useState("100");
+  const [limit, setLimit] = useState("");
+  const mine = useQuery<{ exchangeOrders: MyOrder[] }>(
+    w.account
+      ? `query Mine($m: String!, $t: String!) { exchangeOrders(first: 20, orderBy: epoch, orderDirection: desc,
+          where: {marketId: $m, trader: $t, status: "open"}) { id epoch index volumeWh limitPrice locked } }`
+      : null,
+    { m: market.id, t: w.account?.toLowerCase() },
+  );
+  useSubscription(w.account ? "subscription { newBlock { number } }" : null, () => mine.reload());
+  const ex = w.config?.contracts.EnergyExchange;
+  const token = w.config?.contracts.GridToken;
+  const ready = Boolean(w.account && ex && token) && !w.busy;
+  const effectiveEpoch = epoch || openEpoch || "";
+  return (
+    <section aria-labelledby="bid-h" className="wallet-box">
+      <h2 id="bid-h">Bid from your wallet</h2>
+      {w.config && !ex && <p role="alert">This deployment has no exchange: bids are unavailable.</p>}
+      <WalletBar w={w} testId="exchange" />
+      <form className="stake" onSubmit={(e) => e.preventDefault()}>
+        <label>Delivery epoch <input name="epoch" inputMode="numeric" value={effectiveEpoch} onChange={(e) => setEpoch(e.target.value)} /></label>
+        <label>Volume (Wh) <input name="volume" inputMode="numeric" value={volume} onChange={(e) => setVolume(e.target.value)} /></label>
+        <label>Limit price (base units per Wh) <input name="limit" inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} /></label>
+        <button
+          type="button"
+          disabled={!ready || !effectiveEpoch || !limit}
+          onClick={() =>
+            w.run("Bidding", async () => {
+              const { call } = await walletModule();
+              const a = w.account!;
+              const vol = BigInt(volume || "0");
+              const price = BigInt(limit || "0");
+              await call(a, token!, "approve", [ex!.address, vol * price]);
+              const hash = await call(a, ex!, "placeBuy", [market.feedId, BigInt(effectiveEpoch), vol, price]);
+              onDone();
+              mine.reload();
+              return `Bid for ${volume} Wh in epoch ${effectiveEpoch} placed (transaction ${hash.slice(0, 10)}…); it appears here once indexed.`;
+            })
+          }
+        >
+          Place bid
+        </button>
+      </form>
+      {w.account && (
+        <table data-testid="my-orders">
+          <caption>Your open orders in this market</caption>
+          <thead>
+            <tr><th scope="col">Epoch</th><th scope="col">Order</th><th scope="col">Volume</th><th scope="col">Limit price</th><th scope="col">Escrow</th><th scope="col">Cancel</th></tr>
+          </thead>
+          <tbody>
+            {(mine.data?.exchangeOrders ?? []).map((o) => (
+              <tr key={o.id} data-order={o.id}>
+                <td>{o.epoch}</td><td>#{o.index}</td><td>{wh(o.volumeWh)}</td><td>{units(o.limitPrice)}</td><td>{units(o.locked)}</td>
+                <td>
+                  <button
+                    type="button"
+                    disabled={!ready}
+                    aria-label={`Cancel order ${o.index} of epoch ${o.epoch}`}
+                    onClick={() =>
+                      w.run("Cancelling", async () => {
+                        const { call } = await walletModule();
+                        const hash = await call(w.account!, ex!, "cancel", [market.feedId, BigInt(o.epoch), BigInt(o.index)]);
+                        return `Order #${o.index} of epoch ${o.epoch} cancelled (transaction ${hash.slice(0, 10)}…).`;
+                      })
+                    }
+                  >
+                    Cancel
+                  </button>
+                </td>
+              </tr>
+            ))}
+            {mine.data && mine.data.exchangeOrders.length === 0 && <tr><td colSpan={6}>No open order.</td></tr>}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 export function Exchange() {
   const markets = useQuery<{ exchangeMarkets: Market[] }>(MARKETS);
   const [marketId, setMarketId] = useState<string | null>(null);
@@ -202,6 +295,9 @@ export function Exchange() {
         <span>page {pager.page}</span>
         <button type="button" onClick={() => pager.next(books[books.length - 1]?.cursor)} disabled={books.length < PAGE}>Older</button>
       </nav>
+      {!market.renewableOnly && (
+        <Bid key={market.id} market={market} openEpoch={books.find((b) => b.status === "open")?.epoch ?? null} onDone={q.reload} />
+      )}
       <h2>Trades</h2>
       <table data-testid="trades">
         <caption className="sr-only">Settled orders, latest 20</caption>
