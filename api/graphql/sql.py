@@ -67,11 +67,6 @@ def _typed(col: Any, value: Any, expanding: bool = False) -> Any:
 
 def _cond(col: Any, op: str, value: Any) -> ColumnElement[bool]:
     value = normalize(value)
-    if any(
-        "\x00" in v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str)
-    ):
-        # Postgres text cannot hold NUL: no row can match, and binding it is a DataError
-        raise InvalidArgumentError("filter strings may not contain NUL (\\u0000)")
     if op in ("in", "not_in"):
         value = _typed(col, value, expanding=True)
     elif value is not None:
