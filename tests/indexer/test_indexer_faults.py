@@ -254,6 +254,46 @@ def test_a_cache_smaller_than_the_live_entities_indexes_the_same_database(
     assert _dump(url) == _dump(reference_db)
 
 
+def test_a_failed_commit_in_the_pipelined_backfill_resumes_to_the_same_database(
+    busy_chain: Any, reference_db: str, fresh_database: Any
+) -> None:
+    """A batch's transaction fails on the writer thread while the next batch's handlers have
+    already run on the cache: nothing from that batch on is committed, the cache is dropped,
+    and the next run resumes from the checkpoint to the reference database."""
+    node, m = busy_chain
+    url: str = fresh_database("indexer_writer_fault")
+    upgrade(url)
+    head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[call-overload]
+    mid = (m.deployment.block + head - 8) // 2
+    with psycopg.connect(pg_url(url), autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'injected writer fault'; END $$"
+        )
+        conn.execute(
+            "CREATE TRIGGER injected_fault BEFORE UPDATE ON indexer_checkpoint FOR EACH ROW "
+            f"WHEN (NEW.block_number > {mid}) EXECUTE FUNCTION injected_fault()"
+        )
+    ix = Indexer(IndexerConfig(rpc_url=node.url, database_url=url, deployment=m.deployment,
+                               finality_depth=8, max_block_range=6))  # fmt: skip
+    try:
+        with pytest.raises(psycopg.errors.RaiseException, match="injected writer fault"):
+            ix.run(follow=False)
+        assert ix.store.cached == 0
+        stopped = _checkpoint(url)
+        assert m.deployment.block <= stopped <= mid
+        with psycopg.connect(pg_url(url)) as conn:
+            top = conn.execute("SELECT max(block_number) FROM raw_logs").fetchone()
+            assert top is not None and top[0] <= stopped  # nothing beyond the checkpoint
+        with psycopg.connect(pg_url(url), autocommit=True) as conn:
+            conn.execute("DROP TRIGGER injected_fault ON indexer_checkpoint")
+        ix.run(follow=False)
+    finally:
+        ix.close()
+    _assert_db_matches_chain(node, m.deployment, url)
+    assert _dump(url) == _dump(reference_db)
+
+
 def test_a_range_above_the_batch_limit_is_split_at_block_boundaries(
     busy_chain: Any, reference_db: str, fresh_database: Any
 ) -> None:
