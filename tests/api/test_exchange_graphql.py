@@ -161,7 +161,9 @@ query ($feed: String!, $epoch: Int!, $meter: String!, $root: ID!) {
   meterReading(feedId: $feed, epoch: $epoch, meter: $meter) {
     meterId meter energyWh leaf proof root verified
   }
-  deliveryRoot(id: $root) { root leafCount readings(first: 100) { meter energyWh verified } }
+  deliveryRoot(id: $root) {
+    root leafCount status blockNumber readings(first: 100) { meter energyWh verified }
+  }
 }
 """
 
@@ -185,6 +187,15 @@ def test_a_meter_reading_proof_from_graphql_verifies_on_chain(green_world: Green
     again = w.gql(query, {"feed": g.feed, "epoch": g.epoch, "meter": r["meterId"], "root": key})
     assert again["meterReading"] == r
     root = data["deliveryRoot"]
+    # status as MeteredDelivery.statusOf: final now, pending at the block it was posted in
+    assert root["status"] == "final" and delivery.functions.statusOf(g.fid, g.epoch).call() == 2
+    posted = int(root["blockNumber"])
+    then = w.gql(
+        "query ($id: ID!, $b: Int!) { deliveryRoot(id: $id, block: {number: $b}) { status } }",
+        {"id": key, "b": posted},
+    )["deliveryRoot"]
+    at_posting = delivery.functions.statusOf(g.fid, g.epoch).call(block_identifier=posted)
+    assert then == {"status": "pending"} and at_posting == 1
     assert root["leafCount"] == len(sw.ENERGY) == len(root["readings"])
     assert {x["meter"]: int(x["energyWh"]) for x in root["readings"]} == sw.ENERGY
     assert all(x["verified"] for x in root["readings"])
