@@ -80,7 +80,8 @@ class ExchangeMarket(Versioned, Base):
 class ExchangeBook(Versioned, Base):
     """One (feed, delivery epoch) book: opened (BookOpened, with its band from the consensus),
     its live orders and volumes, cleared (BookCleared) and settled (OrderSettled). ``status``:
-    open → cleared; ``voided`` once a settlement finds the epoch void."""
+    open → cleared; ``voided`` once a settlement finds the epoch void. ``open_buys``,
+    ``open_sells`` and the volumes count the orders not cancelled (settled ones included)."""
 
     __tablename__ = "exchange_books"
     market_id: Mapped[str] = mapped_column(B32, index=True)  # = feed_id on a plain market
