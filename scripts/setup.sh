@@ -52,6 +52,8 @@ missing=()
 command -v mosquitto >/dev/null 2>&1 || missing+=(mosquitto)
 # Debian's chromium runs the dashboard's browser tests (tests/web, Playwright).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# wrk drives the GraphQL load benchmark (benchmarks/api_load.py) from outside the Python process.
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if ! docker compose version >/dev/null 2>&1 && ! command -v docker-compose >/dev/null 2>&1; then
   missing+=(docker-compose)
 fi
