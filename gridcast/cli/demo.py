@@ -28,13 +28,18 @@ def demo(
     exit_after: bool = typer.Option(
         False, "--exit", help="Close the market before the summary and stop everything after it."
     ),
+    no_exchange: bool = typer.Option(
+        False, "--no-exchange", help="Skip the energy exchange (producers, loads, certificates)."
+    ),
 ) -> None:
     """Start anvil, Postgres, Redis and MQTT (embedded unless configured), deploy, register the
     solar and demand feeds, stake five operators (LSTM, seasonal naive, MSTL, a bad one, the
     streaming nowcast), run the epochs with indexer, API, telemetry and Spark, then print a
     summary per operator, example GraphQL queries and the dashboard's URL. The market, the API
     and the dashboard stay live until Ctrl-C (--exit: stop after the summary). Stops everything
-    it started."""
+    it started. Three solar producers and two loads trade each epoch on the energy exchange,
+    settled against metered delivery, with certificates claimed and retired (--no-exchange skips
+    it); the summary adds their table."""
     from rich.console import Console
 
     from gridcast.demo.run import Demo, DemoConfig, DemoError, print_result
@@ -48,6 +53,7 @@ def demo(
         timeout_s=timeout,
         streaming=not no_streaming,
         live=not exit_after,
+        exchange=not no_exchange,
     )
     runner = Demo(cfg, console)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
