@@ -403,14 +403,22 @@ def build(
 
 
 def count_logs(node: AnvilNode, m: LocalMarket) -> int:
+    return sum(logs_per_block(node, m).values())
+
+
+def logs_per_block(node: AnvilNode, m: LocalMarket) -> dict[int, int]:
+    """Block → number of logs of INDEXED_CONTRACTS (blocks with none left out)."""
     from indexer.runner import INDEXED_CONTRACTS
 
     addrs = [m.deployment.addresses[c] for c in INDEXED_CONTRACTS]
     head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[call-overload]
-    n, step = 0, 50  # pages: a 1M-log reply would be about 1 GB of JSON
+    out: dict[int, int] = {}
+    step = 50  # pages: a 1M-log reply would be about 1 GB of JSON
     for lo in range(m.deployment.block, head + 1, step):
         logs = node.rpc("eth_getLogs", [{"address": addrs, "fromBlock": hex(lo),
                                          "toBlock": hex(min(head, lo + step - 1))}])  # fmt: skip
         assert isinstance(logs, list)
-        n += len(logs)
-    return n
+        for lg in logs:
+            b = int(lg["blockNumber"], 16)
+            out[b] = out.get(b, 0) + 1
+    return out
