@@ -114,3 +114,111 @@ def test_demo_summary_agrees_with_chain_and_api(demo_run) -> None:  # type: igno
         total_rewards += float(row["rewards"])
     assert total_rewards > 0, "nobody earned anything: no epoch was settled"
     assert int(rows["lstm"]["scored"]) >= 1, output
+
+
+EX_ROW = re.compile(
+    r"^(?P<label>.+?)\s{2,}(?P<role>producer|load|market)\s+(?P<sold>\d+)\s+(?P<bought>\d+)\s+"
+    r"(?P<delivered>\d+)\s+(?P<received>[\d.]+)\s+(?P<paid>[\d.]+)\s+(?P<penalty>[\d.]+)\s+"
+    r"(?P<minted>\d+)\s+(?P<retired>\d+)$"
+)
+CLEARING = re.compile(r"^clearing: epoch (\d+) price ([\d.]+) GRID/kWh volume (\d+) Wh$", re.M)
+CERTIFICATES = re.compile(r"^certificates: minted (\d+) Wh, retired (\d+) Wh for (.+) \(", re.M)
+
+
+def test_demo_exchange_summary_agrees_with_chain_and_api(demo_run) -> None:  # type: ignore[no-untyped-def]
+    """Three producers and two loads traded: the summary's Wh, GRID, penalties, clearing prices
+    and certificates are the chain's events, and the API's indexed exchange says the same."""
+    from collections import defaultdict
+
+    from gridcast.chain.deployment import Deployment
+    from gridcast.demo.exchange import BENEFICIARY, LOADS, PRODUCERS, demo_account
+
+    output, run_dir, w3, post = demo_run
+    rows = {m["label"].strip(): m for m in map(EX_ROW.match, output.splitlines()) if m}
+    labels = [p.label for p in PRODUCERS] + [ld.label for ld in LOADS]
+    assert set(labels) <= set(rows), output
+    dep = Deployment.load(run_dir / "deployment.json")
+    exchange = dep.contract(w3, "EnergyExchange")
+    certificates = dep.contract(w3, "EnergyCertificates")
+    chain: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for ev in exchange.events.OrderSettled().get_logs(from_block=dep.block):
+        a, d = ev.args, chain[ev.args.trader]
+        if a.isSell:
+            d["sold"] += a.filledWh
+            d["delivered"] += a.deliveredWh
+            d["received"] += a.amount
+        else:
+            d["bought"] += a.filledWh
+            d["paid"] += a.amount
+        d["penalty"] += a.adjustment
+    for ev in certificates.events.DeliveryCertified().get_logs(from_block=dep.block):
+        chain[ev.args.owner]["minted"] += sum(ev.args.energyWh)
+    retirements = certificates.events.CertificatesRetired().get_logs(from_block=dep.block)
+    for ev in retirements:
+        chain[ev.args.account]["retired"] += ev.args.energyWh
+    for label in labels:
+        row, d = rows[label], chain[demo_account(label).address]
+        for key in ("sold", "bought", "delivered", "minted", "retired"):
+            assert int(row[key]) == d[key], (label, key, row[key], d[key])
+        for key in ("received", "paid", "penalty"):
+            assert float(row[key]) == pytest.approx(d[key] / TOKEN, abs=1e-4), (label, key)
+    producers = [chain[demo_account(p.label).address] for p in PRODUCERS]
+    loads = [chain[demo_account(ld.label).address] for ld in LOADS]
+    assert sum(p["sold"] for p in producers) > 0, "nothing was traded"
+    assert sum(p["delivered"] for p in producers) > 0 and sum(ld["bought"] for ld in loads) > 0
+    # The green certificates: minted to the producers, the first retires some for the beneficiary.
+    assert sum(p["minted"] for p in producers) > 0 and producers[0]["retired"] > 0
+    assert {ev.args.beneficiary for ev in retirements} == {BENEFICIARY}
+    m = CERTIFICATES.search(output)
+    assert m and (int(m[1]), int(m[2])) == (
+        sum(p["minted"] for p in producers),
+        sum(ev.args.energyWh for ev in retirements),
+    )
+    # What is left on the producers' certificates is minted - retired (ERC-1155 balances).
+    zero = "0x" + "00" * 20
+    minted_to = {
+        (ev.args.to, ev.args.id)
+        for ev in certificates.events.TransferSingle().get_logs(from_block=dep.block)
+        if ev.args["from"] == zero
+    } | {
+        (ev.args.to, cid)
+        for ev in certificates.events.TransferBatch().get_logs(from_block=dep.block)
+        if ev.args["from"] == zero
+        for cid in ev.args.ids
+    }
+    held = sum(certificates.functions.balanceOf(to, cid).call() for to, cid in minted_to)
+    assert held == int(m[1]) - int(m[2])
+    cleared = sorted(
+        (ev.args.epoch, ev.args.price, ev.args.volume)
+        for ev in exchange.events.BookCleared().get_logs(from_block=dep.block)
+    )
+    printed = [(int(e), float(p), int(v)) for e, p, v in CLEARING.findall(output)]
+    assert [(e, v) for e, _, v in printed] == [(e, v) for e, _, v in cleared]
+    for (_, p, _), (_, price, _) in zip(printed, cleared, strict=True):
+        assert p == pytest.approx(price * 1000 / TOKEN, abs=1e-6)
+
+    # The API's indexed exchange and certificates say the same.
+    data = post(
+        "{ exchangeAccounts(first: 100) { id soldWh deliveredWh boughtWh proceeds spent"
+        " penaltiesPaid compensation } retirements(first: 100) { account energyWh beneficiary }"
+        " exchangeClearings(first: 100) { epoch price volumeWh } }"
+    )
+    assert "errors" not in data, data
+    accounts = {a["id"].lower(): a for a in data["data"]["exchangeAccounts"]}
+    for label in labels:
+        d = chain[demo_account(label).address]
+        a = accounts[demo_account(label).address.lower()]
+        assert (int(a["soldWh"]), int(a["deliveredWh"]), int(a["boughtWh"])) == (
+            d["sold"], d["delivered"], d["bought"],
+        )  # fmt: skip
+        assert (int(a["proceeds"]), int(a["spent"])) == (d["received"], d["paid"])
+        assert int(a["penaltiesPaid"]) + int(a["compensation"]) == d["penalty"]
+    api_retired = sorted(
+        (r["account"].lower(), int(r["energyWh"])) for r in data["data"]["retirements"]
+    )
+    assert api_retired == sorted((ev.args.account.lower(), ev.args.energyWh) for ev in retirements)
+    api_cleared = sorted(
+        (int(c["epoch"]), int(c["price"]), int(c["volumeWh"]))
+        for c in data["data"]["exchangeClearings"]
+    )
+    assert api_cleared == cleared
