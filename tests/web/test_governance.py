@@ -54,9 +54,9 @@ def test_a_proposal_appears_and_a_vote_from_the_page_is_indexed(web: Session, st
     expect(row).to_be_visible()
     expect(row.get_by_test_id("proposal-state")).to_have_text("voting")
     row.get_by_role("button", name=description).click()
-    expect(page.get_by_test_id("proposal-actions")).to_contain_text(
-        "ForecastRegistry.setFeedParams("
-    )
+    actions = page.get_by_test_id("proposal-actions")
+    expect(actions).to_contain_text("ForecastRegistry.setFeedParams(")
+    expect(actions).to_contain_text(f"rewardPerEpoch: {new.reward_per_epoch}")  # struct decoded
     expect(page.get_by_test_id("votes")).to_contain_text("No vote yet.")
 
     row.get_by_role("button", name="For", exact=True).click()

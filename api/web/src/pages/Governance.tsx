@@ -69,7 +69,13 @@ function describeCall(target: string, value: string, data: string, governed: Gov
   try {
     const d = decode({ abi: known.abi, data: data as `0x${string}` });
     const arg = (v: unknown): string =>
-      Array.isArray(v) ? `(${v.map(arg).join(", ")})` : typeof v === "string" && v.length > 20 ? short(v) : String(v);
+      Array.isArray(v)
+        ? `(${v.map(arg).join(", ")})`
+        : v !== null && typeof v === "object"
+          ? `{${Object.entries(v).map(([k, x]) => `${k}: ${arg(x)}`).join(", ")}}`
+          : typeof v === "string" && v.length > 20
+            ? short(v)
+            : String(v);
     return `${known.name}.${d.functionName}(${(d.args ?? []).map(arg).join(", ")})${eth}`;
   } catch {
     return `${known.name}: call ${data.slice(0, 10)}…${eth}`;
