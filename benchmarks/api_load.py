@@ -32,7 +32,16 @@ sys.path.insert(0, str(ROOT))
 
 
 def _helpers() -> Any:
-    spec = importlib.util.spec_from_file_location("api_test_world", ROOT / "tests/api/conftest.py")
+    """tests/api/conftest.py (the test world builders), loaded as a module of a package of its own
+    so its relative imports resolve (the name `api` is the project's package)."""
+    folder = ROOT / "tests" / "api"
+    package = importlib.util.spec_from_file_location(
+        "api_test_world", folder / "__init__.py", submodule_search_locations=[str(folder)]
+    )
+    assert package and package.loader
+    sys.modules[package.name] = importlib.util.module_from_spec(package)
+    package.loader.exec_module(sys.modules[package.name])
+    spec = importlib.util.spec_from_file_location("api_test_world.conftest", folder / "conftest.py")
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
