@@ -276,8 +276,8 @@ export function Exchange() {
                 <td>{wh(b.volumeWh)}</td>
                 <td>
                   <button type="button" className="link" aria-expanded={open === b.id} aria-controls={`depth-${b.epoch}`}
-                    aria-label={`Depth of epoch ${b.epoch}`} onClick={() => setOpen(open === b.id ? null : b.id)}>
-                    {open === b.id ? "Hide" : "Show"}
+                    onClick={() => setOpen(open === b.id ? null : b.id)}>
+                    {open === b.id ? "Hide" : "Show"} depth<span className="sr-only"> of epoch {b.epoch}</span>
                   </button>
                 </td>
               </tr>
