@@ -234,6 +234,7 @@ class Green:
     db_url: str
     redis_url: str
     url: str
+    app: Any
 
     def index(self) -> int:
         return int(api.index(self.g.node, self.g.lm, self.db_url, self.redis_url))
@@ -271,7 +272,7 @@ def green(
             api.api_settings(node, db_url, redis_url, state), deployment="gridcast-web-green"
         )
         with api.serve(app) as url:
-            yield Green(g, db_url, redis_url, url)
+            yield Green(g, db_url, redis_url, url, app)
 
 
 @pytest.fixture()

@@ -128,6 +128,45 @@ def test_bid_and_cancel_from_the_wallet_with_reverts_as_sentences(
     expect(page.get_by_test_id("my-orders")).to_contain_text("No open order.")
 
 
+def test_a_clearing_reaches_an_open_exchange_page_through_its_subscription(
+    green_web: Session, green: Green
+) -> None:
+    from gridcast.chain.clearing import Order, clear
+
+    page, g = green_web.page, green.g
+    sw = sys.modules["gridcast_web_api.second_wave_world"].sw
+    ex = g.c("EnergyExchange")
+    first = sw.consensus(g, api.scenario.play_round)
+    epoch = next(
+        e for e in range(first, first + 3) if ex.functions.gateOf(g.fid, e).call() > g.now() + 60
+    )
+    low, high, _ = ex.functions.bandOf(g.fid, epoch).call()
+    g.buyers[1].transact(ex, "placeBuy", g.fid, epoch, 500, (low + high) // 2)
+    green.index()
+    page.goto("/#/exchange")
+    row = page.get_by_test_id("books").locator(f'tr[data-epoch="{epoch}"]')
+    expect(row).to_contain_text("open")
+    hub = green.app.state.hub
+    for _ in range(1200):  # the page's newBlock and clearingPublished subscriptions are live
+        if hub.subscribers >= 2:
+            break
+        page.wait_for_timeout(50)
+    assert hub.subscribers >= 2, hub.subscribers
+    g.warp(int(ex.functions.gateOf(g.fid, epoch).call()))
+    book = [
+        Order(bool(o[5]), int(o[3]), int(o[4]))
+        for o in ex.functions.ordersOf(g.fid, epoch).call()
+        if not o[6]
+    ]
+    c = clear(book)
+    g.lm.admin.transact(ex, "clear", g.fid, epoch, c.low, c.high)
+    green.index()  # no reload: the subscription brings the clearing into the open page
+    expect(page.get_by_test_id("exchange-live")).to_have_text(
+        f"Book for epoch {epoch} cleared at {c.price:,}."
+    )
+    expect(row.get_by_test_id("clearing-price")).to_have_text(f"{c.price:,}")
+
+
 def test_retire_a_certificate_from_the_wallet_and_rank_on_the_leaderboard(
     green_web: Session, green: Green
 ) -> None:
