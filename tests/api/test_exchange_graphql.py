@@ -153,6 +153,8 @@ def test_accounts_and_assets_equal_the_chain(green_world: GreenWorld) -> None:
         assert int(a["capacityW"]) == chain[1]
         assert sorted(a["meterIds"]) == sorted("0x" + m.hex() for m in chain[4])
     assert assets["1"]["renewable"] and not assets["3"]["renewable"]
+    assert assets["3"]["owner"] == g.buyers[1].address.lower()  # moved after registration
+    assert int(assets["3"]["capacityW"]) == sw.LOAD_CAPACITY_W
     assert len(assets["1"]["sells"]) >= 1 and len(assets["1"]["certificates"]) >= 1
 
 

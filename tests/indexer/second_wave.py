@@ -30,6 +30,7 @@ EPOCH_LENGTH = 900
 EPOCHS_PER_ROUND = 3  # as tests/indexer/scenario.py's play_round expects
 SOLAR, WIND, LOAD = 0, 1, 3
 CAPACITY_W = 10_000  # 2,500 Wh per 900 s epoch
+LOAD_CAPACITY_W = 12_000  # the load's capacity after setCapacity
 # slope 0: the reference price is the base price whatever the consensus; band 500..1500
 PARAMS = MarketParams(
     base_price=1_000, slope=0, reference_value=0, band_bps=5_000, gate_lead=100,
@@ -49,7 +50,7 @@ class Green:
     sw: SecondWave
     feed: str
     sellers: list[Submitter]  # sellers[i] owns asset i + 1 (solar, wind)
-    buyers: list[Submitter]  # buyers[0] also owns the load (asset 3)
+    buyers: list[Submitter]  # the load (asset 3) is registered to buyers[0], then moved to [1]
     epoch: int = -1  # the plain market's traded epoch
     trees: dict[int, DeliveryTree] = field(default_factory=dict)  # delivery tree per epoch
     clearing: Clearing | None = None
@@ -124,6 +125,9 @@ def build(node: AnvilNode, state: Path) -> Green:
             assets, "register", owners[asset].address, kind, CAPACITY_W, g.fid,
             f"vic/{asset}", ids,
         )  # fmt: skip
+    # the load changes hands and capacity (ERC-721 Transfer, AssetCapacityChanged)
+    g.buyers[0].transact(assets, "transferFrom", g.buyers[0].address, g.buyers[1].address, 3)
+    admin.transact(assets, "setCapacity", 3, LOAD_CAPACITY_W)
     token, exchange = g.c("GridToken"), g.c("EnergyExchange")
     for who in g.sellers + g.buyers:
         admin.transact(token, "mint", who.address, BIG)

@@ -68,11 +68,12 @@ def test_exchange_and_certificates_match_the_chain(green: sw.Green, fresh_databa
         )  # fmt: skip
     }
     assert set(got_assets) == {1, 2, 3}
+    assert got_assets[3][0] == g.buyers[1].address.lower()  # transferred after registration
     for asset, (owner, kind, cap, meters, renewable) in got_assets.items():
         chain = assets.functions.assetOf(asset).call()
         assert owner == assets.functions.ownerOf(asset).call().lower()
         assert ["solar", "wind", "storage", "load"][chain[0]] == kind
-        assert cap == chain[1] == sw.CAPACITY_W
+        assert cap == chain[1] == (sw.LOAD_CAPACITY_W if asset == 3 else sw.CAPACITY_W)
         assert meters == sorted("0x" + m.hex() for m in chain[4])
         assert renewable == (kind in ("solar", "wind"))
     # the delivery root
