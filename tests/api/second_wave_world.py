@@ -36,6 +36,9 @@ sw = _load("second_wave")
 # The window the streaming job would have written for the traded epoch, and two decoys: the same
 # meter count with another total, and the same count and total with other values (another root).
 LANDED = datetime(2014, 12, 1, 10, 0, tzinfo=UTC)
+# The renewable epoch's window: the same readings, older, and linked to its truth the way the
+# truth oracle links it (epoch_actuals.submission_tx), so only that link finds it first.
+GREEN_LANDED = datetime(2014, 12, 1, 9, 30, tzinfo=UTC)
 DECOYS = {
     datetime(2014, 12, 1, 9, 45, tzinfo=UTC): {**sw.ENERGY, "other/x": 6},
     datetime(2014, 12, 1, 10, 15, tzinfo=UTC): {**sw.ENERGY, "solar/a": 600, "solar/b": 700},
@@ -64,15 +67,27 @@ class GreenWorld:
         return data
 
 
-def land(db_url: str) -> None:
-    """Per-meter epoch energy as the streaming job writes it (epoch_meter_energy)."""
-    rows = [(LANDED, m, wh) for m, wh in sw.ENERGY.items()]
+def land(db_url: str, g: Any) -> None:
+    """Per-meter epoch energy as the streaming job writes it (epoch_meter_energy), and the
+    renewable epoch's epoch actual marked as submitted in its truth's transaction."""
+    rows = [(t, m, wh) for t in (LANDED, GREEN_LANDED) for m, wh in sw.ENERGY.items()]
     rows += [(t, m, wh) for t, energy in DECOYS.items() for m, wh in energy.items()]
     with psycopg.connect(db_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
         conn.cursor().executemany(
             "INSERT INTO epoch_meter_energy (feed, epoch_start, meter, readings, mean_w, energy_wh)"
             " VALUES ('demand', %s, %s, 60, %s, %s)",
             [(t, m, wh * 4.0, wh) for t, m, wh in rows],
+        )
+        [(tx,)] = conn.execute(
+            "SELECT submitted_tx FROM truths WHERE id = %s AND block_to IS NULL",
+            (f"{g.feed}-{g.green_epoch}",),
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO epoch_actuals (feed, epoch_start, epoch_end, value, meter_count, "
+            "reading_count, coverage, evidence_hash, closed_at, submitted_at, submission_tx) "
+            "VALUES ('demand', %s, %s + interval '15 minutes', 0.1, %s, 300, 1.0, %s, now(), "
+            "now(), %s)",
+            (GREEN_LANDED, GREEN_LANDED, len(sw.ENERGY), "0x" + "00" * 32, tx[2:]),
         )
 
 
@@ -92,7 +107,7 @@ def green_world(
         sw.certify(g)
         sw.settle_renewable(g)
         index(node, g.lm, db_url, redis_url)
-        land(db_url)
+        land(db_url, g)
         app = create_app(api_settings(node, db_url, redis_url, state), deployment="green-test")
         with serve(app) as url:
             yield GreenWorld(g, db_url, redis_url, url)

@@ -15,7 +15,7 @@ from eth_utils import keccak
 from websockets.sync.client import connect
 
 from .conftest import scenario
-from .second_wave_world import GreenWorld, sw
+from .second_wave_world import GREEN_LANDED, LANDED, GreenWorld, sw
 
 BOOK = """
 query ($book: ID!, $feed: String!) {
@@ -161,7 +161,7 @@ def test_accounts_and_assets_equal_the_chain(green_world: GreenWorld) -> None:
 READING = """
 query ($feed: String!, $epoch: Int!, $meter: String!, $root: ID!) {
   meterReading(feedId: $feed, epoch: $epoch, meter: $meter) {
-    meterId meter energyWh leaf proof root verified
+    meterId meter energyWh leaf proof root verified dataFeed dataStart
   }
   deliveryRoot(id: $root) {
     root leafCount status blockNumber readings(first: 100) { meter energyWh verified }
@@ -178,6 +178,8 @@ def test_a_meter_reading_proof_from_graphql_verifies_on_chain(green_world: Green
     data = w.gql(query, {"feed": g.feed, "epoch": g.epoch, "meter": "wind/a", "root": key})
     r = data["meterReading"]
     assert r["meter"] == "wind/a" and r["energyWh"] == "400" and r["verified"] is True
+    # found by count and total (newest first): a decoy with another root is passed over
+    assert (r["dataFeed"], r["dataStart"]) == ("demand", LANDED.isoformat())
     assert r["meterId"] == "0x" + keccak(text="wind/a").hex()
     assert r["root"] == "0x" + delivery.functions.rootOf(g.fid, g.epoch).call()[0].hex()
     proof = [bytes.fromhex(p[2:]) for p in r["proof"]]
@@ -212,6 +214,8 @@ def test_a_meter_reading_proof_from_graphql_verifies_on_chain(green_world: Green
         "meterReading"
     ]
     assert green["verified"] and green["root"] != r["root"] and green["energyWh"] == "400"
+    # found through the truth transaction that submitted its epoch actual (the older window)
+    assert green["dataStart"] == GREEN_LANDED.isoformat()
     mid_proof = [bytes.fromhex(p[2:]) for p in green["proof"]]
     assert delivery.functions.verify(g.fid, g.green_epoch, mid, 400, mid_proof).call() is True
 

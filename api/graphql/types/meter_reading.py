@@ -3,16 +3,20 @@ proof, which ``MeteredDelivery.verify`` (or OpenZeppelin ``MerkleProof.verify``)
 
 The leaves come from the streaming job's per-meter epoch energy (``epoch_meter_energy``, one row
 per meter of a closed window). The API does not need the market file to know which data window a
-chain epoch is: it takes the windows whose meter count and total equal the root's leaf count and
-total Wh, rebuilds each one's tree (gridcast.chain.merkle, leaves tagged with the chain epoch)
-and serves the one whose root is the posted root, so a proof served always verifies against the
-chain. A root with no matching window (its data not landed here) has no readings. Trees are
-cached per (feed, epoch, root): a posted root never changes."""
+chain epoch is. It tries first the window whose epoch actual this pipeline's truth oracle
+submitted in the epoch's truth transaction (``epoch_actuals.submission_tx`` = the indexed
+truth's ``submitted_tx``), then the windows whose meter count and total equal the root's leaf
+count and total Wh (newest first, at most MAX_CANDIDATES); it rebuilds each one's tree
+(gridcast.chain.merkle, leaves tagged with the chain epoch) and serves the first whose root is
+the posted root, so a proof served always verifies against the chain. A root with no matching
+window (its data not landed here) has no readings. Trees are cached per (feed, epoch, root): a
+posted root never changes."""
 
 from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any, Optional
 
 import strawberry
@@ -35,7 +39,9 @@ from gridcast.chain.merkle import (
 METER_ID = re.compile(r"^0x[0-9a-fA-F]{64}$")
 MAX_CANDIDATES = 50  # data windows tried per root (same leaf count and total)
 _CACHE_SIZE = 256
-_TREES: OrderedDict[tuple[str, int, str], tuple[DeliveryTree, dict[bytes, str]]] = OrderedDict()
+Window = tuple[str, datetime]  # (streaming feed name, window start)
+Found = tuple[DeliveryTree, dict[bytes, str], Window]
+_TREES: OrderedDict[tuple[str, int, str], Found] = OrderedDict()
 
 
 @strawberry.type(description="One meter's energy in one epoch, a leaf of the delivery root.")
@@ -49,20 +55,29 @@ class MeterReading:
     proof: list[str] = strawberry.field(description="Sibling hashes from the leaf to the root.")
     root: str
     verified: bool = strawberry.field(description="The proof leads from the leaf to `root`.")
+    data_feed: str = strawberry.field(
+        description="The streaming feed whose closed window the leaves came from."
+    )
+    data_start: datetime = strawberry.field(description="That window's start (data time).")
 
 
 def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-async def _tree(info: Info, root: Any) -> tuple[DeliveryTree, dict[bytes, str]] | None:
-    key = (str(root.feed_id), int(root.epoch), str(root.root))
-    hit = _TREES.get(key)
-    if hit is not None:
-        _TREES.move_to_end(key)
-        return hit
+async def _windows(info: Info, root: Any) -> list[Window]:
+    """Candidate data windows of a root: the one its truth transaction submitted, then those
+    with its leaf count and total."""
     ctx = info.context
-    windows = await ctx.rows(
+    linked = await ctx.rows(
+        text(
+            "SELECT a.feed, a.epoch_start FROM truths t JOIN epoch_actuals a "
+            "ON lower(a.submission_tx) IN (t.submitted_tx, substr(t.submitted_tx, 3)) "
+            "WHERE t.id = :key AND t.block_to IS NULL"
+        ),
+        {"key": f"{root.feed_id}-{int(root.epoch)}"},
+    )
+    counted = await ctx.rows(
         text(
             "SELECT feed, epoch_start FROM epoch_meter_energy GROUP BY feed, epoch_start "
             "HAVING count(*) = :n AND sum(energy_wh) = :total "
@@ -70,13 +85,28 @@ async def _tree(info: Info, root: Any) -> tuple[DeliveryTree, dict[bytes, str]] 
         ),
         {"n": int(root.leaf_count), "total": int(root.total_wh), "k": MAX_CANDIDATES},
     )
-    for w in windows:
+    out: list[Window] = []
+    for w in linked + counted:
+        window = (str(w["feed"]), w["epoch_start"])
+        if window not in out:
+            out.append(window)
+    return out
+
+
+async def _tree(info: Info, root: Any) -> Found | None:
+    key = (str(root.feed_id), int(root.epoch), str(root.root))
+    hit = _TREES.get(key)
+    if hit is not None:
+        _TREES.move_to_end(key)
+        return hit
+    ctx = info.context
+    for window in await _windows(info, root):
         rows = await ctx.rows(
             text(
                 "SELECT meter, energy_wh FROM epoch_meter_energy "
                 "WHERE feed = :feed AND epoch_start = :start"
             ),
-            {"feed": w["feed"], "start": w["epoch_start"]},
+            {"feed": window[0], "start": window[1]},
         )
         names = {meter_id(str(r["meter"])): str(r["meter"]) for r in rows}
         readings = [
@@ -87,14 +117,15 @@ async def _tree(info: Info, root: Any) -> tuple[DeliveryTree, dict[bytes, str]] 
         except MerkleError:
             continue
         if _hex(tree.root) == key[2]:
-            _TREES[key] = (tree, names)
+            _TREES[key] = (tree, names, window)
             while len(_TREES) > _CACHE_SIZE:
                 _TREES.popitem(last=False)
-            return tree, names
+            return tree, names, window
     return None
 
 
-def _out(root: Any, tree: DeliveryTree, names: dict[bytes, str], meter: bytes) -> MeterReading:
+def _out(root: Any, found: Found, meter: bytes) -> MeterReading:
+    tree, names, window = found
     r = tree.reading(meter)
     proof = tree.proof(meter)
     leaf = leaf_hash(*r.values())
@@ -102,7 +133,8 @@ def _out(root: Any, tree: DeliveryTree, names: dict[bytes, str], meter: bytes) -
         feed_id=str(root.feed_id), epoch=int(root.epoch), meter_id=_hex(meter),
         meter=names.get(meter), energy_wh=r.energy_wh, leaf=_hex(leaf),
         proof=[_hex(p) for p in proof], root=str(root.root),
-        verified=_hex(process_proof(leaf, proof)) == str(root.root),
+        verified=_hex(process_proof(leaf, proof)) == str(root.root), data_feed=window[0],
+        data_start=window[1],
     )  # fmt: skip
 
 
@@ -121,9 +153,8 @@ async def reading_of(info: Info, root: Any, meter: str) -> MeterReading | None:
     found = await _tree(info, root)
     if found is None:
         return None
-    tree, names = found
     try:
-        return _out(root, tree, names, mid)
+        return _out(root, found, mid)
     except MerkleError:
         return None
 
@@ -133,9 +164,8 @@ async def readings_of(info: Info, root: Any, first: int, skip: int) -> list[Mete
     found = await _tree(info, root)
     if found is None:
         return []
-    tree, names = found
-    meters = sorted(r.meter for r in tree.readings)[skip : skip + first]
-    return [_out(root, tree, names, m) for m in meters]
+    meters = sorted(r.meter for r in found[0].readings)[skip : skip + first]
+    return [_out(root, found, m) for m in meters]
 
 
 async def meter_reading(
