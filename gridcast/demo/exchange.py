@@ -175,8 +175,8 @@ class ExchangeDriver:
         self.forecaster = Forecaster("seasonal-naive", market)
         # Before the first trading window, which lasts seconds: allowances approved, the
         # datasets loaded into the forecaster.
-        for member in self.participants:
-            member.ex.allow(1)
+        with ThreadPoolExecutor(max_workers=len(self.participants)) as setup:
+            list(setup.map(lambda member: member.ex.allow(1), self.participants))
         self.forecaster.value(registrar.view(self.feed_id), 0)
         self.forecaster.value(registrar.view(self.demand.feed_bytes), 0)
         self.epochs: dict[int, EpochState] = {}
@@ -352,10 +352,12 @@ class ExchangeDriver:
             return
         if status != "final":
             return
-        minted = 0
-        for p in self.producers:
-            for _, wh in agent.claim_certificates(p.asset_id, [epoch], self.leaves, p.journal):
-                minted += wh
+        # Each producer claims its own asset's certificates (in parallel: one block for all).
+        claims = self.pool.map(
+            lambda p: p.ex.claim_certificates(p.asset_id, [epoch], self.leaves, p.journal),
+            self.producers,
+        )
+        minted = sum(wh for claimed in claims for _, wh in claimed)
         # The first producer retires half of what it holds for the beneficiary.
         first = self.producers[0]
         held = first.ex.holdings(first.address)
