@@ -28,10 +28,11 @@ WALLET_FUNCTIONS = {
 # Governance (on deployments made with it): voting, and every state-changing function of the
 # contracts a proposal may call, so the page can show a proposal's actions as decoded calls.
 GOVERNOR_FUNCTIONS = {"castVote", "castVoteWithReason", "state", "getVotes", "hasVoted"}
-# Second wave (on deployments made with it): bids and cancels, certificate retirements.
+# Second wave (on deployments made with it): bids, sells and cancels, certificate claims and
+# retirements.
 SECOND_WAVE_FUNCTIONS = {
-    "EnergyExchange": {"placeBuy", "cancel", "withdraw"},
-    "EnergyCertificates": {"retire", "balanceOf"},
+    "EnergyExchange": {"placeBuy", "placeSell", "cancel", "withdraw"},
+    "EnergyCertificates": {"claim", "claimed", "retire", "balanceOf"},
 }
 
 

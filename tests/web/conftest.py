@@ -266,8 +266,9 @@ def green(
         g = sw.build(node, state)
         sw.trade(g, sw.consensus(g, api.scenario.play_round))
         sw.certify(g)
+        sw.settle_renewable(g)
         api.index(node, g.lm, db_url, redis_url)
-        world.land(db_url)
+        world.land(db_url, g)
         app = create_app(
             api.api_settings(node, db_url, redis_url, state), deployment="gridcast-web-green"
         )

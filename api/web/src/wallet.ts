@@ -103,6 +103,32 @@ function sentence(name: string, args: readonly unknown[]): string {
       return "You have nothing to withdraw from the exchange.";
     case "CertificatesRetireExceedsBalance":
       return `You hold only ${String(args[2])} Wh of this certificate; ${String(args[3])} Wh asked.`;
+    case "CertificatesAlreadyClaimed":
+      return `Epoch ${String(args[1])} of asset #${String(args[0])} is already certified.`;
+    case "CertificatesPendingOnExchange":
+      return `Asset #${String(args[0])} has a renewable sell of epoch ${String(args[1])} not yet settled: its certificates come with the settlement.`;
+    case "CertificatesNotRenewable":
+      return `Asset #${String(args[0])} is not solar or wind: only renewable delivery is certified.`;
+    case "CertificatesEmptyClaim":
+      return "There is nothing to claim.";
+    case "CertificatesOverCapacity":
+      return `Epoch ${String(args[1])} of asset #${String(args[0])}: ${String(args[2])} Wh is more than its capacity allows (${String(args[3])} Wh).`;
+    case "CertificatesMeterNotOfAsset":
+      return `Meter ${String(args[0]).slice(0, 10)}… is not a meter of asset #${String(args[1])}.`;
+    case "CertificatesInvalidProof":
+      return `The delivery proof of meter ${String(args[1]).slice(0, 10)}… in epoch ${String(args[0])} does not match the posted root.`;
+    case "ExchangeNotAssetOwner":
+      return `Asset #${String(args[0])} is not yours to sell.`;
+    case "ExchangeAssetNotInFeed":
+      return `Asset #${String(args[0])} delivers to another feed than this market's.`;
+    case "ExchangeAssetCannotSell":
+      return `Asset #${String(args[0])} is a load: it cannot sell.`;
+    case "ExchangeAssetNotRenewable":
+      return `Asset #${String(args[0])} is not renewable: it cannot sell on the renewable market.`;
+    case "ExchangeOverCapacity":
+      return `${String(args[1])} Wh is more than asset #${String(args[0])} can deliver in an epoch (${String(args[2])} Wh).`;
+    case "ExchangeAssetAlreadyOffered":
+      return `Asset #${String(args[0])} already has an offer in epoch ${String(args[1])}.`;
     case "CertificatesZeroAmount":
       return "The amount must be more than zero.";
     case "GovernorAlreadyCastVote":

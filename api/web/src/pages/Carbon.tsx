@@ -2,8 +2,8 @@
 // delivery, retirements, and the carbon leaderboard (avoided CO2e); every table paged.
 import { useEffect, useState } from "react";
 import { day, num, short, wh } from "../format";
-import { useQuery, usePager, useSubscription } from "../gql";
-import { useWalletUi, WalletBar, walletModule } from "../walletUi";
+import { gql, useQuery, usePager, useSubscription } from "../gql";
+import { useWalletUi, WalletBar, walletModule, type WalletUi } from "../walletUi";
 
 const PAGE = 20;
 
@@ -112,8 +112,8 @@ function Retire() {
   const chosen = pick || rows[0]?.certificateId || "";
   return (
     <section aria-labelledby="retire-h" className="wallet-box">
-      <h2 id="retire-h">Retire from your wallet</h2>
-      {w.config && !certs && <p role="alert">This deployment has no certificates: retiring is unavailable.</p>}
+      <h2 id="retire-h">Claim and retire from your wallet</h2>
+      {w.config && !certs && <p role="alert">This deployment has no certificates: claiming and retiring are unavailable.</p>}
       <WalletBar w={w} testId="carbon" />
       {w.account && (
         <table data-testid="my-certificates">
@@ -129,6 +129,8 @@ function Retire() {
           </tbody>
         </table>
       )}
+      {w.account && <Claim w={w} />}
+      <h3>Retire</h3>
       <form className="stake" onSubmit={(e) => e.preventDefault()}>
         <label>
           Certificate{" "}
@@ -156,6 +158,113 @@ function Retire() {
         </button>
       </form>
     </section>
+  );
+}
+
+interface MyAsset {
+  id: string;
+  kind: string;
+  feedId: string;
+  meterIds: string[];
+  certifiedEpochs: { epoch: string }[];
+}
+interface Root {
+  id: string;
+  epoch: string;
+  status: string;
+}
+interface Reading {
+  meterId: string;
+  energyWh: string;
+  proof: string[];
+}
+const ROOTS = 50; // the newest delivery roots of the asset's feed looked at
+
+/** Claim the certificates of an owned renewable asset's proven delivery (EnergyCertificates.claim):
+ * every epoch whose delivery root is final and that is not certified yet, in one transaction
+ * per meter set (one when every meter reported in every epoch), proofs from GraphQL. */
+function Claim({ w }: { w: WalletUi }) {
+  const mine = useQuery<{ assets: MyAsset[] }>(
+    w.account
+      ? `query MyAssets($o: String!) { assets(first: 20, orderBy: registeredBlock, where: {owner: $o, renewable: true}) {
+          id kind feedId meterIds certifiedEpochs(first: 1000) { epoch } } }`
+      : null,
+    { o: w.account?.toLowerCase() },
+  );
+  const assets = mine.data?.assets ?? [];
+  const [pick, setPick] = useState("");
+  const asset = assets.find((a) => a.id === pick) ?? assets[0];
+  const roots = useQuery<{ deliveryRoots: Root[] }>(
+    asset
+      ? `query Roots($f: String!) { deliveryRoots(first: ${ROOTS}, orderBy: epoch, orderDirection: desc, where: {feedId: $f}) { id epoch status } }`
+      : null,
+    { f: asset?.feedId },
+  );
+  useSubscription(w.account ? "subscription { newBlock { number } }" : null, () => {
+    mine.reload();
+    roots.reload();
+  });
+  const certs = w.config?.contracts.EnergyCertificates;
+  const done = new Set((asset?.certifiedEpochs ?? []).map((e) => e.epoch));
+  const claimable = (roots.data?.deliveryRoots ?? []).filter((r) => r.status === "final" && !done.has(r.epoch));
+  const claim = async (): Promise<string> => {
+    const a = asset!;
+    const { call } = await walletModule();
+    const meters = new Set(a.meterIds.map((m) => m.toLowerCase()));
+    const groups = new Map<string, { ids: string[]; claims: { epoch: bigint; energyWh: bigint[]; proofs: string[][] }[] }>();
+    const epochs = [...claimable].sort((x, y) => Number(x.epoch) - Number(y.epoch));
+    let total = 0n;
+    for (const r of epochs) {
+      const d = await gql<{ deliveryRoot: { readings: Reading[] } | null }>(
+        `query Leaves($id: ID!) { deliveryRoot(id: $id) { readings(first: 1000) { meterId energyWh proof } } }`,
+        { id: r.id },
+      );
+      const own = (d.deliveryRoot?.readings ?? [])
+        .filter((x) => meters.has(x.meterId.toLowerCase()))
+        .sort((x, y) => (x.meterId.toLowerCase() < y.meterId.toLowerCase() ? -1 : 1));
+      const energy = own.map((x) => BigInt(x.energyWh));
+      const sum = energy.reduce((s, e) => s + e, 0n);
+      if (sum === 0n) continue; // no proven leaf of this asset's meters: nothing to certify
+      const ids = own.map((x) => x.meterId);
+      const g = groups.get(ids.join()) ?? { ids, claims: [] };
+      g.claims.push({ epoch: BigInt(r.epoch), energyWh: energy, proofs: own.map((x) => x.proof) });
+      groups.set(ids.join(), g);
+      total += sum;
+    }
+    if (!groups.size) return `No delivery of asset #${a.id}'s meters is proven in those epochs: nothing to claim.`;
+    const hashes: string[] = [];
+    const claimed: string[] = [];
+    for (const g of groups.values()) {
+      hashes.push(await call(w.account!, certs!, "claim", [BigInt(a.id), g.ids, g.claims]));
+      claimed.push(...g.claims.map((c) => String(c.epoch)));
+    }
+    return `Claimed ${total.toLocaleString("en-US")} Wh of asset #${a.id} in epoch${claimed.length > 1 ? "s" : ""} ${claimed.join(", ")} (transaction${hashes.length > 1 ? "s" : ""} ${hashes.map((h) => `${h.slice(0, 10)}…`).join(", ")}); the certificates appear once indexed.`;
+  };
+  return (
+    <>
+      <h3 id="claim-h">Claim certificates</h3>
+      {w.account && mine.data && assets.length === 0 && <p data-testid="no-asset">You own no solar or wind asset.</p>}
+      {asset && (
+        <form className="stake" onSubmit={(e) => e.preventDefault()}>
+          <label htmlFor="claim-asset">Your asset</label>
+          <select id="claim-asset" value={asset.id} onChange={(e) => setPick(e.target.value)}>
+            {assets.map((a) => (
+              <option key={a.id} value={a.id}>#{a.id} ({a.kind})</option>
+            ))}
+          </select>
+          <p data-testid="claimable">
+            {roots.data
+              ? claimable.length
+                ? `Certifiable epochs (delivery root final, not yet claimed): ${[...claimable].map((r) => r.epoch).sort((x, y) => Number(x) - Number(y)).join(", ")}.`
+                : `No certifiable epoch among the feed's latest ${ROOTS} delivery roots.`
+              : "Loading…"}
+          </p>
+          <button type="button" disabled={w.busy || !certs || claimable.length === 0} onClick={() => w.run("Claiming", claim)}>
+            Claim certificates
+          </button>
+        </form>
+      )}
+    </>
   );
 }
 

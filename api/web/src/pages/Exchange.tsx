@@ -3,7 +3,7 @@
 import { Fragment, useMemo, useState } from "react";
 import { Chart } from "../Chart";
 import { PALETTE, short, units, wh } from "../format";
-import { useQuery, usePager, useSubscription } from "../gql";
+import { gql, useQuery, usePager, useSubscription } from "../gql";
 import { useWalletUi, WalletBar, walletModule, type WalletUi } from "../walletUi";
 
 const PAGE = 24;
@@ -119,7 +119,73 @@ interface MyOrder {
   locked: string;
 }
 
-/** Bids from the connected wallet (approve the escrow, placeBuy) and cancels of its open orders. */
+interface OwnAsset {
+  id: string;
+  kind: string;
+  renewable: boolean;
+}
+
+/** Offers from an asset the connected wallet owns: approve the collateral (volume x the book's
+ * penalty per Wh, or the market's while the book is not open yet), then placeSell. */
+function Sell({ w, market, openEpoch, onDone }: { w: WalletUi; market: Market; openEpoch: string | null; onDone: () => void }) {
+  const owned = useQuery<{ assets: OwnAsset[] }>(
+    `query Own($o: String!, $f: String!) { assets(first: 50, orderBy: registeredBlock, where: {owner: $o, feedId: $f}) { id kind renewable } }`,
+    { o: w.account?.toLowerCase(), f: market.feedId },
+  );
+  useSubscription("subscription { newBlock { number } }", () => owned.reload());
+  const assets = (owned.data?.assets ?? []).filter((a) => a.kind !== "load" && (!market.renewableOnly || a.renewable));
+  const [pick, setPick] = useState("");
+  const [epoch, setEpoch] = useState("");
+  const [volume, setVolume] = useState("100");
+  const [limit, setLimit] = useState("");
+  const asset = assets.find((a) => a.id === pick) ?? assets[0];
+  const ex = w.config?.contracts.EnergyExchange;
+  const token = w.config?.contracts.GridToken;
+  const effectiveEpoch = epoch || openEpoch || "";
+  if (owned.data && assets.length === 0) {
+    return <p data-testid="no-sell-asset">You own no asset that can sell in this market.</p>;
+  }
+  return (
+    <form className="stake" onSubmit={(e) => e.preventDefault()} aria-labelledby="sell-h">
+      <h3 id="sell-h">Offer from your asset</h3>
+      <label htmlFor="sell-asset">Asset</label>
+      <select id="sell-asset" value={asset?.id ?? ""} onChange={(e) => setPick(e.target.value)}>
+        {assets.map((a) => (
+          <option key={a.id} value={a.id}>#{a.id} ({a.kind})</option>
+        ))}
+      </select>
+      <label>Offer epoch <input name="sell-epoch" inputMode="numeric" value={effectiveEpoch} onChange={(e) => setEpoch(e.target.value)} /></label>
+      <label>Offer volume (Wh) <input name="sell-volume" inputMode="numeric" value={volume} onChange={(e) => setVolume(e.target.value)} /></label>
+      <label>Offer limit price (base units per Wh) <input name="sell-limit" inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} /></label>
+      <button
+        type="button"
+        disabled={w.busy || !asset || !ex || !token || !effectiveEpoch || !limit}
+        onClick={() =>
+          w.run("Offering", async () => {
+            const { call } = await walletModule();
+            const a = w.account!;
+            const vol = BigInt(volume || "0");
+            const price = BigInt(limit || "0");
+            const p = await gql<{ exchangeBook: { penaltyPerWh: string } | null; exchangeMarket: { penaltyPerWh: string | null } | null }>(
+              `query Penalty($b: ID!, $m: ID!) { exchangeBook(id: $b) { penaltyPerWh } exchangeMarket(id: $m) { penaltyPerWh } }`,
+              { b: `${market.id}-${effectiveEpoch}`, m: market.id },
+            );
+            const penalty = BigInt(p.exchangeBook?.penaltyPerWh ?? p.exchangeMarket?.penaltyPerWh ?? "0");
+            await call(a, token!, "approve", [ex!.address, vol * penalty]);
+            const hash = await call(a, ex!, "placeSell", [market.id, BigInt(effectiveEpoch), BigInt(asset!.id), vol, price]);
+            onDone();
+            return `Offer of ${volume} Wh from asset #${asset!.id} in epoch ${effectiveEpoch} placed with ${units(String(vol * penalty))} collateral (transaction ${hash.slice(0, 10)}…); it appears here once indexed.`;
+          })
+        }
+      >
+        Place offer
+      </button>
+    </form>
+  );
+}
+
+/** Bids from the connected wallet (approve the escrow, placeBuy), offers from its assets (Sell)
+ * and cancels of its open orders. */
 function Bid({ market, openEpoch, onDone }: { market: Market; openEpoch: string | null; onDone: () => void }) {
   const w: WalletUi = useWalletUi();
   const [epoch, setEpoch] = useState(openEpoch ?? "");
@@ -139,10 +205,11 @@ function Bid({ market, openEpoch, onDone }: { market: Market; openEpoch: string 
   const effectiveEpoch = epoch || openEpoch || "";
   return (
     <section aria-labelledby="bid-h" className="wallet-box">
-      <h2 id="bid-h">Bid from your wallet</h2>
-      {w.config && !ex && <p role="alert">This deployment has no exchange: bids are unavailable.</p>}
+      <h2 id="bid-h">Trade from your wallet</h2>
+      {w.config && !ex && <p role="alert">This deployment has no exchange: trading is unavailable.</p>}
       <WalletBar w={w} testId="exchange" />
-      <form className="stake" onSubmit={(e) => e.preventDefault()}>
+      {!market.renewableOnly && (
+      <form className="stake" onSubmit={(e) => e.preventDefault()} aria-label="Bid">
         <label>Delivery epoch <input name="epoch" inputMode="numeric" value={effectiveEpoch} onChange={(e) => setEpoch(e.target.value)} /></label>
         <label>Volume (Wh) <input name="volume" inputMode="numeric" value={volume} onChange={(e) => setVolume(e.target.value)} /></label>
         <label>Limit price (base units per Wh) <input name="limit" inputMode="numeric" value={limit} onChange={(e) => setLimit(e.target.value)} /></label>
@@ -166,6 +233,8 @@ function Bid({ market, openEpoch, onDone }: { market: Market; openEpoch: string 
           Place bid
         </button>
       </form>
+      )}
+      {w.account && <Sell w={w} market={market} openEpoch={openEpoch} onDone={() => { onDone(); mine.reload(); }} />}
       {w.account && (
         <table data-testid="my-orders">
           <caption>Your open orders in this market</caption>
@@ -184,7 +253,7 @@ function Bid({ market, openEpoch, onDone }: { market: Market; openEpoch: string 
                     onClick={() =>
                       w.run("Cancelling", async () => {
                         const { call } = await walletModule();
-                        const hash = await call(w.account!, ex!, "cancel", [market.feedId, BigInt(o.epoch), BigInt(o.index)]);
+                        const hash = await call(w.account!, ex!, "cancel", [market.id, BigInt(o.epoch), BigInt(o.index)]);
                         return `Order #${o.index} of epoch ${o.epoch} cancelled (transaction ${hash.slice(0, 10)}…).`;
                       })
                     }
@@ -295,9 +364,7 @@ export function Exchange() {
         <span>page {pager.page}</span>
         <button type="button" onClick={() => pager.next(books[books.length - 1]?.cursor)} disabled={books.length < PAGE}>Older</button>
       </nav>
-      {!market.renewableOnly && (
-        <Bid key={market.id} market={market} openEpoch={books.find((b) => b.status === "open")?.epoch ?? null} onDone={q.reload} />
-      )}
+      <Bid key={market.id} market={market} openEpoch={books.find((b) => b.status === "open")?.epoch ?? null} onDone={q.reload} />
       <h2>Trades</h2>
       <table data-testid="trades">
         <caption className="sr-only">Settled orders, latest 20</caption>
