@@ -134,3 +134,34 @@ def test_leaderboard_links_to_an_operators_history(web: Session, stack: Stack) -
     chart = page.get_by_role("img", name=re.compile("Forecasts, interval"))
     expect(chart.locator("canvas")).to_have_count(1)
     assert int(chart.get_attribute("data-epochs") or 0) >= 6  # two settled rounds of 3 epochs
+
+
+def test_leaderboard_sorts_the_shown_page_by_mase(web: Session, stack: Stack) -> None:
+    page = web.page
+    page.goto("/#/operators")
+    board = page.get_by_test_id("leaderboard")
+    ops = stack.gql(
+        "{ operators(first: 20, orderBy: totalRewards, orderDirection: desc) "
+        "{ id accuracy { mase } } }"
+    )["operators"]
+    rows = board.locator("tbody tr")
+    expect(rows).to_have_count(len(ops))
+    for i, o in enumerate(ops):  # the server's order first
+        expect(rows.nth(i)).to_have_attribute("data-operator", o["id"])
+
+    def mase(o: dict[str, Any]) -> float:
+        m = (o["accuracy"] or {}).get("mase")
+        return float("inf") if m is None else float(m)
+
+    # client-side, this page only: lowest MASE first, ties and unscored in the server's order
+    want = [o["id"] for _, o in sorted(enumerate(ops), key=lambda p: (mase(p[1]), p[0]))]
+    toggle = page.get_by_role("button", name="Sort this page by MASE")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    for i, account in enumerate(want):
+        expect(rows.nth(i)).to_have_attribute("data-operator", account)
+    # the rank column keeps the leaderboard's rank
+    first = next(i for i, o in enumerate(ops) if o["id"] == want[0])
+    expect(rows.first.locator("td").first).to_have_text(str(first + 1))
+    toggle.click()
+    expect(rows.first).to_have_attribute("data-operator", ops[0]["id"])

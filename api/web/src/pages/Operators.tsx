@@ -35,8 +35,15 @@ export function Operators() {
     { after: pager.after },
   );
   useSubscription("subscription { newBlock { number } }", () => pager.page === 1 && q.reload());
+  const [byMase, setByMase] = useState(false);
   if (q.error) return <p role="alert">Could not load operators: {q.error}</p>;
   const rows = q.data?.operators ?? [];
+  // MASE is computed per operator by the API, not a column it can order by: this sorts the rows of
+  // the page shown (lowest MASE first, operators without one last), never the whole leaderboard.
+  const ranked = rows.map((o, i) => ({ o, rank: (pager.page - 1) * PAGE + i + 1 }));
+  const shown = byMase
+    ? [...ranked].sort((a, b) => (a.o.accuracy?.mase ?? Infinity) - (b.o.accuracy?.mase ?? Infinity) || a.rank - b.rank)
+    : ranked;
   return (
     <section aria-labelledby="ops-h">
       <h1 id="ops-h">Operators</h1>
@@ -56,6 +63,10 @@ export function Operators() {
           ))}
         </select>
       </label>
+      <button type="button" className="link" aria-pressed={byMase} onClick={() => setByMase(!byMase)}>
+        Sort this page by MASE
+      </button>
+      <span className="muted"> (lowest first; sorts the operators shown on this page only)</span>
       <table data-testid="leaderboard">
         <thead>
           <tr>
@@ -74,9 +85,9 @@ export function Operators() {
           </tr>
         </thead>
         <tbody>
-          {rows.map((o, i) => (
-            <tr key={o.id}>
-              <td>{(pager.page - 1) * PAGE + i + 1}</td>
+          {shown.map(({ o, rank }) => (
+            <tr key={o.id} data-operator={o.id}>
+              <td>{rank}</td>
               <th scope="row">
                 <a href={`#/operator/${o.id}`}>{short(o.id)}</a>
               </th>
