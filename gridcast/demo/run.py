@@ -108,6 +108,7 @@ class Demo:
         self.keeper: Keeper | None = None
         self.lm: LocalMarket | None = None
         self.exchange: ExchangeDriver | None = None
+        self.reporter = ""
 
     def say(self, msg: str) -> None:
         self.console.print(f"[bold cyan]demo[/] {msg}")
@@ -258,8 +259,7 @@ class Demo:
             f"contracts deployed at block {lm.deployment.block}; 2 feeds registered; "
             f"{len(OPERATORS)} operators staked 1000 GRID each"
         )
-        if self.cfg.exchange:
-            lm = self.deploy_exchange(lm, reporter)
+        self.reporter = reporter
         return lm
 
     def deploy_exchange(self, lm: LocalMarket, reporter: str) -> LocalMarket:
@@ -285,19 +285,25 @@ class Demo:
         )  # fmt: skip
 
     def start_services(self, lm: LocalMarket, models: dict[str, str]) -> None:
+        """The slow starters first (the Spark JVM, the operators' models): they read only the
+        protocol's addresses, so the second wave deploys while they boot; then the processes
+        that read the whole deployment file (indexer, API, truth oracle)."""
         assert self.group is not None
         g = self.group
-        g.start("indexer", ["index"])
-        g.start("api", ["serve", "--port", str(self.api_port)])
         if self.cfg.streaming:
             client = f"gridcast-demo-{self.run_dir.name}"
             g.start("gateway", ["telemetry", "gateway", "--client-id", client])
             g.start("stream", ["stream", "run", "--epoch-seconds", "3600", "--watermark", "600"])
             g.start("replay", ["telemetry", "follow", "--feeds", "solar,demand"])
-            g.start("truth", ["stream", "truth", "--dev-key", str(TRUTH_REPORTER_KEY)])
         for key, label, args in OPERATORS:
             argv = ["oracle", "run", "--dev-key", str(key), "--interval", "0.5", *args]
             g.start(f"oracle-{label.split()[0]}", argv)
+        if self.cfg.exchange:
+            self.deploy_exchange(lm, self.reporter)
+        g.start("indexer", ["index"])
+        g.start("api", ["serve", "--port", str(self.api_port)])
+        if self.cfg.streaming:
+            g.start("truth", ["stream", "truth", "--dev-key", str(TRUTH_REPORTER_KEY)])
         self.say("indexer, GraphQL API, telemetry, Spark job, truth oracle and 5 operators started")
 
     def drive(self, lm: LocalMarket) -> dict[str, list[int]]:
