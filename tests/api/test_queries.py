@@ -131,8 +131,13 @@ def test_nested_query_costs_a_bounded_number_of_statements(world: Any) -> None:
     engine = world.app.state.engine.sync_engine
     count = 0
 
-    def on_exec(*_: Any) -> None:
+    def on_exec(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         nonlocal count
+        # The record re-verifier shares the engine and wakes on any notification on the session's
+        # Redis (other worlds' indexers publish there too): its outbox/record statements are not
+        # this query's.
+        if any(t in statement for t in ("outbox", "api_forecast_records", "SELECT signer FROM")):
+            return
         count += 1
 
     q = f"""{{ feeds(first: 5, block: {{number: {world.block}}}) {{ id epochs(first: 20) {{
