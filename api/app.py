@@ -226,6 +226,7 @@ def create_app(
     if response_cache:
         # answers cached per outbox position the hub has read (see TimedSchema)
         schema.version = lambda: hub.position  # type: ignore[attr-defined]
+    app.state.schema = schema
 
     async def get_context() -> Context:
         return Context(engine, s, app.state)

@@ -91,9 +91,10 @@ class TimedSchema(strawberry.Schema):
     ``timeout_s`` is cancelled (its statements with it) and answered with a TIMEOUT error.
 
     With ``version`` set (the outbox position the pubsub hub has read up to), answers to
-    chain-derived queries are cached per (version, document, variables, operation) for at most
-    CACHE_TTL_S: a new indexed batch or reorg moves the version, and the TTL bounds staleness if
-    a wake-up is late. Answers with errors are not cached."""
+    chain-derived queries are cached per (version, document, variables, operation) for
+    CACHE_TTL_S, then answered once more while one refresh runs (at most TTL plus one execution
+    stale): a new indexed batch or reorg moves the version, and the TTL bounds staleness if a
+    wake-up is late. Answers with errors are not cached."""
 
     timeout_s: float = 10.0
     max_tokens: int = MAX_TOKENS
@@ -145,29 +146,53 @@ class TimedSchema(strawberry.Schema):
         key = self._key(query, kwargs)
         if key is None:
             return await self._run(args, kwargs)
-        cache = self.__dict__.setdefault("_cache", OrderedDict())
+        cache: OrderedDict[Any, tuple[float, ExecutionResult]] = self.__dict__.setdefault(
+            "_cache", OrderedDict()
+        )
         hit = cache.get(key)
-        if hit is not None and hit[0] > time.monotonic():
+        if hit is not None:
+            if hit[0] <= time.monotonic():
+                # stale while revalidating: an entry of the same version that has outlived its
+                # TTL is answered once more while one refresh runs in the background. Under load
+                # the refresh's awaits queue behind every other request, and clients waiting on
+                # it made the p99 at 50 connections (613 ms against a 13 ms p50). Staleness stays
+                # bounded: the TTL plus one execution, and a new version is a new key.
+                self._flight(key, args, kwargs, cache)
             return hit[1]
-        # single flight: concurrent misses of one key share one execution, so an expired entry
-        # under load does not become one execution per waiting client
+        # single flight: concurrent misses of one key share one execution, so a cold key under
+        # load does not become one execution per waiting client
+        return await asyncio.shield(self._flight(key, args, kwargs, cache))
+
+    def _flight(
+        self,
+        key: Any,
+        args: Any,
+        kwargs: Any,
+        cache: OrderedDict[Any, tuple[float, ExecutionResult]],
+    ) -> asyncio.Future[ExecutionResult]:
+        """The one execution of `key` in flight (started if there is none); it stores its
+        answer in `cache` when it has no errors."""
         inflight: dict[Any, asyncio.Future[ExecutionResult]] = self.__dict__.setdefault(
             "_inflight", {}
         )
         task = inflight.get(key)
-        if task is None:
-            task = asyncio.ensure_future(self._run(args, kwargs))
-            inflight[key] = task
+        if task is not None:
+            return task
+        task = asyncio.ensure_future(self._run(args, kwargs))
+        inflight[key] = task
 
-            def forget(_: object, k: Any = key) -> None:
-                inflight.pop(k, None)
+        def done(t: asyncio.Future[ExecutionResult], k: Any = key) -> None:
+            inflight.pop(k, None)
+            if t.cancelled() or t.exception() is not None:
+                return
+            result = t.result()
+            if not result.errors and isinstance(result, ExecutionResult):
+                # the TTL runs from the answer, not from the request (a slow execution under
+                # load would otherwise store entries that are already nearly expired)
+                cache[k] = (time.monotonic() + CACHE_TTL_S, result)
+                cache.move_to_end(k)
+                if len(cache) > CACHE_SIZE:
+                    cache.popitem(last=False)
 
-            task.add_done_callback(forget)
-        result = await asyncio.shield(task)
-        if not result.errors and isinstance(result, ExecutionResult):
-            # the TTL runs from the answer, not from the request (a slow execution under load
-            # would otherwise store entries that are already nearly expired)
-            cache[key] = (time.monotonic() + CACHE_TTL_S, result)
-            if len(cache) > CACHE_SIZE:
-                cache.popitem(last=False)
-        return result
+        task.add_done_callback(done)
+        return task
