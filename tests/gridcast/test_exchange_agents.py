@@ -41,7 +41,7 @@ PENALTY = 5 * 10**13
 # A daytime data hour: the sellers have something to sell.
 DAY_SOLAR = replace(SOLAR, data_start="2013-12-01T09:00:00")
 METERS = [f"solar-{i:03d}" for i in range(10)]
-SELLER_KEYS, BUYER_KEY = (8, 9), 3  # (dev key 7 in gridcast.chain.keys is not anvil's)
+SELLER_KEYS, BUYER_KEY = (8, 9), 3
 
 
 def warp(node: AnvilNode, t: int) -> None:

@@ -72,3 +72,16 @@ def test_truth_reads_the_status_as_the_enum() -> None:
     assert truth.status is TruthStatus.CANCELLED and truth.status.final
     assert truth.value == 1234 and truth.submitted_at == 99
     assert Batch.of((b"\x00" * 32, 0, 0, False, 0)).committed is False
+
+
+def test_dev_keys_are_anvils_mnemonic_accounts() -> None:
+    """DEV_KEYS[i] is anvil's account i ("test … junk", m/44'/60'/0'/0/i): key 7 once was not."""
+    from eth_account import Account
+
+    from gridcast.chain.keys import DEV_KEYS
+
+    Account.enable_unaudited_hdwallet_features()
+    mnemonic = "test test test test test test test test test test test junk"
+    for i, key in enumerate(DEV_KEYS):
+        derived = Account.from_mnemonic(mnemonic, account_path=f"m/44'/60'/0'/0/{i}")
+        assert Account.from_key(key).address == derived.address, i
