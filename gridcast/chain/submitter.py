@@ -26,6 +26,10 @@ from gridcast.chain.errors import (
 )
 
 log = logging.getLogger(__name__)
+# An estimate runs against the latest block; the transaction is mined in the next one, where a
+# storage slot the estimate saw as an update can be a fresh one (an ERC20Votes checkpoint pushed
+# for a new timepoint: ~20k more per checkpoint, two per mint). The limit is not what is paid.
+GAS_HEADROOM = 50_000
 T = TypeVar("T")
 
 
@@ -86,6 +90,7 @@ class Submitter:
         breaker_threshold: int = 5,
         backoff_s: float = 0.2,
         gas_multiplier: float = 1.25,
+        gas_headroom: int = GAS_HEADROOM,
         dry_run: bool = False,
         receipt_timeout_s: float = 60.0,
     ) -> None:
@@ -96,6 +101,7 @@ class Submitter:
         self.breaker_threshold = breaker_threshold
         self.backoff_s = backoff_s
         self.gas_multiplier = gas_multiplier
+        self.gas_headroom = gas_headroom
         self.dry_run = dry_run
         self.receipt_timeout_s = receipt_timeout_s
         self.consecutive_failures = 0
@@ -137,6 +143,10 @@ class Submitter:
     def reset(self) -> None:
         self.consecutive_failures = 0
 
+    def _limit(self, estimate: int) -> int:
+        """The gas limit sent for an estimate: a proportional margin plus fixed headroom."""
+        return int(estimate * self.gas_multiplier) + self.gas_headroom
+
     # ------------------------------------------------------------------ calls
 
     def call(self, contract: Contract, fn: str, *args: Any) -> Any:
@@ -154,7 +164,7 @@ class Submitter:
             with self._lock:
                 call = getattr(contract.functions, fn)(*args)
                 tx_params: dict[str, Any] = {"from": self.address, "value": value}
-                gas = int(call.estimate_gas(tx_params) * self.gas_multiplier)
+                gas = self._limit(call.estimate_gas(tx_params))
                 if self.dry_run:
                     log.info("dry-run: %s.%s would use ~%d gas", contract.address, fn, gas)
                     return None
@@ -182,7 +192,7 @@ class Submitter:
             with self._lock:
                 factory = self.w3.eth.contract(abi=abi, bytecode=bytecode)
                 ctor = factory.constructor(*args)
-                gas = int(ctor.estimate_gas({"from": self.address}) * self.gas_multiplier)
+                gas = self._limit(ctor.estimate_gas({"from": self.address}))
                 if self._nonce is None:
                     self._nonce = int(self.w3.eth.get_transaction_count(self.address, "pending"))
                 tx = ctor.build_transaction(
