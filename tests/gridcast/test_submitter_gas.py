@@ -15,7 +15,9 @@ def test_back_to_back_mints_to_delegated_holders_do_not_run_out_of_gas(anvil) ->
     w3 = Web3(Web3.HTTPProvider(anvil.url))
     admin = Submitter(w3, dev_account(0, 31337))
     token_address = admin.deploy(abis.abi("GridToken"), abis.bytecode("GridToken"), admin.address)
-    token = w3.eth.contract(address=token_address, abi=abis.abi("GridToken"))
+    token = w3.eth.contract(
+        address=Web3.to_checksum_address(token_address), abi=abis.abi("GridToken")
+    )
     holders = [dev_account(i, 31337) for i in (1, 2, 3)]
     for holder in holders:
         Submitter(w3, holder).transact(token, "delegate", holder.address)
