@@ -75,6 +75,9 @@ def mix(feed: str) -> tuple[list[str], list[str]]:
     return g, p
 
 
+# The mix's queries in order (mix() returns them in this order on both sides).
+QUERY_NAMES = ("forecasts", "epochs", "feed", "meta")
+
 WRK_SCRIPT = """
 local bodies = %s
 local i = 0
@@ -225,6 +228,19 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="gridcast serve --workers")
     ap.add_argument("--seconds", type=int, default=10, help="wrk duration per run")
     ap.add_argument("--skip-ponder", action="store_true")
+    ap.add_argument(
+        "--environment",
+        choices=("development", "production"),
+        default="production",
+        help="GRIDCAST_ENVIRONMENT of the served API (the rate limit is lifted in both: wrk is one "
+        "client address, and Ponder has none)",
+    )
+    ap.add_argument("--out", default="api.json", help="file name under benchmarks/results/")
+    ap.add_argument(
+        "--per-query",
+        action="store_true",
+        help="also drive each query of the mix alone (keys rps_<query>_<conns>, p99_ms_…)",
+    )
     args = ap.parse_args()
     from rich.console import Console
     from sqlalchemy import create_engine, text
@@ -244,7 +260,8 @@ def main() -> None:
     upgrade(db)
     procs: list[Any] = []
     work = Path(tempfile.mkdtemp())
-    res: dict[str, Any] = {"workers": args.workers, "seconds": args.seconds}
+    res: dict[str, Any] = {"workers": args.workers, "seconds": args.seconds,
+                           "production": int(args.environment == "production")}  # fmt: skip
     try:
         with AnvilNode() as node:
             console.print("[bold]building the world[/] (market, rounds, indexing)")
@@ -256,7 +273,7 @@ def main() -> None:
             port = h.free_port()
             env = {**os.environ, "GRIDCAST_DATABASE_URL": db, "GRIDCAST_REDIS_URL": redis_url,
                    "GRIDCAST_RPC_URL": node.url, "GRIDCAST_RATE_LIMIT_PER_MINUTE": "100000000",
-                   "GRIDCAST_ENVIRONMENT": "production",
+                   "GRIDCAST_ENVIRONMENT": args.environment,
                    "GRIDCAST_SESSION_SECRET": secrets.token_hex(32)}  # fmt: skip
             procs.append(subprocess.Popen(
                 [sys.executable, "-m", "gridcast.cli", "serve", "--port", str(port),
@@ -301,6 +318,20 @@ def main() -> None:
                     line += (f" | ponder {pr['rps']:8.1f} req/s p99 {pr['p99']:7.1f} ms"
                              f" | ratio {r['rps'] / pr['rps']:.2f}x")  # fmt: skip
                 console.print(line)
+            for i, qname in enumerate(QUERY_NAMES if args.per_query else ()):
+                for conns in (10, 50):
+                    r = wrk(url, [gq[i]], conns, args.seconds, work)
+                    res[f"rps_{qname}_{conns}"] = round(r["rps"], 1)
+                    res[f"p99_ms_{qname}_{conns}"] = round(r["p99"], 2)
+                    line = (f"{qname:>9} {conns:>3} conns  gridcast {r['rps']:8.1f} req/s "
+                            f"p99 {r['p99']:7.1f} ms")  # fmt: skip
+                    if purl is not None:
+                        pr = wrk(purl, [pq[i]], conns, args.seconds, work)
+                        res[f"ponder_rps_{qname}_{conns}"] = round(pr["rps"], 1)
+                        res[f"ponder_p99_ms_{qname}_{conns}"] = round(pr["p99"], 2)
+                        line += (f" | ponder {pr['rps']:8.1f} req/s p99 {pr['p99']:7.1f} ms"
+                                 f" | ratio {r['rps'] / pr['rps']:.2f}x")  # fmt: skip
+                    console.print(line)
             lat = subscription_latency(
                 {"node": node, "market": m, "db": db, "redis": redis_url}, url
             )
@@ -319,7 +350,7 @@ def main() -> None:
                 proc.kill()
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    out = ROOT / "benchmarks" / "results" / "api.json"
+    out = ROOT / "benchmarks" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")
     console.print(f"wrote {out}")
