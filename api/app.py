@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from contextlib import asynccontextmanager
@@ -167,6 +168,7 @@ def create_app(
     deployment: str | None = None,
     request_timeout_s: float = REQUEST_TIMEOUT_S,
     response_cache: bool = True,
+    freeze_gc: bool = False,
 ) -> FastAPI:
     """The API. ``request_timeout_s`` bounds each GraphQL execution (and each SQL statement)."""
     s = settings or get_settings()
@@ -186,6 +188,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
         hub.start()
+        # Everything built so far (schema, models, routes) lives as long as the process: freeze it
+        # out of the collector's generations, so a full collection under load walks only what
+        # requests allocate (the p99 at 50 connections was ~180 ms for every query, ~12x the mean)
+        if freeze_gc:
+            gc.collect()
+            gc.freeze()
 
         async def hook(channel: str, payload: dict[str, Any]) -> None:
             await reverify(app.state, channel, payload)
@@ -305,3 +313,10 @@ def create_app(
     )  # fmt: skip
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES, metrics=metrics)
     return app
+
+
+def served_app() -> FastAPI:
+    """The app `gridcast serve` runs in each worker: create_app with the startup heap frozen out
+    of the collector (a long-lived server's; tests build many apps in one process and keep the
+    default)."""
+    return create_app(freeze_gc=True)

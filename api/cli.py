@@ -22,7 +22,7 @@ def serve(
 
     s = get_settings()
     uvicorn.run(
-        "api.app:create_app",
+        "api.app:served_app",
         factory=True,
         host=host or s.api_host,
         port=port or s.api_port,
