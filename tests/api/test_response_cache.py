@@ -80,3 +80,25 @@ def test_a_new_version_is_a_miss_not_a_stale_answer(world: Any, monkeypatch: Any
         assert len(seen) == 1  # executed for the new version before answering
     finally:
         event.remove(engine, "before_cursor_execute", on_exec)
+
+
+def test_served_app_freezes_its_startup_heap(world: Any, monkeypatch: Any) -> None:
+    """`gridcast serve`'s app moves what exists at startup out of the collector's generations
+    (full collections under load made the p99); apps built by create_app() alone do not."""
+    import asyncio
+    import gc
+
+    from api import app as app_module
+
+    monkeypatch.setattr(app_module, "get_settings", lambda: world.settings)
+
+    async def frozen_during_lifespan(app: Any) -> int:
+        async with app.router.lifespan_context(app):
+            return gc.get_freeze_count()
+
+    gc.unfreeze()
+    try:
+        assert asyncio.run(frozen_during_lifespan(app_module.create_app(world.settings))) == 0
+        assert asyncio.run(frozen_during_lifespan(app_module.served_app())) > 10_000
+    finally:
+        gc.unfreeze()
