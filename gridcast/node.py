@@ -76,7 +76,12 @@ class AnvilNode:
             cmd += ["--block-time", str(self.block_time)]
         cmd += self.extra_args
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        # A session of its own: a terminal's Ctrl-C reaches the command that owns the node (it
+        # stops the node in order), not the node first (the demo's live loop then saw a dead RPC
+        # and ended with an "unreachable" error instead of stopping cleanly).
+        self.process = subprocess.Popen(
+            cmd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
