@@ -8,9 +8,10 @@ settlement, certificate claims and retirements are recorded the same way, as act
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from gridcast.operator.journal import open_durable
 
 PLANNED, PLACED, SETTLED, DONE = "planned", "placed", "settled", "done"
 
@@ -62,12 +63,8 @@ class OrderEntry:
 
 class ExchangeJournal:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db = open_durable(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()

@@ -57,14 +57,22 @@ class JournalEntry:
         return "0x" + self.curve.feed.hex()
 
 
+def open_durable(path: Path, schema: str) -> sqlite3.Connection:
+    """An autocommit SQLite journal at `path` whose every write is on disk when it returns (WAL,
+    synchronous=FULL), with `schema` applied: what a restart-safe agent reads back after a crash.
+    The operator's and the exchange agents' journals both open theirs here."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.executescript(schema)
+    return db
+
+
 class Journal:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(SCHEMA)
+        self._db = open_durable(path, SCHEMA)
 
     def close(self) -> None:
         self._db.close()
