@@ -72,6 +72,34 @@ def index(node: AnvilNode, m: LocalMarket, db_url: str, redis_url: str | None) -
         ix.close()
 
 
+def follow(
+    rpc_url: str, db_url: str, deployment: Any, redis_url: str | None, stop: threading.Event
+) -> threading.Thread:
+    """The real indexer following the chain in a thread (publishing on Redis) until `stop`."""
+    from indexer.runner import Indexer, IndexerConfig
+
+    ix = Indexer(
+        IndexerConfig(
+            rpc_url=rpc_url,
+            database_url=db_url,
+            deployment=deployment,
+            redis_url=redis_url,
+            finality_depth=1000,
+            poll_interval_s=0.05,
+        )  # fmt: skip
+    )
+
+    def run() -> None:
+        try:
+            ix.run(follow=True, stop=stop)
+        finally:
+            ix.close()
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
 @dataclass
 class World:
     node: AnvilNode

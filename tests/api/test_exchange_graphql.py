@@ -221,28 +221,9 @@ def test_a_meter_reading_proof_from_graphql_verifies_on_chain(green_world: Green
 
 
 def _follow(w: GreenWorld, stop: threading.Event) -> threading.Thread:
-    from indexer.runner import Indexer, IndexerConfig
+    from .conftest import follow
 
-    ix = Indexer(
-        IndexerConfig(
-            rpc_url=w.g.node.url,
-            database_url=w.db_url,
-            deployment=w.g.lm.deployment,
-            redis_url=w.redis_url,
-            finality_depth=1000,
-            poll_interval_s=0.05,
-        )  # fmt: skip
-    )
-
-    def run() -> None:
-        try:
-            ix.run(follow=True, stop=stop)
-        finally:
-            ix.close()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
+    return follow(w.g.node.url, w.db_url, w.g.lm.deployment, w.redis_url, stop)
 
 
 def test_order_and_clearing_subscriptions(green_world: GreenWorld) -> None:

@@ -10,28 +10,9 @@ from websockets.sync.client import connect
 
 
 def _follow(world: Any, stop: threading.Event) -> threading.Thread:
-    from indexer.runner import Indexer, IndexerConfig
+    from tests.api.conftest import follow
 
-    ix = Indexer(
-        IndexerConfig(
-            rpc_url=world.node.url,
-            database_url=world.db_url,
-            deployment=world.market.deployment,
-            redis_url=world.redis_url,
-            finality_depth=1000,
-            poll_interval_s=0.05,
-        )  # fmt: skip
-    )
-
-    def run() -> None:
-        try:
-            ix.run(follow=True, stop=stop)
-        finally:
-            ix.close()
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
+    return follow(world.node.url, world.db_url, world.market.deployment, world.redis_url, stop)
 
 
 def test_subscribers_receive_blocks_reveals_consensus_and_settlements(world: Any) -> None:
