@@ -62,14 +62,18 @@ class Gateway:
         RECEIVED.set_function(lambda: self.received_messages)
 
     def handle(self, topic: str, payload: bytes) -> None:
+        self.handle_many([(topic, payload)])
+
+    def handle_many(self, messages: list[tuple[str, bytes]]) -> None:
+        """Buffer the messages of one socket read (the MQTT thread's only work per message)."""
         now = time.time()
-        n = payload.count(b'"ts"') or 1  # readings, near enough to size the file
+        n = sum([p.count(b'"ts"') or 1 for _, p in messages])  # readings, to size the file
         with self._lock:
             if not self._received:
                 self._first_at = now
-            self._received.append((now, topic, payload))
+            self._received.extend([(now, t, p) for t, p in messages])
             self._buffered += n
-            self.received_messages += 1
+            self.received_messages += len(messages)
             full = self._buffered >= self.max_readings
         if full:
             self.flush()
@@ -81,11 +85,12 @@ class Gateway:
             with self._lock:
                 # Ids first: every id taken belongs to a message whose handle() returned, so
                 # it is in the buffer taken next (or in a file already landed).
-                acks = self._subscriber.take_acks() if self._subscriber is not None else []
+                subscriber = self._subscriber
+                acks = subscriber.take_acks() if subscriber is not None else None
                 received, self._received, self._buffered = self._received, [], 0
             path = self._land(received) if received else None
-            if acks and self._subscriber is not None:
-                self._subscriber.ack(acks)
+            if acks is not None and subscriber is not None:
+                subscriber.ack(acks)  # one write for the whole file's messages
         return path
 
     def _land(self, received: list[tuple[float, str, bytes]]) -> Path | None:
@@ -141,7 +146,9 @@ class Gateway:
         topic = f"{schema.TOPIC_PREFIX}/#"
         if share_group:
             topic = f"$share/{share_group}/{topic}"
-        self._subscriber = Subscriber(topic, self.handle, client_id, host, port, manual_ack=True)
+        self._subscriber = Subscriber(
+            topic, None, client_id, host, port, manual_ack=True, on_batch=self.handle_many
+        )
         self._subscriber.start()
         if not self._subscriber.subscribed.wait(10):
             raise RetryableError("MQTT broker did not acknowledge the subscription")
