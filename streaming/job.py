@@ -31,7 +31,10 @@ from streaming.sinks import (
 )
 from streaming.writer import BatchWriter
 
+COMPACT_INTERVAL_CONF = "spark.sql.streaming.fileSource.log.compactInterval"
+
 __all__ = [
+    "COMPACT_INTERVAL_CONF",
     "CLEAN_SOURCE",
     "FEATURE_CHANNEL",
     "FEATURE_KEY",
@@ -73,6 +76,8 @@ def start(spark: Any, cfg: JobConfig) -> Any:
     """Start the streaming query (returns the StreamingQuery)."""
     if not cfg.landing_dir.exists():
         cfg.landing_dir.mkdir(parents=True, exist_ok=True)
+    # Read when the query builds its file source (start() clones the session's conf).
+    spark.conf.set(COMPACT_INTERVAL_CONF, str(cfg.source_log_compact_interval))
     return (
         telemetry_stream(spark, cfg)
         .writeStream.foreachBatch(BatchWriter(cfg))

@@ -126,7 +126,7 @@ def query_offsets(checkpoint: Path) -> dict[int, int]:
 
 def source_log_files(checkpoint: Path) -> dict[int, set[str]]:
     """File names per batch id from the file source's own log (`sources/0/<batch>`: a version
-    line, then one JSON entry per file). Uncompacted at this size (compactInterval is 10)."""
+    line, then one JSON entry per file). Uncompacted at this size (JobConfig compacts every 100)."""
     out: dict[int, set[str]] = {}
     for entry in (checkpoint / "sources" / "0").iterdir():
         if not entry.name.isdigit():
