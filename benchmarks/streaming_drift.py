@@ -1,0 +1,249 @@
+"""Latency drift of the streaming job over a run that lands >= 100,000 files.
+
+Files are written straight into the landing directory (no broker or gateway: the drift under test
+is the file source's, which grows with the files it has seen), in the gateway's layout: one
+Parquet file a message, one reading each, renamed into place (not fsync'd: the disk is not what is
+measured). The real job reads them: Spark's file source (archiving each batch's files) ->
+foreachBatch -> Postgres -> Redis.
+
+Closed loop, one round at a time: land --files-per-batch files, wait for the Redis feature update
+of the batch that read the last of them, repeat. A round's latency is that update's time minus the
+moment its first file landed (so a round split over two batches counts in full). Reports the p50,
+p95 and max over the first --early files (less --warmup-rounds) and over the --window files after
+--files, and merges the drift_* keys into benchmarks/results/streaming.json (other keys kept).
+
+The job's Redis and Postgres come from the settings (GRIDCAST_REDIS_URL, GRIDCAST_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import redis
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
+from gridcast.settings import get_settings  # noqa: E402
+from indexer.db.engine import upgrade  # noqa: E402
+from streaming.config import JobConfig  # noqa: E402
+from streaming.job import start  # noqa: E402
+from streaming.schema import SCHEMA_VERSION  # noqa: E402
+from streaming.sinks import LATENCY_KEY  # noqa: E402
+from streaming.spark import spark_session  # noqa: E402
+
+T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC: data time of the first reading
+READINGS = pa.list_(pa.struct([("ts", pa.float64()), ("value", pa.float64())]))
+
+
+def scratch_database(server_url: str) -> tuple[str, str]:
+    name = f"bench_drift_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    base, _, query = server_url.partition("?")
+    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+def drop_database(server_url: str, name: str) -> None:
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def land_round(landing: Path, first: int, count: int, meters: int) -> float:
+    """Files first .. first+count-1, one message each (meter i % meters, data time T0 + i s);
+    all written under hidden names, then renamed in, so one trigger sees the whole round.
+    Returns the wall clock of the first rename."""
+    staged: list[tuple[Path, Path]] = []
+    for i in range(first, first + count):
+        now = time.time()
+        table = pa.table(
+            {
+                "received_at": pa.array([now], pa.float64()),
+                "v": pa.array([SCHEMA_VERSION], pa.int64()),
+                "feed": pa.array(["solar"]),
+                "meter": pa.array([f"m{i % meters:05d}"]),
+                "sent_at": pa.array([now], pa.float64()),
+                "readings": pa.array([[{"ts": T0 + i, "value": 1.0 + (i % 97)}]], READINGS),
+            }
+        )
+        name = f"part-{time.time_ns():020d}-{i:08d}.parquet"
+        tmp = landing / f".{name}.tmp"
+        pq.write_table(table, tmp, compression="none")
+        staged.append((tmp, landing / name))
+    landed = time.time()
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    return landed
+
+
+def committed_rows(conn: psycopg.Connection, job: str) -> int:
+    row = conn.execute(
+        "SELECT coalesce(sum(rows), 0) FROM stream_batches WHERE job = %s", (job,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def last_batch(conn: psycopg.Connection, job: str) -> int:
+    row = conn.execute("SELECT max(batch_id) FROM stream_batches WHERE job = %s", (job,)).fetchone()
+    return int(row[0]) if row and row[0] is not None else -1
+
+
+def wait_round(
+    conn: psycopg.Connection, r: redis.Redis, job: str, rows: int, query: object
+) -> float:
+    """Wall clock of the Redis update of the batch that committed the round's last row."""
+    deadline = time.time() + 600
+    while committed_rows(conn, job) < rows:
+        if time.time() > deadline or not query.isActive:  # type: ignore[attr-defined]
+            raise RuntimeError(f"job stalled at {committed_rows(conn, job)} of {rows} rows")
+        time.sleep(0.005)
+    batch = last_batch(conn, job)
+    while True:
+        tail = r.lrange(LATENCY_KEY, -1, -1)
+        if tail and json.loads(tail[0])["batch_id"] >= batch:
+            return float(json.loads(tail[0])["updated_at"])
+        if time.time() > deadline:
+            raise RuntimeError("Redis feature update never arrived")
+        time.sleep(0.002)
+
+
+def summary(lat_s: np.ndarray) -> tuple[float, float, float]:
+    ms = lat_s * 1000
+    return (
+        round(float(np.percentile(ms, 50)), 1),
+        round(float(np.percentile(ms, 95)), 1),
+        round(float(ms.max()), 1),
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--files", type=int, default=100_000, help="files landed before the window")
+    ap.add_argument("--window", type=int, default=10_000, help="files measured after --files")
+    ap.add_argument("--early", type=int, default=10_000, help="first files measured")
+    ap.add_argument(
+        "--warmup-rounds",
+        type=int,
+        default=5,
+        help="first rounds left out of the early figures (JVM warm-up; their files still count)",
+    )
+    ap.add_argument("--files-per-batch", type=int, default=200)
+    ap.add_argument("--meters", type=int, default=1000)
+    ap.add_argument(
+        "--compact-interval",
+        type=int,
+        default=JobConfig.source_log_compact_interval,
+        help="batches between file-source log compactions (Spark's own default is 10)",
+    )
+    ap.add_argument("--trigger", type=float, default=0.1)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/streaming.json")
+    ap.add_argument("--no-write", action="store_true", help="print only (a comparison run)")
+    args = ap.parse_args()
+
+    settings = get_settings()
+    server = database_url(settings)
+    name, db = scratch_database(server)
+    r = redis.Redis.from_url(redis_url(settings))
+    r.delete(LATENCY_KEY)
+    work = settings.state_dir / "bench-streaming-drift" / uuid.uuid4().hex[:8]
+    landing = work / "landing"
+    landing.mkdir(parents=True)
+    job = "bench-streaming-drift"
+    load_before = os.getloadavg()[0]
+    query = None
+    lat: list[float] = []
+    started = time.time()
+    try:
+        upgrade(db)
+        spark = spark_session(settings.spark_master, app_name="bench-streaming-drift")
+        spark.sparkContext.setLogLevel("ERROR")
+        cfg = JobConfig(
+            landing,
+            work / "checkpoint",
+            db,
+            redis_url=redis_url(settings),
+            job=job,
+            trigger_s=args.trigger,
+            max_files_per_trigger=args.files_per_batch,
+            source_log_compact_interval=args.compact_interval,
+            watermark_s=3600.0,
+        )
+        query = start(spark, cfg)
+        total = args.files + args.window
+        with psycopg.connect(libpq_url(db), autocommit=True) as conn:
+            landed = 0
+            while landed < total:
+                n = min(args.files_per_batch, total - landed)
+                t_land = land_round(landing, landed, n, args.meters)
+                landed += n
+                lat.append(wait_round(conn, r, job, landed, query) - t_land)
+                if landed % 10_000 < args.files_per_batch:
+                    recent = np.asarray(lat[-50:])
+                    print(
+                        f"{landed:>7,} files {time.time() - started:7.0f} s  last 50 rounds p95 "
+                        f"{np.percentile(recent, 95) * 1000:6.0f} ms  load "
+                        f"{os.getloadavg()[0]:.2f}",
+                        flush=True,
+                    )
+            batches = last_batch(conn, job) + 1
+    finally:
+        if query is not None:
+            query.stop()
+        seconds = time.time() - started
+        drop_database(server, name)
+
+    source_log = work / "checkpoint" / "sources" / "0"
+    compactions = sorted(source_log.glob("*.compact"), key=lambda p: int(p.name.split(".")[0]))
+    newest_mb = compactions[-1].stat().st_size / 1e6 if compactions else 0.0
+    shutil.rmtree(work, ignore_errors=True)
+    rounds = np.asarray(lat)
+    early_rounds = -(-args.early // args.files_per_batch)
+    after_rounds = -(-args.window // args.files_per_batch)
+    e50, e95, emax = summary(rounds[args.warmup_rounds : early_rounds])
+    a50, a95, amax = summary(rounds[-after_rounds:])
+    early_k, after_k = f"first_{args.early // 1000}k", f"after_{args.files // 1000}k"
+    result: dict[str, float] = {
+        f"drift_p50_ms_{early_k}_files": e50,
+        f"drift_p95_ms_{early_k}_files": e95,
+        f"drift_max_ms_{early_k}_files": emax,
+        f"drift_p50_ms_{after_k}_files": a50,
+        f"drift_p95_ms_{after_k}_files": a95,
+        f"drift_max_ms_{after_k}_files": amax,
+        "drift_files_total": float(args.files + args.window),
+        "drift_files_per_batch": float(args.files_per_batch),
+        "drift_batches": float(batches),
+        "drift_compact_interval": float(args.compact_interval),
+        "drift_compactions": float(len(compactions)),
+        "drift_source_log_compact_mb": round(newest_mb, 2),
+        "drift_seconds": round(seconds, 1),
+        "drift_load_avg_1m_before": round(load_before, 2),
+        "drift_load_avg_1m_after": round(os.getloadavg()[0], 2),
+    }
+    print(json.dumps(result, indent=2))
+    if not args.no_write:
+        # Merge: benchmarks/streaming.py writes the other keys of this file.
+        merged = json.loads(args.out.read_text()) if args.out.exists() else {}
+        merged.update(result)
+        args.out.write_text(json.dumps(merged, indent=2) + "\n")
+        print(f"merged into {args.out}")
+
+
+if __name__ == "__main__":
+    main()
