@@ -126,11 +126,11 @@ def test_restart_in_the_kill_window_reads_every_file_once(
     if first == 2:  # the setting reached the source: batch 1 was compacted
         assert (checkpoint / "sources" / "0" / "1.compact").exists()
 
-    name, readings = land(landing, 3)
-    sent[name] = readings
-    orphan = log_file_in_kill_window(checkpoint, name, landing, first)
-    name, readings = land(landing, 4)
-    sent[name] = readings
+    orphaned, readings = land(landing, 3)
+    sent[orphaned] = readings
+    orphan = log_file_in_kill_window(checkpoint, orphaned, landing, first)
+    newest, readings = land(landing, 4)
+    sent[newest] = readings
     run_until_idle(spark, replace(cfg, source_log_compact_interval=second))
 
     # Nothing lost: every reading of every landed file stored; nothing doubled: each window
@@ -155,8 +155,12 @@ def test_restart_in_the_kill_window_reads_every_file_once(
     assert {e["batchId"] for e in log_entries(checkpoint / "sources" / "0")} == set(range(5))
     logged = {Path(unquote(e["path"])).name for e in log_entries(checkpoint / "sources" / "0")}
     assert logged == set(sent)
-    # Every file archived or still landed, never both.
+    # Every file archived or still landed, never both. Spark archives a batch's files when it
+    # plans the next batch, and only those logged at exactly the offset that batch ended on: the
+    # newest file waits for the next batch, the orphaned one stays landed (already read, and
+    # never read again: the source's log marks it seen).
     left = {p.name for p in landing.glob("part-*.parquet")}
     archived = {p.name for p in cfg.archive_path().rglob("part-*.parquet")}
     assert not left & archived
     assert left | archived == set(sent)
+    assert left == {orphaned, newest}
