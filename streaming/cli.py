@@ -172,6 +172,12 @@ def run(
     archive_dir: Path = typer.Option(
         None, help="Where archived landed files go (default: '<landing dir>-archive')."
     ),
+    source_log_compact_interval: int = typer.Option(
+        100,
+        min=1,
+        help="Batches between compactions of the file source's checkpoint log (each rewrites "
+        "every file the job has seen; Spark's default is 10).",
+    ),
     migrate: bool = typer.Option(True, help="Apply Alembic migrations first."),
 ) -> None:
     """Run the Structured Streaming job: windows, quality rules, Postgres/Redis/Mongo sinks."""
@@ -203,6 +209,7 @@ def run(
             driver_reduce_max_bytes=int(driver_reduce_mb * (1 << 20)),
             clean_source=clean_source,
             archive_dir=archive_dir,
+            source_log_compact_interval=source_log_compact_interval,
         )
     except NonRetryableError as exc:
         raise typer.BadParameter(str(exc)) from None

@@ -107,7 +107,13 @@ def test_plan_is_deterministic_for_a_seed_and_keeps_late_messages_apart() -> Non
 
 @pytest.mark.parametrize(
     "bad",
-    [{"reduce_on": "gpu"}, {"clean_source": "shred"}, {"epoch_s": 100}, {"watermark_s": -1.0}],
+    [
+        {"reduce_on": "gpu"},
+        {"clean_source": "shred"},
+        {"epoch_s": 100},
+        {"watermark_s": -1.0},
+        {"source_log_compact_interval": 0},
+    ],
 )
 def test_job_config_refuses_bad_settings(bad: dict[str, object], tmp_path: Path) -> None:
     from streaming.config import JobConfig
