@@ -12,6 +12,8 @@ import base64
 import json
 import threading
 import time
+from bisect import bisect_left
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -65,18 +67,27 @@ class Gateway:
         self.handle_many([(topic, payload)])
 
     def handle_many(self, messages: list[tuple[str, bytes]]) -> None:
-        """Buffer the messages of one socket read (the MQTT thread's only work per message)."""
+        """Buffer the messages of one socket read (the MQTT thread's only work per message),
+        landing a file each time the buffer reaches `max_readings`."""
         now = time.time()
-        n = sum([p.count(b'"ts"') or 1 for _, p in messages])  # readings, to size the file
-        with self._lock:
-            if not self._received:
-                self._first_at = now
-            self._received.extend([(now, t, p) for t, p in messages])
-            self._buffered += n
-            self.received_messages += len(messages)
-            full = self._buffered >= self.max_readings
-        if full:
-            self.flush()
+        # Readings per message, near enough to size the files; cumulative, to cut the read.
+        upto = list(accumulate([p.count(b'"ts"') or 1 for _, p in messages]))
+        start = 0
+        while start < len(messages):
+            with self._lock:
+                base = upto[start - 1] if start else 0
+                end = min(
+                    bisect_left(upto, base + self.max_readings - self._buffered) + 1, len(upto)
+                )
+                if not self._received:
+                    self._first_at = now
+                self._received.extend([(now, t, p) for t, p in messages[start:end]])
+                self._buffered += upto[end - 1] - base
+                self.received_messages += end - start
+                full = self._buffered >= self.max_readings
+            if full:
+                self.flush()
+            start = end
 
     def flush(self) -> Path | None:
         """Land the buffer as one file (and the dead letters as another), then acknowledge the
