@@ -56,6 +56,12 @@ class BatchWriter:
         self._conn: psycopg.Connection[Any] | None = None
         self._redis: Any = None
         self.reduced_on = ""  # where the last batch was reduced (logged)
+        # Per-meter state as this writer's last commit left it, and that batch's id: the next
+        # batch uses it instead of reading the whole table again (10,000 meters: 25-170 ms of
+        # a fleet batch) when its previous batch is that one. The job is the table's only
+        # writer; any failure, a skipped batch or another batch in between reloads it.
+        self._state: dict[tuple[str, str], MeterState] | None = None
+        self._state_batch = -1
 
     def connection(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed:
@@ -75,12 +81,15 @@ class BatchWriter:
         if cur.fetchone() is not None:
             return True, {}, {}
         cur.execute(
-            "SELECT watermarks FROM stream_batches WHERE job = %s AND batch_id < %s"
+            "SELECT batch_id, watermarks FROM stream_batches WHERE job = %s AND batch_id < %s"
             " ORDER BY batch_id DESC LIMIT 1",
             (self.cfg.job, batch_id),
         )
         prev = cur.fetchone()
-        before = {f: float(w[1]) for f, w in prev[0].items()} if prev else {}
+        before = {f: float(w[1]) for f, w in prev[1].items()} if prev else {}
+        if self._state is not None and prev is not None and prev[0] == self._state_batch:
+            return False, before, self._state
+        self._state = None
         cur.execute(
             "SELECT feed, meter, last_ts, last_value, run, recent_ts FROM stream_meter_state"
         )
@@ -91,9 +100,13 @@ class BatchWriter:
         try:
             self._run(df, batch_id)
         except psycopg.Error:
+            self._state = None
             if self._conn is not None:
                 self._conn.close()
             self._conn = None
+            raise
+        except BaseException:
+            self._state = None
             raise
 
     def _run(self, df: Any, batch_id: int) -> None:
@@ -109,6 +122,12 @@ class BatchWriter:
         t2 = time.perf_counter()
         out = self.commit(batch_id, result)
         t3 = time.perf_counter()
+        if out is None:
+            self._state = None
+        else:
+            # The state the commit wrote (an upsert of each touched meter's whole row).
+            state.update({(f, m): (lt, lv, run, rec) for f, m, lt, lv, run, rec in result.state})
+            self._state, self._state_batch = state, batch_id
         if out is not None:
             self.publish(batch_id, out[0], out[1], result.quantiles, result.rows)
         log.debug(
