@@ -434,7 +434,8 @@ def reduce_batch(
     acc = ~late & first_of
     a_ts, a_val, a_g = ts[acc], value[acc], g[acc]
     # Not one the meter already accepted (its recent set in state).
-    recent = {(code[k], t) for k, s in state.items() if k in code and s[3] for t in s[3]}
+    # (Looked up per meter of the batch: the state holds the whole fleet.)
+    recent = {(x, t) for k, x in code.items() if (s := state.get(k)) and s[3] for t in s[3]}
     if recent and len(a_ts):
         new = np.fromiter(
             ((x, t) not in recent for x, t in zip(a_g.tolist(), a_ts.tolist(), strict=True)),
