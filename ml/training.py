@@ -154,11 +154,21 @@ def train(
     on_epoch: Callable[[EpochReport], None] | None = None,
     device: str | None = None,
     split: Split | None = None,
+    offset: np.ndarray | None = None,
+    init_state: dict[str, torch.Tensor] | None = None,
+    envelope: np.ndarray | None = None,
 ) -> TrainResult:
     """Train on the split's training window, stop early on validation pinball loss.
 
     ``split`` defaults to :func:`ml.splits.split_feed` (the last ``test_days`` held out); the
-    rolling evaluation passes each fold's. ``device`` defaults to CUDA when present."""
+    rolling evaluation passes each fold's. ``device`` defaults to CUDA when present.
+    ``offset`` (one value per row) is taken off the target, inputs and targets alike, so the
+    net learns what remains of it (the hybrid: a seasonal profile fitted on training rows).
+    ``init_state`` starts from earlier weights instead of the seasonal-naive start (the rolling
+    evaluation passes the previous fold's, which saw only data before this fold's).
+    ``envelope`` (positive, one value per row, known ahead) divides the target after the offset:
+    the net learns the ratio (solar's clear-sky index), and each target hour's loss is weighted
+    by its envelope so that the loss still counts errors in the feed's unit."""
     import torch
 
     config = config or ModelConfig()
@@ -166,8 +176,15 @@ def train(
     dev = torch.device(device) if device else pick_device()
     split = split or split_feed(series, config)
     y_filled, exog = feed_arrays(series)
+    target = series.target
+    if offset is not None:
+        y_filled = y_filled - offset
+        target = target - offset
+    if envelope is not None:
+        y_filled = y_filled / envelope
+        target = target / envelope
     tr = slice(split.train_start, split.val_start)
-    scaler = Scaler.fit(series.target[tr], series.mask[tr], exog[tr])
+    scaler = Scaler.fit(target[tr], series.mask[tr], exog[tr])
     lookback = config.lookback_days * 24
     args = (y_filled, series.mask, exog, series.index)
     train_w = make_windows(
@@ -178,15 +195,27 @@ def train(
     )
     val_w = make_windows(*args, split.val_origins(), config.lookback_days, scaler)
     keep = train_w.mask.any(axis=1)  # a sample with no measured target teaches nothing
+    t_weight: np.ndarray = train_w.mask
+    v_weight: np.ndarray = val_w.mask
+    if envelope is not None:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        env_w = sliding_window_view(envelope / envelope[tr].mean(), 24)
+        t_origins = split.train_origins(lookback, config.origin_stride_hours)
+        t_weight = (train_w.mask * env_w[t_origins]).astype("float32")
+        v_weight = (val_w.mask * env_w[split.val_origins()]).astype("float32")
     tensors = [
         torch.from_numpy(a[keep]).to(dev)
-        for a in (train_w.past, train_w.future, train_w.target, train_w.mask)
+        for a in (train_w.past, train_w.future, train_w.target, t_weight)
     ]
     v_tensors = [
-        torch.from_numpy(a).to(dev) for a in (val_w.past, val_w.future, val_w.target, val_w.mask)
+        torch.from_numpy(a).to(dev) for a in (val_w.past, val_w.future, val_w.target, v_weight)
     ]
 
-    net = build_net(config, exog.shape[1]).to(dev)
+    net = build_net(config, exog.shape[1])
+    if init_state is not None:
+        net.load_state_dict(init_state)
+    net = net.to(dev)
     opt = torch.optim.AdamW(
         net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )
@@ -202,7 +231,8 @@ def train(
         device=str(dev),
     )
     best_state = copy.deepcopy(net.state_dict())
-    # The untrained net is the seasonal-naive forecast: training must beat it on validation.
+    # The untrained net is the seasonal-naive forecast (or the warm start): training must beat
+    # it on validation.
     net.eval()
     with torch.no_grad():
         best_val = float(pinball_loss(net(v_tensors[0], v_tensors[1]), *v_tensors[2:]))
