@@ -137,7 +137,14 @@ class Gateway:
         return land_table(self.landing_dir, landed_table(table, received_at))
 
     def _tick(self) -> None:
-        while not self._stop.wait(self.max_delay_s / 2):
+        """Land the buffer when its first message is `max_delay_s` old: it sleeps until then
+        (an idle gateway looks every half delay), so no message waits longer."""
+        while True:
+            with self._lock:
+                due_at = self._first_at + self.max_delay_s if self._received else None
+            wait = self.max_delay_s / 2 if due_at is None else max(0.0, due_at - time.time())
+            if self._stop.wait(wait):
+                return
             with self._lock:
                 due = self._received and time.time() - self._first_at >= self.max_delay_s
             if due:
