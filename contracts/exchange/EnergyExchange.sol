@@ -41,13 +41,15 @@ import {IEnergyExchange} from "./IEnergyExchange.sol";
 /// itself (`pendingRenewable`), so the same Wh is never certified twice.
 /// @dev Gas layout: an order is one storage slot (the trader as an account number, its address and
 /// exchange balance sharing the account's slot); a book's fields are grouped by the call that reads
-/// them (placement, sell settlement, buy settlement); the liabilities are two counters in one slot.
-/// Internal widths: volumes uint40 Wh (1.1 TWh an order), prices and penalties uint64 per Wh,
-/// asset ids uint40, balances uint96 (SafeCast reverts beyond). Clearing verification is O(n)
-/// with one storage read per order, capped at MAX_ORDERS per book; settleBatch settles many
-/// orders of a book with each shared counter written once. Accounting: token balance == locked (escrow + collateral + penalties held
-/// for buyers) + credited balances. Rounding (buyers' charges rounded up, compensations down)
-/// leaves dust locked, never a deficit. Withdrawals are pull-based and never paused.
+/// them (placement, sell settlement, buy settlement); the liabilities are two counters in one slot,
+/// which also holds the pause flag (every order and settlement writes that slot, so the pause check
+/// costs no extra cold read). Internal widths: volumes uint40 Wh (1.1 TWh an order), prices and
+/// penalties uint64 per Wh, asset ids uint40, balances uint96, credited total uint120 (SafeCast
+/// reverts beyond). Clearing verification is O(n) with one storage read per order, capped at
+/// MAX_ORDERS per book; settleBatch settles many orders of a book with each shared counter written
+/// once. Accounting: token balance == locked (escrow + collateral + penalties held for buyers) +
+/// credited balances. Rounding (buyers' charges rounded up, compensations down) leaves dust locked,
+/// never a deficit. Withdrawals are pull-based and never paused.
 contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -88,16 +90,20 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         bool cancelled;
     }
 
-    /// @dev A book in five slots, by reader: 0 placement (a sell also reads 1); 1 + 3 + 4 a sell's
-    /// settlement; 1 + 2 + 3 a buy's. Clearing sums fit 56 bits (<= MAX_ORDERS uint40 volumes);
-    /// times fit 40 bits (34,000 years).
+    /// @dev A book in five slots, by reader: 0 placement and cancellation; 1 + 3 + 4 a sell's
+    /// settlement; 1 + 2 + 3 a buy's. Slot 0 keeps the band as its reference price and width (the
+    /// bounds are recomputed per order) so that it also holds the penalty and the renewable flag a
+    /// sell's placement needs: those two are copied in slot 1 for settlement, and a placement reads
+    /// one book slot. A book is open once its epochLength is set (never 0 for a listed market).
+    /// Clearing sums fit 56 bits (<= MAX_ORDERS uint40 volumes); times fit 40 bits (34,000 years).
     struct Stored {
-        uint64 bandLow;
-        uint64 bandHigh;
+        uint80 refPrice; // capped at 2^80 - 1: the bounds are then clamped to uint64 exactly as uncapped
+        uint16 bandBps;
         uint40 gateAt;
-        bool open;
         uint16 orderCount;
         uint32 epochLength;
+        uint64 placePenalty; // = penaltyPerWh
+        bool placeRenewable; // = renewable
         // 1: what a sell's settlement reads: price, penalty, the sell side's fill, state
         uint64 price;
         uint64 penaltyPerWh;
@@ -155,9 +161,12 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     mapping(address trader => uint32) private _accountOf;
     mapping(uint256 account => Account) private _accounts;
 
-    // One slot, written by every order, cancellation, settlement and withdrawal.
+    // One slot, written by every order, cancellation, settlement and withdrawal; the pause flag
+    // shares it so that whenNotPaused reads a slot the call writes anyway (Pausable's own slot is
+    // left unused: `paused`, `_pause` and `_unpause` are overridden).
     uint128 private _locked;
-    uint128 private _credited;
+    uint120 private _credited;
+    bool private _halted;
 
     uint32 private _accountCount;
 
@@ -258,7 +267,34 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         _unpause();
     }
 
+    /// @notice Whether orders, cancellations, clearing and settlement are paused.
+    /// @dev Read from the liabilities' slot (see `_halted`). Requirements: none.
+    function paused() public view override returns (bool) {
+        return _halted;
+    }
+
+    function _pause() internal override whenNotPaused {
+        _halted = true;
+        emit Paused(_msgSender());
+    }
+
+    function _unpause() internal override whenPaused {
+        _halted = false;
+        emit Unpaused(_msgSender());
+    }
+
     // ----------------------------------------------------------------------------------------- orders
+
+    /// @notice Opens an epoch's book ahead of its first order: stores its band (from the epoch's
+    /// final consensus), penalty, gate and settle time. Anyone may call (a keeper, a market maker)
+    /// and pays for the book's creation, so that every order in it costs an order's gas; an order in
+    /// a book nobody opened opens it itself. Nothing happens for a book already open.
+    /// @dev Emits `BookOpened` (unless already open).
+    /// Requirements:
+    /// - not paused; the market is listed; its consensus for the epoch is final; before the gate.
+    function openBook(bytes32 feedId, uint64 epoch) external whenNotPaused nonReentrant {
+        _openBook(feedId, epoch);
+    }
 
     /// @notice Bids for `volumeWh` of the epoch's energy at no more than `limitPrice` per Wh,
     /// escrowing volume x limit. In a renewable market the bid requires renewable energy.
@@ -302,7 +338,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         Stored storage b = _openBook(feedId, epoch);
         (address owner, IAssetRegistry.Kind kind, uint64 capacityW, bytes32 assetFeed) = _assets.tradingInfo(assetId);
         if (owner != msg.sender) revert ExchangeNotAssetOwner(assetId, msg.sender);
-        (uint256 penaltyPerWh, uint256 epochLength, bool renewable) = (b.penaltyPerWh, b.epochLength, b.renewable);
+        (uint256 penaltyPerWh, uint256 epochLength, bool renewable) = (b.placePenalty, b.epochLength, b.placeRenewable);
         if (assetFeed != (renewable ? _markets[feedId].feedId : feedId)) {
             revert ExchangeAssetNotInFeed(assetId, feedId);
         }
@@ -345,18 +381,18 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         if (block.timestamp >= b.gateAt) revert ExchangeGateClosed(feedId, epoch, b.gateAt);
         o.settled = true;
         o.cancelled = true;
-        uint256 refund = uint256(s.volumeWh) * (s.isSell ? b.penaltyPerWh : s.limitPrice);
+        uint256 refund = uint256(s.volumeWh) * (s.isSell ? b.placePenalty : s.limitPrice);
         if (s.isSell) {
             uint256 word = epoch >> 8;
             uint256 mask = ~(1 << (epoch & 255));
             _offered[s.assetId][word] &= mask;
-            if (b.renewable) {
+            if (b.placeRenewable) {
                 _renewablePending[s.assetId][word] &= mask;
                 --_renewableSells[feedId][epoch];
             }
         }
         _locked -= uint128(refund);
-        _credited += uint128(refund);
+        _credited += SafeCast.toUint120(refund);
         acc.balance += SafeCast.toUint96(refund);
         emit OrderCancelled(feedId, epoch, msg.sender, index, refund);
     }
@@ -372,7 +408,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     ///   and S(high) > D+(high); (0, 0) when a side is empty.
     function clear(bytes32 feedId, uint64 epoch, uint256 low, uint256 high) external whenNotPaused nonReentrant {
         Stored storage b = _books[feedId][epoch];
-        if (!b.open) revert ExchangeGateOpen(feedId, epoch, _gateOf(feedId, epoch));
+        if (b.epochLength == 0) revert ExchangeGateOpen(feedId, epoch, _gateOf(feedId, epoch));
         if (block.timestamp < b.gateAt) revert ExchangeGateOpen(feedId, epoch, b.gateAt);
         if (b.cleared) revert ExchangeAlreadyCleared(feedId, epoch);
         if (low > high) revert ExchangeWrongClearing(low, high);
@@ -630,7 +666,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         uint256 c = a.credited;
         if (c != 0) {
             _locked -= uint128(c);
-            _credited += SafeCast.toUint128(c);
+            _credited += SafeCast.toUint120(c);
         }
     }
 
@@ -749,7 +785,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         uint256 amount = acc.balance;
         if (amount == 0) revert ExchangeNothingToWithdraw(msg.sender);
         acc.balance = 0;
-        _credited -= uint128(amount);
+        _credited -= uint120(amount); // <= an account's uint96 balance
         _token.safeTransfer(msg.sender, amount);
         emit Withdrawn(msg.sender, amount);
     }
@@ -766,14 +802,15 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @dev Requirements: none (zeros when not open).
     function bookOf(bytes32 feedId, uint64 epoch) external view returns (Book memory) {
         Stored storage s = _books[feedId][epoch];
+        (uint256 low, uint256 high) = _band(s.refPrice, s.bandBps);
         return
             Book({
-                bandLow: s.bandLow,
-                bandHigh: s.bandHigh,
+                bandLow: uint128(low),
+                bandHigh: uint128(high),
                 penaltyPerWh: s.penaltyPerWh,
                 gateAt: s.gateAt,
                 settleAfter: s.settleAfter,
-                open: s.open,
+                open: s.epochLength != 0,
                 cleared: s.cleared,
                 voided: s.voided,
                 price: s.price,
@@ -823,17 +860,10 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
     /// @notice The band a book opened now would get, from the epoch's final consensus.
     /// @dev Requirements:
     /// - the market is listed; the epoch's consensus is final.
-    function bandOf(bytes32 feedId, uint64 epoch) public view returns (uint128 low, uint128 high, int64 consensus) {
-        Market storage m = _markets[feedId];
-        if (!m.listed) revert ExchangeUnknownFeed(feedId);
-        IForecastRegistry.Consensus memory c = _registry.consensusOf(m.feedId, epoch);
-        if (c.finalizedAt == 0) revert ExchangeNoConsensus(feedId, epoch);
-        MarketParams storage p = m.params;
-        int256 ref = int256(uint256(p.basePrice)) + int256(p.slope) * (int256(c.value) - int256(p.referenceValue));
-        uint256 r = ref > 0 ? uint256(ref) : 0;
-        low = uint128(Math.min((r * (BPS - p.bandBps)) / BPS, type(uint64).max));
-        high = uint128(Math.min((r * (BPS + p.bandBps)) / BPS, type(uint64).max));
-        consensus = c.value;
+    function bandOf(bytes32 feedId, uint64 epoch) external view returns (uint128 low, uint128 high, int64 consensus) {
+        (uint256 r, uint256 bps, int64 value) = _reference(feedId, epoch);
+        (uint256 l, uint256 h) = _band(r, bps);
+        return (uint128(l), uint128(h), value);
     }
 
     /// @notice An account's credited, withdrawable balance.
@@ -890,22 +920,25 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     function _openBook(bytes32 feedId, uint64 epoch) private returns (Stored storage b) {
         b = _books[feedId][epoch];
-        if (!b.open) {
-            (uint128 low, uint128 high, int64 consensus) = bandOf(feedId, epoch);
+        if (b.epochLength == 0) {
+            (uint256 r, uint256 bps, int64 consensus) = _reference(feedId, epoch);
             Market storage m = _markets[feedId];
             uint64 start = m.genesis + epoch * m.epochLength;
             uint64 gateAt = start - m.params.gateLead;
             uint64 settleAfter = start + m.epochLength + m.params.settleWindow;
             uint64 penalty = uint64(m.params.penaltyPerWh); // < 2^64 by _list
-            b.bandLow = uint64(low);
-            b.bandHigh = uint64(high);
+            // the cap changes no bound: above 2^80 both clamp to 2^64 - 1 (or low is 0 at bandBps 10000)
+            b.refPrice = uint80(Math.min(r, type(uint80).max));
+            b.bandBps = uint16(bps); // <= BPS by _list
             b.gateAt = SafeCast.toUint40(gateAt);
-            b.open = true;
-            b.penaltyPerWh = penalty;
-            b.settleAfter = SafeCast.toUint40(settleAfter);
             b.epochLength = m.epochLength;
+            b.placePenalty = penalty;
+            b.placeRenewable = m.renewableOnly;
+            b.penaltyPerWh = penalty;
             b.renewable = m.renewableOnly;
-            emit BookOpened(feedId, epoch, consensus, low, high, penalty, gateAt, settleAfter);
+            b.settleAfter = SafeCast.toUint40(settleAfter);
+            (uint256 low, uint256 high) = _band(r, bps);
+            emit BookOpened(feedId, epoch, consensus, uint128(low), uint128(high), penalty, gateAt, settleAfter);
         }
         if (block.timestamp >= b.gateAt) revert ExchangeGateClosed(feedId, epoch, b.gateAt);
     }
@@ -920,7 +953,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         bool isSell
     ) private returns (uint256 index) {
         if (volumeWh == 0) revert ExchangeZeroVolume();
-        (uint256 low, uint256 high) = (b.bandLow, b.bandHigh);
+        (uint256 low, uint256 high) = _band(b.refPrice, b.bandBps);
         if (limitPrice < low || limitPrice > high) revert ExchangePriceOutOfBand(limitPrice, low, high);
         index = b.orderCount;
         if (index >= MAX_ORDERS) revert ExchangeBookFull(feedId, epoch, MAX_ORDERS);
@@ -981,6 +1014,28 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
         if (o.limitPrice > price) w = uint256(o.volumeWh) * scale;
         else if (o.limitPrice == price && buyDen != 0) w = uint256(o.volumeWh) * buyNum;
         filled = w / scale;
+    }
+
+    /// @dev The reference price of an epoch's book (floored at 0), the band width and the consensus.
+    function _reference(bytes32 feedId, uint64 epoch) private view returns (uint256 r, uint256 bps, int64 value) {
+        Market storage m = _markets[feedId];
+        if (!m.listed) revert ExchangeUnknownFeed(feedId);
+        IForecastRegistry.Consensus memory c = _registry.consensusOf(m.feedId, epoch);
+        if (c.finalizedAt == 0) revert ExchangeNoConsensus(feedId, epoch);
+        MarketParams storage p = m.params;
+        int256 ref = int256(uint256(p.basePrice)) + int256(p.slope) * (int256(c.value) - int256(p.referenceValue));
+        r = ref > 0 ? uint256(ref) : 0;
+        bps = p.bandBps;
+        value = c.value;
+    }
+
+    /// @dev The band [r (1 - bps), r (1 + bps)], each bound clamped to uint64 (the width of prices).
+    function _band(uint256 r, uint256 bps) private pure returns (uint256 low, uint256 high) {
+        // r < 2^192 (uint128 + int128 x int65) and bps <= BPS (_list): no overflow, no underflow
+        unchecked {
+            low = Math.min((r * (BPS - bps)) / BPS, type(uint64).max);
+            high = Math.min((r * (BPS + bps)) / BPS, type(uint64).max);
+        }
     }
 
     function _gateOf(bytes32 feedId, uint64 epoch) private view returns (uint64) {

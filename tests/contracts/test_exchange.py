@@ -342,3 +342,103 @@ def test_values_beyond_the_packed_widths_revert_with_custom_errors(market: Marke
     with ape.reverts(ex.ExchangeInvalidParams):
         ex.setMarketParams(market.feed, bad, sender=market.proto.admin)
     market.conserved()
+
+
+def test_pause_stops_trading_and_settlement_but_not_withdrawals(market: Market) -> None:
+    ex, admin, (s0, _), (b0, _) = market.exchange, market.proto.admin, market.sellers, market.buyers
+    market.sell(0, 1_000, 1_000)
+    market.buy(b0, 1_000, 2_000)
+    late = market.buy(b0, 10, 2_000)
+    ex.cancel(market.feed, 0, late, sender=b0)
+    before = ex.accounting()
+    ex.pause(sender=admin)
+    assert ex.paused()
+    # the flag shares the liabilities' slot: setting it changes neither counter
+    assert ex.accounting() == before
+    with ape.reverts(ex.EnforcedPause):
+        market.buy(b0, 10, 2_000)
+    with ape.reverts(ex.EnforcedPause):
+        market.sell(1, 10, 1_000)
+    with ape.reverts(ex.EnforcedPause):
+        ex.cancel(market.feed, 0, 1, sender=b0)
+    with ape.reverts(ex.EnforcedPause):
+        ex.pause(sender=admin)
+    market.gate()
+    c = clear(market.book())
+    with ape.reverts(ex.EnforcedPause):
+        ex.clear(market.feed, 0, c.low, c.high, sender=admin)
+    ex.withdraw(sender=b0)  # withdrawals are never paused
+    assert ex.balanceOf(b0) == 0 and ex.paused()
+    ex.unpause(sender=admin)
+    assert not ex.paused()
+    with ape.reverts(ex.ExpectedPause):
+        ex.unpause(sender=admin)
+    market.clear()
+    tree = market.deliver(0, {"solar/a": 1_000})
+    ex.pause(sender=admin)
+    with ape.reverts(ex.EnforcedPause):
+        ex.settleSell(market.feed, 0, 0, market.proofs(tree, ["solar/a"]), sender=s0)
+    with ape.reverts(ex.EnforcedPause):
+        ex.settleBuy(market.feed, 0, 1, sender=b0)
+    with ape.reverts(ex.EnforcedPause):
+        ex.settleBatch(market.feed, 0, [0], [market.proofs(tree, ["solar/a"])], [1], sender=b0)
+    ex.unpause(sender=admin)
+    ex.settleBatch(market.feed, 0, [0], [market.proofs(tree, ["solar/a"])], [1], sender=b0)
+    assert ex.balanceOf(s0) == 1_000 * PENALTY + 1_000 * c.price
+    market.conserved()
+
+
+@pytest.mark.parametrize("band_bps", [0, 5_000, 9_999, 10_000])
+def test_a_book_keeps_the_band_of_a_reference_beyond_its_stored_width(
+    market: Market, band_bps: int
+) -> None:
+    """A book stores its reference price in 80 bits: above that the bounds clamp as uncapped."""
+    ex, b0 = market.exchange, market.buyers[0]
+    params = (2**90, 0, 0, band_bps, *PARAMS[4:])
+    ex.setMarketParams(market.feed, params, sender=market.proto.admin)
+    low, high, _ = ex.bandOf(market.feed, 1)
+    max64 = 2**64 - 1
+    assert high == max64 and low == (0 if band_bps == 10_000 else max64)
+    market.buy(b0, 1, high, epoch=1)
+    book = ex.bookOf(market.feed, 1)
+    assert (book.bandLow, book.bandHigh, book.open) == (low, high, True)
+    with ape.reverts(ex.ExchangePriceOutOfBand):
+        market.buy(b0, 1, high + 1, epoch=1)
+    # a reference within the width: the book's bounds are those bandOf computed at opening
+    ex.setMarketParams(market.feed, PARAMS, sender=market.proto.admin)
+    market.buy(b0, 1, 2_000, epoch=2)
+    book = ex.bookOf(market.feed, 2)
+    assert (book.bandLow, book.bandHigh) == ex.bandOf(market.feed, 2)[:2] == (1_000, 3_000)
+    assert not ex.bookOf(market.feed, 3).open
+
+
+def test_open_book_ahead_of_the_first_order(market: Market) -> None:
+    """Anyone may open a book (paying for its creation); its first order then opens nothing."""
+    ex, anyone, b0 = market.exchange, market.proto.admin, market.buyers[0]
+    with ape.reverts(ex.ExchangeNoConsensus):
+        ex.openBook(market.feed, EPOCHS, sender=anyone)
+    with ape.reverts(ex.ExchangeUnknownFeed):
+        ex.openBook(b"\x01" * 32, 1, sender=anyone)
+    assert not ex.bookOf(market.feed, 1).open
+    tx = ex.openBook(market.feed, 1, sender=anyone)
+    [opened] = tx.events.filter(ex.BookOpened)
+    assert (opened.epoch, opened.bandLow, opened.bandHigh) == (1, 1_000, 3_000)
+    book = ex.bookOf(market.feed, 1)
+    assert (book.open, book.bandLow, book.bandHigh, book.gateAt) == (
+        True,
+        1_000,
+        3_000,
+        opened.gateAt,
+    )
+    assert ex.orderCount(market.feed, 1) == 0
+    assert not ex.openBook(market.feed, 1, sender=anyone).events.filter(ex.BookOpened)
+    tx = ex.placeBuy(market.feed, 1, 10, 2_000, sender=b0)
+    assert not tx.events.filter(ex.BookOpened)
+    assert ex.orderCount(market.feed, 1) == 1
+    ex.pause(sender=anyone)
+    with ape.reverts(ex.EnforcedPause):
+        ex.openBook(market.feed, 2, sender=anyone)
+    ex.unpause(sender=anyone)
+    market.gate(2)
+    with ape.reverts(ex.ExchangeGateClosed):
+        ex.openBook(market.feed, 2, sender=anyone)

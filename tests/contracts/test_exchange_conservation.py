@@ -1,11 +1,11 @@
 """EnergyExchange conservation under random histories (hypothesis stateful test).
 
-Random place / cancel / time / clear / truth+root / cancelled truth / settle / withdraw steps over
-three epochs. After every step the exchange's token balance equals locked (escrow + collateral +
-penalties held) + credited balances (`accounting()`), and every revert is one of the exchange's
-custom errors (an arithmetic panic fails the test). At the end of each history everything left is
-settled and withdrawn: no balance remains and only rounding dust (< one unit per order) stays
-locked.
+Random open / place / cancel / time / clear / truth+root / cancelled truth / settle / withdraw /
+pause steps over three epochs. After every step the exchange's token balance equals locked (escrow
++ collateral + penalties held) + credited balances (`accounting()`), and every revert is one of the
+exchange's custom errors (an arithmetic panic fails the test). At the end of each history
+everything left is settled and withdrawn: no balance remains and only rounding dust (< one unit
+per order) stays locked.
 
 Short by default (GRIDCAST_EXCHANGE_EXAMPLES=6 histories of 14 steps); raise it for a long run.
 """
@@ -101,6 +101,20 @@ class ExchangeMachine(RuleBasedStateMachine):
         s = self.m.sellers[i]
         self.attempt(self.ex.placeSell, self.m.feed, epoch, i + 1, volume, limit, sender=s)
 
+    @rule(epoch=st.integers(0, EPOCHS - 1))
+    def open_book(self, epoch: int) -> None:
+        self.attempt(self.ex.openBook, self.m.feed, epoch, sender=self.p.admin)
+
+    @rule()
+    def toggle_pause(self) -> None:
+        """The pause flag shares the liabilities' slot: flipping it must leave them as they are."""
+        before = self.ex.accounting()
+        if self.ex.paused():
+            self.ex.unpause(sender=self.p.admin)
+        else:
+            self.ex.pause(sender=self.p.admin)
+        assert self.ex.accounting() == before
+
     @rule(epoch=st.integers(0, EPOCHS - 1), index=st.integers(0, 6))
     def cancel(self, epoch: int, index: int) -> None:
         if index < self.ex.orderCount(self.m.feed, epoch):
@@ -164,6 +178,8 @@ class ExchangeMachine(RuleBasedStateMachine):
 
     def settle_everything(self) -> None:
         """Past every window: cancel missing truths, clear, settle sells then buys, withdraw."""
+        if self.ex.paused():
+            self.ex.unpause(sender=self.p.admin)
         last = EPOCHS - 1
         far = self.p.epoch_end(last) + self.p.params.truth_timeout + 7_200 + 10
         self.p.chain.mine(timestamp=max(self.now(), far) + 1)
