@@ -124,6 +124,19 @@ def wait_round(
         time.sleep(0.002)
 
 
+def harvest(query: object, into: dict[int, tuple[float, int]]) -> None:
+    """Each batch's `latestOffset` time (the file source lists the landing directory and writes
+    its log entry there; a compaction rewrites the whole log there) and its input rows. Spark keeps
+    the last 100 progress reports only, so this runs every 40 rounds."""
+    for p in query.recentProgress:  # type: ignore[attr-defined]
+        d = json.loads(p.json) if hasattr(p, "json") else p
+        if d.get("numInputRows", 0) > 0:
+            into[int(d["batchId"])] = (
+                float(d["durationMs"].get("latestOffset", 0)),
+                d["numInputRows"],
+            )
+
+
 def summary(lat_s: np.ndarray) -> tuple[float, float, float]:
     ms = lat_s * 1000
     return (
@@ -169,6 +182,8 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     query = None
     lat: list[float] = []
+    spans: list[tuple[float, float, int]] = []  # per round: landed, feature written, files so far
+    progress: dict[int, tuple[float, int]] = {}  # batch id: latestOffset ms, input rows
     started = time.time()
     try:
         upgrade(db)
@@ -193,7 +208,11 @@ def main() -> None:
                 n = min(args.files_per_batch, total - landed)
                 t_land = land_round(landing, landed, n, args.meters)
                 landed += n
-                lat.append(wait_round(conn, r, job, landed, query) - t_land)
+                t_done = wait_round(conn, r, job, landed, query)
+                lat.append(t_done - t_land)
+                spans.append((t_land, t_done, landed))
+                if len(spans) % 40 == 0 or landed >= total:
+                    harvest(query, progress)
                 if landed % 10_000 < args.files_per_batch:
                     recent = np.asarray(lat[-50:])
                     print(
@@ -212,7 +231,31 @@ def main() -> None:
     source_log = work / "checkpoint" / "sources" / "0"
     compactions = sorted(source_log.glob("*.compact"), key=lambda p: int(p.name.split(".")[0]))
     newest_mb = compactions[-1].stat().st_size / 1e6 if compactions else 0.0
+    # The rounds a compaction fell in (its file's mtime inside the round): each rewrites every
+    # file seen so far, so their latency grows with the run while the p95 stays flat.
+    compaction_rounds: list[tuple[int, float]] = []
+    for c in compactions:
+        t = c.stat().st_mtime
+        for t_land, t_done, files in spans:
+            if t_land <= t <= t_done:
+                compaction_rounds.append((files, (t_done - t_land) * 1000))
+                break
+    for files, ms in compaction_rounds:
+        print(f"compaction in the round ending at {files:,} files: {ms:.0f} ms")
     shutil.rmtree(work, ignore_errors=True)
+    # latestOffset per batch, placed by the files the source had seen at its end (one row a file).
+    seen = np.cumsum([progress[b][1] for b in sorted(progress)])
+    offset_ms = np.asarray([progress[b][0] for b in sorted(progress)])
+    warm = args.warmup_rounds * args.files_per_batch
+    early_b = offset_ms[(seen > warm) & (seen <= args.early)]
+    after_b = offset_ms[seen > args.files]
+    if not len(early_b) or not len(after_b):
+        raise SystemExit("too few batches in a window: raise --early / --window")
+    for b, files, ms in zip(sorted(progress), seen, offset_ms, strict=True):
+        if (b + 1) % args.compact_interval == 0:
+            print(
+                f"batch {b} compacted the source log at {files:,} files: latestOffset {ms:.0f} ms"
+            )
     rounds = np.asarray(lat)
     early_rounds = -(-args.early // args.files_per_batch)
     after_rounds = -(-args.window // args.files_per_batch)
@@ -226,12 +269,21 @@ def main() -> None:
         f"drift_p50_ms_{after_k}_files": a50,
         f"drift_p95_ms_{after_k}_files": a95,
         f"drift_max_ms_{after_k}_files": amax,
+        f"drift_latest_offset_p95_ms_{early_k}_files": summary(early_b / 1000)[1],
+        f"drift_latest_offset_p95_ms_{after_k}_files": summary(after_b / 1000)[1],
+        f"drift_latest_offset_max_ms_{after_k}_files": summary(after_b / 1000)[2],
         "drift_files_total": float(args.files + args.window),
         "drift_files_per_batch": float(args.files_per_batch),
         "drift_batches": float(batches),
         "drift_compact_interval": float(args.compact_interval),
         "drift_compactions": float(len(compactions)),
         "drift_source_log_compact_mb": round(newest_mb, 2),
+        "drift_last_compaction_round_ms": round(compaction_rounds[-1][1], 1)
+        if compaction_rounds
+        else 0.0,
+        "drift_last_compaction_round_files": float(compaction_rounds[-1][0])
+        if compaction_rounds
+        else 0.0,
         "drift_seconds": round(seconds, 1),
         "drift_load_avg_1m_before": round(load_before, 2),
         "drift_load_avg_1m_after": round(os.getloadavg()[0], 2),
