@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from indexer.decoder import Event
@@ -153,6 +154,72 @@ def entity_keys(ev: Event) -> list[tuple[str, str]]:
         if isinstance(op, str):
             keys.append(("forecasts", forecast_key(feed, number, op)))
     return keys
+
+
+class KeyCollector:
+    """The :func:`entity_keys` of a batch's events, gathered by what they name (accounts,
+    feeds, epochs, forecasts) and expanded to ``(table, id)`` keys once per batch by
+    :meth:`keys`: the same keys as the union of ``entity_keys``, built ~3x cheaper (a batch's
+    events name the same few accounts and epochs over and over)."""
+
+    __slots__ = ("accounts", "epochs", "feeds", "forecasts", "other")
+
+    def __init__(self) -> None:
+        self.accounts: set[str] = set()
+        self.feeds: set[str] = set()
+        self.epochs: set[tuple[str, int]] = set()
+        self.forecasts: set[tuple[str, int, str]] = set()
+        self.other: set[tuple[str, str]] = set()
+
+    def add(self, ev: Event) -> None:
+        a = ev.args
+        names = _STR_ARGS.get((ev.contract, ev.name))
+        if names is None:  # an event's argument types are fixed: which ones are strings too
+            names = _STR_ARGS[(ev.contract, ev.name)] = tuple(
+                k for k, v in a.items() if isinstance(v, str)
+            )
+        accounts = [v for v in map(a.__getitem__, names) if len(v) == 42 and v[:2] == "0x"]
+        self.accounts.update(accounts)
+        if ev.contract in SECOND_WAVE_KEYS:
+            self.other.update(_second_wave_keys(ev, accounts))
+        feed = a.get("feedId")
+        if not isinstance(feed, str):
+            return
+        self.feeds.add(feed)
+        number = a.get("epoch")
+        op = a.get("operator")
+        if not isinstance(op, str):
+            op = None
+        if isinstance(number, int):
+            self.epochs.add((feed, number))
+            if op is not None:
+                self.forecasts.add((feed, number, op))
+        first = a.get("firstEpoch")
+        if isinstance(first, int):
+            n = len(a["commitments"]) if "commitments" in a else 1
+            if "opening" in a:
+                n = len(a["opening"][0])
+            for number in range(first, first + n):
+                self.epochs.add((feed, number))
+                if op is not None:
+                    self.forecasts.add((feed, number, op))
+
+    def keys(self) -> Iterator[tuple[str, str]]:
+        for acc in self.accounts:
+            for t in ACCOUNT_TABLES:
+                yield t, acc
+        for feed in self.feeds:
+            yield "feeds", feed
+        for feed, number in self.epochs:
+            key = epoch_key(feed, number)
+            for t in EPOCH_TABLES:
+                yield t, key
+        for feed, number, op in self.forecasts:
+            yield "forecasts", forecast_key(feed, number, op)
+        yield from self.other
+
+
+_STR_ARGS: dict[tuple[str, str], tuple[str, ...]] = {}
 
 
 SECOND_WAVE_KEYS = {
