@@ -55,7 +55,7 @@ contract EnergyExchange is IEnergyExchange, AccessControl, ERC1155Holder, Pausab
 
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @notice Orders per book: clearing verification costs about 2.5k gas per order.
+    /// @notice Orders per book: clearing verification costs about 3.2k gas per order.
     uint256 public constant MAX_ORDERS = 1000;
     /// @notice Renewable sells per book of a renewable market: each buy's settlement transfers
     /// one certificate id per delivered sell.
