@@ -304,12 +304,37 @@ class BatchWriter:
             write_alerts_to_mongo(self.url, self.cfg.mongo_url, batch_id)
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int, array_at: int = -1) -> list[list[Any]]:
-    """Rows -> one list per column (for `unnest`); column `array_at` as array literals."""
+def _columns(rows: list[tuple[Any, ...]], width: int, array_at: int = -1) -> list[str]:
+    """Rows -> one Postgres array literal per column (for `unnest(%s::type[])`); column
+    `array_at` holds float lists, each an element written as an array literal itself. Built
+    with str.join: psycopg adapts a Python list element by element in Python (~3 us each:
+    10,000 meters x 10 columns was ~60 ms of a fleet batch's commit)."""
     cols: list[list[Any]] = [list(c) for c in zip(*rows, strict=True)] or [[] for _ in range(width)]
     if array_at >= 0:
-        cols[array_at] = ["{" + ",".join(repr(float(x)) for x in v) + "}" for v in cols[array_at]]
-    return cols
+        cols[array_at] = ["{" + ",".join([repr(float(x)) for x in v]) + "}" for v in cols[array_at]]
+    return [_array_literal(c) for c in cols]
+
+
+def _number(x: Any) -> str:
+    """repr round-trips a float (PG reads nan and inf too); ints stay ints (int[] columns)."""
+    if x is None:
+        return "NULL"
+    return str(x) if isinstance(x, int) else repr(float(x))
+
+
+def _array_literal(values: list[Any]) -> str:
+    """A one-dimensional array literal: strings double-quoted with backslash and quote escaped
+    (any text round-trips), numbers as `_number`, None as NULL."""
+    if any(isinstance(v, str) for v in values):
+        return (
+            "{"
+            + ",".join(
+                "NULL" if v is None else '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+                for v in values
+            )
+            + "}"
+        )
+    return "{" + ",".join(map(_number, values)) + "}"
 
 
 def _copy_arrow(cur: psycopg.Cursor[Any], table: str, data: Any) -> None:
