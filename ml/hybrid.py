@@ -52,14 +52,14 @@ class SeasonalProfile:
     def fit(cls, series: FeedSeries, stop: int, input_days: int = 56) -> SeasonalProfile:
         """MSTL (24, 168) on the ``input_days`` before row ``stop`` (the MSTL baseline's
         window); the profile is the last week of daily plus weekly components."""
-        from statsforecast.models import MSTL
+        from statsforecast.mstl import mstl
 
         begin = max(0, stop - input_days * DAY)
         y = impute_inputs(series.target[begin:stop], series.mask[begin:stop])
         seasons = [s for s in (DAY, WEEK) if len(y) >= 2 * s]
         if not seasons:
             return cls(series.index[stop - 1], (0.0,))
-        fitted = MSTL(season_length=seasons).fit(y).model_
+        fitted = mstl(y, seasons)  # the decomposition alone: no trend model is needed here
         period = max(seasons)
         total = sum(fitted[f"seasonal{s}"].to_numpy()[-period:] for s in seasons)
         return cls(series.index[stop - period], tuple(float(v) for v in total))

@@ -5,11 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from ml.config import ModelConfig
 from ml.datasets import FeedSeries
 from ml.forecaster import LSTMForecaster
 from ml.training import TrainResult, train
+
+# One torch thread: the suite runs on two shared cores, where OpenMP threads spinning against
+# other processes made the small trainings here 4-7x slower (the end-to-end CLI test: 50 s at a
+# load of 8 with two threads, 12 s with one).
+torch.set_num_threads(1)
 
 
 def seasonal_series(days: int = 100, seed: int = 7) -> FeedSeries:
