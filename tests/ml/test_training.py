@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ml.datasets import FeedSeries
 from ml.evaluation import backtest
@@ -67,3 +68,36 @@ def test_training_picks_cuda_when_present_and_matches_the_cpu_within_tolerance(
     cpu = train(synthetic, config, device="cpu")
     a, b = auto.history[-1].val_loss, cpu.history[-1].val_loss
     assert abs(a - b) <= 0.02 * b
+
+
+def test_a_series_with_a_clear_sky_column_is_learned_as_its_clear_sky_index() -> None:
+    """Power = 3 x clear-sky irradiance x a daily cloudiness in [0.3, 1]: the LSTM sees and
+    forecasts the ratio to the envelope, so its curve is zero at night and follows the
+    envelope's shape by day, and the envelope is recorded in the model's spec."""
+    from dataclasses import replace
+
+    from ml.forecaster import LSTMForecaster
+    from ml.hybrid import ENVELOPE_COLUMN, ENVELOPE_FLOOR, series_envelope
+
+    from .conftest import SMALL, seasonal_series
+
+    base = seasonal_series(days=60)
+    hour = base.index.hour.to_numpy()
+    clear = np.clip(1000 * np.sin(np.pi * (hour - 6) / 12), 0, None)
+    days = len(base.index) // 24
+    cloud = np.repeat(np.random.default_rng(3).uniform(0.3, 1.0, days), 24)
+    power = 3 * clear * cloud
+    exog = pd.DataFrame({ENVELOPE_COLUMN: clear}, index=base.index)
+    series = replace(base, target=power, mask=np.ones(len(power), bool), exog=exog, unit="W")
+    env = series_envelope(series)
+    assert env is not None and np.allclose(env, clear + ENVELOPE_FLOOR)
+    config = replace(SMALL, max_epochs=2, hybrid=False, origin_stride_hours=4)
+    result = train(series, config, device="cpu", envelope=env)
+    fc = LSTMForecaster.from_training(result, series, envelope=True)
+    assert fc.metadata["envelope"] == {"column": ENVELOPE_COLUMN, "floor": ENVELOPE_FLOOR}
+    origin = 24 * 50
+    curve = fc.predict_curve(series, origin)
+    night = clear[origin : origin + 24] == 0
+    # At night the envelope is the floor alone: the forecast is a ratio times 50 W, near 0.
+    assert (curve.p50[night] < 0.05 * curve.p50.max()).all()
+    assert curve.p50[~night].max() > 10 * curve.p50[night].max()
