@@ -229,15 +229,18 @@ def main() -> None:
         logging.getLogger("streaming.writer").setLevel(logging.DEBUG)
 
     results: dict[str, object] = {}
-    if args.out.exists():  # keep the figures of the shape not run this time
-        results.update(json.loads(args.out.read_text()))
     if args.shape in ("fleet", "both"):
         results.update(run_fleet(args))
     if args.shape in ("batch", "both"):
         results.update(run_batch(args))
     print(json.dumps(results, indent=2))
+    # Read-modify-write at the end: the file also holds the figures of the shape not run this
+    # time and other benchmarks' keys (benchmarks/streaming_drift.py's drift_*), some of them
+    # written while this one ran.
+    merged: dict[str, object] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    merged.update(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.write_text(json.dumps(merged, indent=2) + "\n")
 
 
 def run_batch(args: argparse.Namespace) -> dict[str, object]:
@@ -420,7 +423,8 @@ def fleet_publish(
     streaming.replay.meter_frame), `sent_at` stamped when its chunk is written. MQTT 3.1.1 over a
     raw socket, PUBACKs counted by a reader thread: paho's Python publisher tops out at a few
     thousand messages/s here, below what the gateway is measured at. `rate` > 0 paces the
-    messages; 0 = as fast as the broker acks. Puts (messages, first publish, last publish)."""
+    messages; 0 = as fast as the broker acks. Puts (messages, first publish, last publish, CPU
+    seconds the process spent from the first publish to the last ack)."""
     import socket
     import threading
 
@@ -458,6 +462,7 @@ def fleet_publish(
     chunk = 500
     order = [(m, k) for k in range(ts.shape[1]) for m in range(meters)]
     first = time.time()
+    cpu0 = time.process_time()
     mid = 0
     for lo in range(0, total, chunk):
         if rate > 0:
@@ -478,9 +483,38 @@ def fleet_publish(
     last = time.time()
     while acked[0] < total:
         time.sleep(0.01)
+    cpu = time.process_time() - cpu0
     sock.sendall(b"\xe0\x00")  # DISCONNECT
     sock.close()
-    done.put((total, first, last))
+    done.put((total, first, last, cpu))
+
+
+def _cpu_s(pids: list[int]) -> float:
+    """User + system CPU seconds of the running processes (not of reaped children: the driver
+    reaps the load generator)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        try:
+            t = psutil.Process(pid).cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system
+    return total
+
+
+def _family(pid: int, exclude: set[int]) -> list[int]:
+    import psutil
+
+    kids = psutil.Process(pid).children(recursive=True)
+    return [pid] + [p.pid for p in kids if p.pid not in exclude]
+
+
+def _named(name: str) -> list[int]:
+    import psutil
+
+    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == name]
 
 
 def _peak_rss_mb(pids: list[int]) -> float:
@@ -518,7 +552,9 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
     meters = args.fleet_meters
     step = 900.0
 
-    def publish(start: float, steps: int, rate: float, seed: int) -> tuple[int, float, float]:
+    def publish(
+        start: float, steps: int, rate: float, seed: int
+    ) -> tuple[int, float, float, float]:
         done = ctx.Queue()
         proc = ctx.Process(
             target=fleet_publish, args=(port, meters, start, steps, rate, seed, done)
@@ -578,20 +614,41 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
         load_before = os.getloadavg()[0]
         t_start = DATA_START.timestamp()
         warm_steps = 2
-        warm, _, _ = publish(t_start, warm_steps, 0.0, seed=1)
+        warm, _, _, _ = publish(t_start, warm_steps, 0.0, seed=1)
         wait_for(db, job, warm, 900)
 
-        sent, t0, t_pub = publish(t_start + warm_steps * step, args.fleet_steps, 0.0, seed=2)
+        # CPU seconds per stage over the burst (load-independent, unlike the rates): the
+        # broker, the gateway, the driver (Python + JVM + Python workers), Postgres (every
+        # backend on the machine: other clients' too) and the load generator itself.
+        stages = {
+            "broker": lambda: _cpu_s([broker.pid]),
+            "gateway": lambda: _cpu_s([gateway.pid]),
+            "driver": lambda: _cpu_s(_family(os.getpid(), exclude={gateway.pid, broker.pid})),
+            "postgres": lambda: _cpu_s(_named("postgres")),
+        }
+        cpu0 = {k: f() for k, f in stages.items()}
+        sent, t0, t_pub, pub_cpu = publish(
+            t_start + warm_steps * step, args.fleet_steps, 0.0, seed=2
+        )
         t1 = wait_for(db, job, warm + sent, 900)
         wait_for_redis(db, job, r)
+        cpu_us = {k: 1e6 * (f() - cpu0[k]) / sent for k, f in stages.items()}
+        cpu_us["publisher"] = 1e6 * pub_cpu / sent
         throughput = sent / (t1 - t0)
         print(
             f"fleet burst: {sent} single-reading messages from {meters} meters in "
             f"{t1 - t0:.1f} s -> {throughput:,.0f} messages/s (published in {t_pub - t0:.1f} s)"
         )
+        print(
+            "CPU per message (us): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in cpu_us.items())
+            + f"; total {sum(cpu_us.values()):.1f} = a ceiling of "
+            f"{(os.cpu_count() or 1) * 1e6 / sum(cpu_us.values()):,.0f} messages/s on "
+            f"{os.cpu_count()} idle cores"
+        )
         paced_steps = max(1, int(args.fleet_paced_rate * args.fleet_paced_s / meters))
         t2 = time.time()
-        paced, _, _ = publish(
+        paced, _, _, _ = publish(
             t_start + (warm_steps + args.fleet_steps) * step,
             paced_steps,
             args.fleet_paced_rate,
@@ -616,9 +673,9 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
             "fleet_rss_mb_gateway": _peak_rss_mb([gateway.pid]),
             "fleet_rss_mb_driver": _peak_rss_mb(driver),
             "fleet_late_alerts": late_alerts(db),
+            **{f"fleet_cpu_us_per_msg_{k}": round(v, 1) for k, v in cpu_us.items()},
             "fleet_load_avg_1m_before": round(load_before, 2),
             "fleet_load_avg_1m_after": round(os.getloadavg()[0], 2),
-            "drift_p95_ms_after_100k_files": None,  # not measured (see the closing note)
         }
         print(
             f"fleet paced at {args.fleet_paced_rate:,.0f} messages/s: latency p50 "
