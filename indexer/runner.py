@@ -62,7 +62,7 @@ def indexed_addresses(dep: Deployment) -> dict[str, str]:
 
 
 LOCK_KEY = 0x67726964  # one writer per database
-BACKFILL_SWITCH_INTERVAL_S = 0.1  # sys.setswitchinterval while backfilling (see _backfill)
+BACKFILL_SWITCH_INTERVAL_S = 0.005  # sys.setswitchinterval while backfilling (see _backfill)
 BACKFILL_GC_THRESHOLD = (100_000, 20, 10)  # gc.set_threshold while backfilling (see _backfill)
 
 
@@ -124,14 +124,15 @@ def _copy_line(row: tuple[Any, ...]) -> str | None:
     escaping (never for a well-formed log: numbers, 0x-hex and names); ~3x cheaper than
     ``write_row``, which dumps the topics list value by value."""
     bn, li, bh, tx, addr, topics, data, contract, name = row
-    text = "\t".join((bh, tx, addr, ",".join(topics), data, contract or "", name or ""))
+    tp = ",".join(topics)
+    text = f"{bh}\t{tx}\t{addr}\t{tp}\t{data}\t{contract or ''}\t{name or ''}"
+    # no tab inside a field, no comma inside a topic, no empty topic (the array literal)
     if (not _COPY_SAFE.fullmatch(text) or text.count("\t") != 6
-            or text.count(",") != max(0, len(topics) - 1)):  # fmt: skip
+            or tp.count(",") != max(0, len(topics) - 1) or "" in topics):  # fmt: skip
         return None
-    bh, tx, addr, tp, data, contract_s, name_s = text.split("\t")
-    return (f"{int(bn)}\t{int(li)}\t{bh}\t{tx}\t{addr}\t{{{tp}}}\t{data}\t"
-            f"{contract_s if contract is not None else NULL}\t"
-            f"{name_s if name is not None else NULL}\n")  # fmt: skip
+    return (f"{bn}\t{li}\t{bh}\t{tx}\t{addr}\t{{{tp}}}\t{data}\t"
+            f"{contract if contract is not None else NULL}\t"
+            f"{name if name is not None else NULL}\n")  # fmt: skip
 
 
 NULL = "\\N"
@@ -409,10 +410,12 @@ class Indexer:
         order; the first failure stops the run (nothing after it is committed) and resets the
         store, and the caller resumes from the checkpoint."""
         self.connect()
-        # Three threads share the GIL. At the default 5 ms the running thread is asked to hand
-        # it over every 5 ms, and on a loaded machine the thread it goes to waits for a CPU in
-        # the meantime (30k events at load 15 on 2 cores: 39-46 s at 5 ms, 31 s at 100 ms).
-        # The fetch and writer threads mostly wait on sockets, which releases the GIL anyway.
+        # Three threads share the GIL (four during a COPY: psycopg's sender). The writer's
+        # transaction (~30 statements a batch, each giving the GIL up while it waits on the
+        # server) is what bounds the backfill now that the handlers are cheaper, and each
+        # time it wants the GIL back it waits for the handlers' thread to hand it over: at
+        # 100 ms (once measured better at load 15, 30k events, handlers-bound) the 100k run
+        # was 12% slower than at 5 ms (3 A/B pairs at load 6-9; 1 ms: no better than 5 ms).
         previous = sys.getswitchinterval()
         sys.setswitchinterval(BACKFILL_SWITCH_INTERVAL_S)
         # A batch allocates ~20 objects per event (versions, rows, payloads), nearly all freed
