@@ -37,10 +37,11 @@ from typing import Any
 import numpy as np
 import psycopg
 import redis
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch import drop_database, scratch_database  # noqa: E402
 
 from gridcast.demo.broker import start_mosquitto  # noqa: E402
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
@@ -48,27 +49,11 @@ from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
 from streaming.config import REDUCE_ON, JobConfig  # noqa: E402
 from streaming.job import start  # noqa: E402
+from streaming.mqtt import varint  # noqa: E402
 from streaming.sinks import LATENCY_KEY  # noqa: E402
 from streaming.spark import spark_session  # noqa: E402
 
 DATA_START = datetime(2011, 6, 1, 9, tzinfo=UTC)  # solar replay start (streaming.replay)
-
-
-def scratch_database(server_url: str) -> tuple[str, str]:
-    name = f"bench_streaming_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    base, _, query = server_url.partition("?")
-    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-def drop_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def committed_rows(db: str, job: str) -> int:
@@ -247,7 +232,7 @@ def run_batch(args: argparse.Namespace) -> dict[str, object]:
     """Today's shape: 40 meters, 500 readings per message (burst), 50 (paced)."""
     settings = get_settings()
     server = database_url(settings)
-    name, db = scratch_database(server)
+    name, db = scratch_database(server, "bench_streaming")
     rurl = redis_url(settings)
     r = redis.Redis.from_url(rurl)
     r.delete(LATENCY_KEY)
@@ -400,15 +385,6 @@ def run_batch(args: argparse.Namespace) -> dict[str, object]:
         shutil.rmtree(work, ignore_errors=True)  # landed files, checkpoint, broker config
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        n, byte = n >> 7, n & 0x7F
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
 def fleet_publish(
     port: int,
     meters: int,
@@ -441,7 +417,7 @@ def fleet_publish(
     sock = socket.create_connection(("127.0.0.1", port))
     client_id = f"fleet-{uuid.uuid4().hex[:8]}".encode()
     body = b"\x00\x04MQTT\x04\x02\x00\x3c" + len(client_id).to_bytes(2, "big") + client_id
-    sock.sendall(b"\x10" + _varint(len(body)) + body)
+    sock.sendall(b"\x10" + varint(len(body)) + body)
     assert sock.recv(4)[:2] == b"\x20\x02", "no CONNACK"
     acked = [0]
 
@@ -478,7 +454,7 @@ def fleet_publish(
             payload = encode("solar", names[m], [(float(ts[m, k]), float(values[m, k]))], now)
             topic = topics[m]
             var = len(topic).to_bytes(2, "big") + topic + mid.to_bytes(2, "big") + payload
-            out.append(b"\x32" + _varint(len(var)) + var)
+            out.append(b"\x32" + varint(len(var)) + var)
         sock.sendall(b"".join(out))
     last = time.time()
     while acked[0] < total:
@@ -538,7 +514,7 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
 
     settings = get_settings()
     server = database_url(settings)
-    name, db = scratch_database(server)
+    name, db = scratch_database(server, "bench_streaming")
     rurl = redis_url(settings)
     r = redis.Redis.from_url(rurl)
     r.delete(LATENCY_KEY)

@@ -31,10 +31,11 @@ import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
 import redis
-from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from scratch import drop_database, scratch_database  # noqa: E402
 
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
@@ -47,23 +48,6 @@ from streaming.spark import spark_session  # noqa: E402
 
 T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC: data time of the first reading
 READINGS = pa.list_(pa.struct([("ts", pa.float64()), ("value", pa.float64())]))
-
-
-def scratch_database(server_url: str) -> tuple[str, str]:
-    name = f"bench_drift_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    base, _, query = server_url.partition("?")
-    return name, base.rsplit("/", 1)[0] + f"/{name}" + (f"?{query}" if query else "")
-
-
-def drop_database(server_url: str, name: str) -> None:
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def land_round(landing: Path, first: int, count: int, meters: int) -> float:
@@ -172,7 +156,7 @@ def main() -> None:
 
     settings = get_settings()
     server = database_url(settings)
-    name, db = scratch_database(server)
+    name, db = scratch_database(server, "bench_drift")
     r = redis.Redis.from_url(redis_url(settings))
     r.delete(LATENCY_KEY)
     work = settings.state_dir / "bench-streaming-drift" / uuid.uuid4().hex[:8]

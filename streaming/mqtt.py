@@ -146,13 +146,13 @@ class Subscriber:
         body = (
             b"\x00\x04MQTT\x05\x00"  # protocol v5, flags: clean start off (resume the session)
             + struct.pack("!H", self.keepalive)
-            + _varint(len(props))
+            + varint(len(props))
             + props
             + struct.pack("!H", len(cid))
             + cid
         )
         try:
-            sock.sendall(b"\x10" + _varint(len(body)) + body)
+            sock.sendall(b"\x10" + varint(len(body)) + body)
             kind, packet, rest = _read_packet(sock, b"")
         except OSError as exc:
             sock.close()
@@ -169,7 +169,7 @@ class Subscriber:
             self._generation += 1
             with self._acks_lock:
                 self._acks = []
-            self._send(b"\x82" + _varint(len(body)) + body)
+            self._send(b"\x82" + varint(len(body)) + body)
         self._rest = rest
 
     def _send(self, data: bytes) -> None:
@@ -279,7 +279,8 @@ class Subscriber:
 _PUBACK = struct.Struct("!BBH")
 
 
-def _varint(n: int) -> bytes:
+def varint(n: int) -> bytes:
+    """MQTT's variable byte integer (remaining lengths, property lengths)."""
     out = bytearray()
     while True:
         n, byte = n >> 7, n & 0x7F

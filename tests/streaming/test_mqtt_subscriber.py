@@ -8,7 +8,7 @@ import struct
 import threading
 import time
 
-from streaming.mqtt import Publisher, Subscriber, _publishes, _varint
+from streaming.mqtt import Publisher, Subscriber, _publishes, varint
 
 
 def _publish_packet(topic: str, payload: bytes, mid: int | None, props: bytes = b"") -> bytes:
@@ -16,9 +16,9 @@ def _publish_packet(topic: str, payload: bytes, mid: int | None, props: bytes = 
     var = struct.pack("!H", len(t)) + t
     if mid is not None:
         var += struct.pack("!H", mid)
-    var += _varint(len(props)) + props
+    var += varint(len(props)) + props
     first = 0x32 if mid is not None else 0x30
-    return bytes([first]) + _varint(len(var) + len(payload)) + var + payload
+    return bytes([first]) + varint(len(var) + len(payload)) + var + payload
 
 
 def test_reader_reassembles_packets_cut_at_every_byte() -> None:
