@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import unquote
 
 import psycopg
 
@@ -133,4 +135,27 @@ def landed_readings(*landing: Path) -> list[tuple[str, str, float, float]]:
                 *(table.column(c).to_pylist() for c in ("feed", "meter", "readings")), strict=True
             ):
                 out.extend((feed, meter, r["ts"], r["value"]) for r in readings)
+    return out
+
+
+def query_offsets(checkpoint: Path) -> dict[int, int]:
+    """The file source's log offset at the end of each query batch (`offsets/<batch>`: a
+    version line, the batch metadata, then the source's offset as JSON)."""
+    out: dict[int, int] = {}
+    for entry in (checkpoint / "offsets").glob("[0-9]*"):
+        if entry.name.isdigit():
+            out[int(entry.name)] = int(json.loads(entry.read_text().splitlines()[-1])["logOffset"])
+    return out
+
+
+def source_log_files(checkpoint: Path) -> dict[int, set[str]]:
+    """File names per batch id from the file source's own log (`sources/0/<batch>`: a version
+    line, then one JSON entry per file). Only uncompacted entries (JobConfig compacts every 100)."""
+    out: dict[int, set[str]] = {}
+    for entry in (checkpoint / "sources" / "0").iterdir():
+        if not entry.name.isdigit():
+            continue
+        for line in entry.read_text().splitlines()[1:]:
+            item = json.loads(line)
+            out.setdefault(int(item["batchId"]), set()).add(Path(unquote(item["path"])).name)
     return out

@@ -29,7 +29,7 @@ from streaming.config import JobConfig
 from streaming.job import run_until_idle
 from streaming.landing import land_table
 from streaming.schema import SCHEMA_VERSION
-from streaming.testing import batches
+from streaming.testing import batches, query_offsets
 
 JOB = "test-source-log"
 T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC, where the replays start
@@ -89,14 +89,6 @@ def log_file_in_kill_window(checkpoint: Path, name: str, landing: Path, interval
     target = source_log / (f"{offset}.compact" if compaction else str(offset))
     target.write_text("v1\n" + "\n".join(json.dumps(e, separators=(",", ":")) for e in body))
     return offset
-
-
-def query_offsets(checkpoint: Path) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for entry in (checkpoint / "offsets").iterdir():
-        if entry.name.isdigit():
-            out[int(entry.name)] = int(json.loads(entry.read_text().splitlines()[-1])["logOffset"])
-    return out
 
 
 @pytest.mark.parametrize(

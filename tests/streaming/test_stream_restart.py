@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 import pandas as pd
 import psycopg
@@ -17,7 +15,16 @@ from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.reference import accepted, window_aggregates
 from streaming.replay import FaultRates, build_plan
-from streaming.testing import batches, job_env, kill_group, land, spawn, stream_command
+from streaming.testing import (
+    batches,
+    job_env,
+    kill_group,
+    land,
+    query_offsets,
+    source_log_files,
+    spawn,
+    stream_command,
+)
 
 JOB = "test-restart"
 
@@ -112,26 +119,3 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
         for name in by_batch.get(offsets[n], set())
     }
     assert must_archive <= archived, sorted(must_archive - archived)
-
-
-def query_offsets(checkpoint: Path) -> dict[int, int]:
-    """The file source's log offset at the end of each query batch (`offsets/<batch>`: a
-    version line, the batch metadata, then the source's offset as JSON)."""
-    out: dict[int, int] = {}
-    for entry in (checkpoint / "offsets").glob("[0-9]*"):
-        if entry.name.isdigit():
-            out[int(entry.name)] = int(json.loads(entry.read_text().splitlines()[-1])["logOffset"])
-    return out
-
-
-def source_log_files(checkpoint: Path) -> dict[int, set[str]]:
-    """File names per batch id from the file source's own log (`sources/0/<batch>`: a version
-    line, then one JSON entry per file). Uncompacted at this size (JobConfig compacts every 100)."""
-    out: dict[int, set[str]] = {}
-    for entry in (checkpoint / "sources" / "0").iterdir():
-        if not entry.name.isdigit():
-            continue
-        for line in entry.read_text().splitlines()[1:]:
-            item = json.loads(line)
-            out.setdefault(int(item["batchId"]), set()).add(Path(unquote(item["path"])).name)
-    return out
