@@ -175,9 +175,9 @@ class Gateway:
             self._ticker.start()
 
     def stop(self) -> None:
-        """Land and acknowledge what was received, then disconnect; anything that arrived in
-        between is landed too (its acks are lost: the broker redelivers it, and the job drops
-        the repeated readings)."""
+        """Land and acknowledge what was received, then disconnect (the subscriber makes sure
+        the broker has read those acks first); anything handed over in between is landed too,
+        unacked: the broker redelivers it, and the job drops the repeated readings."""
         self._stop.set()
         if self._ticker is not None:
             self._ticker.join()

@@ -219,18 +219,26 @@ class Subscriber:
         self._thread.start()
 
     def stop(self) -> None:
+        """DISCONNECT (the session stays) without losing the acks sent just before: close() on a
+        socket the broker is still writing to resets the connection, and the broker drops what
+        it had not read yet (a gateway's last PUBACKs: those messages came again). So half-close,
+        let the reader see the broker close its side, drain what is left, then close."""
         self._stopping.set()
         with self._send_lock:
-            sock, self._sock = self._sock, None
+            sock = self._sock
             if sock is not None:
                 try:
-                    sock.sendall(b"\xe0\x00")  # DISCONNECT (the session stays)
-                    sock.shutdown(socket.SHUT_RDWR)
+                    sock.sendall(b"\xe0\x00")  # DISCONNECT
+                    sock.shutdown(socket.SHUT_WR)  # FIN after everything sent before it
                 except OSError:
                     pass
-                sock.close()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(10)
+        with self._send_lock:
+            sock, self._sock = self._sock, None
+        if sock is not None:
+            _drain(sock, STOP_DRAIN_S)
+            sock.close()
 
     def loop_forever(self) -> None:
         while not self._stopping.is_set():
@@ -253,8 +261,8 @@ class Subscriber:
                 data = sock.recv(1 << 18)
             except TimeoutError:
                 data = None
-            if data == b"":
-                return
+            if data == b"" or self._stopping.is_set():
+                return  # stopping: what came after DISCONNECT is unacked and comes again
             if time.monotonic() - self._last_send > self.keepalive / 2:
                 with self._send_lock:
                     if self._sock is sock:
@@ -277,6 +285,20 @@ class Subscriber:
 
 
 _PUBACK = struct.Struct("!BBH")
+STOP_DRAIN_S = 5.0  # how long stop() waits for the broker to close its side
+
+
+def _drain(sock: socket.socket, seconds: float) -> None:
+    """Read and drop until the peer closes (or `seconds` pass): closing with unread data
+    would reset the connection instead of ending it."""
+    deadline = time.monotonic() + seconds
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            if not sock.recv(1 << 16):
+                return
+    except OSError:
+        pass
 
 
 def varint(n: int) -> bytes:
