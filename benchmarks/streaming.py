@@ -47,7 +47,7 @@ from gridcast.demo.broker import start_mosquitto  # noqa: E402
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
-from streaming.config import REDUCE_ON, JobConfig  # noqa: E402
+from streaming.config import REDUCE_ON, SOURCES, JobConfig  # noqa: E402
 from streaming.job import start  # noqa: E402
 from streaming.mqtt import varint  # noqa: E402
 from streaming.sinks import LATENCY_KEY  # noqa: E402
@@ -206,7 +206,14 @@ def main() -> None:
     ap.add_argument("--fleet-steps", type=int, default=20, help="15-min steps in the burst")
     ap.add_argument("--fleet-paced-rate", type=float, default=5000.0, help="messages/s")
     ap.add_argument("--fleet-paced-s", type=float, default=20.0, help="seconds of paced load")
+    ap.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=JobConfig.source,
+        help="the job's source (see `gridcast stream run --help`)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/streaming.json")
+    ap.add_argument("--no-write", action="store_true", help="print only (a comparison run)")
     ap.add_argument("--verbose", action="store_true", help="log the job's per-batch timings")
     args = ap.parse_args()
     if args.verbose:
@@ -219,6 +226,8 @@ def main() -> None:
     if args.shape in ("batch", "both"):
         results.update(run_batch(args))
     print(json.dumps(results, indent=2))
+    if args.no_write:
+        return
     # Read-modify-write at the end: the file also holds the figures of the shape not run this
     # time and other benchmarks' keys (benchmarks/streaming_drift.py's drift_*), some of them
     # written while this one ran.
@@ -286,6 +295,7 @@ def run_batch(args: argparse.Namespace) -> dict[str, object]:
             job=job,
             trigger_s=args.trigger,
             reduce_on=args.reduce_on,
+            source=args.source,
             # One message carries `batch` consecutive 15-minute readings of one meter, so meters
             # are up to that much data time apart within a feed; a tighter watermark would turn
             # the replay's message order into late readings.
@@ -584,6 +594,7 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
             job=job,
             trigger_s=args.trigger,
             reduce_on=args.reduce_on,
+            source=args.source,
             watermark_s=2 * step,  # a step's messages all land before the next step's
         )
         query = start(spark, cfg)

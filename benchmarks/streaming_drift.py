@@ -1,16 +1,19 @@
 """Latency drift of the streaming job over a run that lands >= 100,000 files.
 
 Files are written straight into the landing directory (no broker or gateway: the drift under test
-is the file source's, which grows with the files it has seen), in the gateway's layout: one
-Parquet file a message, one reading each, renamed into place (not fsync'd: the disk is not what is
-measured). The real job reads them: Spark's file source (archiving each batch's files) ->
-foreachBatch -> Postgres -> Redis.
+is the job's source's, which may grow with the files it has seen), in the gateway's layout and
+names: one Parquet file a message, one reading each, renamed into place (not fsync'd: the disk is
+not what is measured). The real job reads them: its source (--source landed, the default, or
+Spark's file source: --source files), archiving each batch's files -> foreachBatch -> Postgres ->
+Redis.
 
 Closed loop, one round at a time: land --files-per-batch files, wait for the Redis feature update
 of the batch that read the last of them, repeat. A round's latency is that update's time minus the
 moment its first file landed (so a round split over two batches counts in full). Reports the p50,
 p95 and max over the first --early files (less --warmup-rounds) and over the --window files after
---files, and merges the drift_* keys into benchmarks/results/streaming.json (other keys kept).
+--files, each micro-batch's phases over the same two windows (Spark's durationMs and the writer's
+own timings), and merges the drift_* keys into benchmarks/results/streaming.json (other keys
+kept).
 
 The job's Redis and Postgres come from the settings (GRIDCAST_REDIS_URL, GRIDCAST_DATABASE_URL).
 """
@@ -19,12 +22,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -40,8 +45,9 @@ from scratch import drop_database, scratch_database  # noqa: E402
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
 from gridcast.settings import get_settings  # noqa: E402
 from indexer.db.engine import upgrade  # noqa: E402
-from streaming.config import JobConfig  # noqa: E402
+from streaming.config import SOURCES, JobConfig  # noqa: E402
 from streaming.job import start  # noqa: E402
+from streaming.landing import next_sequence  # noqa: E402
 from streaming.schema import SCHEMA_VERSION  # noqa: E402
 from streaming.sinks import LATENCY_KEY  # noqa: E402
 from streaming.spark import spark_session  # noqa: E402
@@ -67,7 +73,7 @@ def land_round(landing: Path, first: int, count: int, meters: int) -> float:
                 "readings": pa.array([[{"ts": T0 + i, "value": 1.0 + (i % 97)}]], READINGS),
             }
         )
-        name = f"part-{time.time_ns():020d}-{i:08d}.parquet"
+        name = f"part-bench-{next_sequence():020d}.parquet"  # streaming.landing's names
         tmp = landing / f".{name}.tmp"
         pq.write_table(table, tmp, compression="none")
         staged.append((tmp, landing / name))
@@ -108,17 +114,47 @@ def wait_round(
         time.sleep(0.002)
 
 
-def harvest(query: object, into: dict[int, tuple[float, int]]) -> None:
-    """Each batch's `latestOffset` time (the file source lists the landing directory and writes
-    its log entry there; a compaction rewrites the whole log there) and its input rows. Spark keeps
-    the last 100 progress reports only, so this runs every 40 rounds."""
+PHASES = (
+    "latestOffset",
+    "getBatch",
+    "queryPlanning",
+    "addBatch",
+    "walCommit",
+    "commitOffsets",
+    "triggerExecution",
+)
+WRITER_PHASES = ("state", "spark", "commit", "sinks")
+
+
+def harvest(query: object, into: dict[int, tuple[dict[str, float], int]]) -> None:
+    """Each batch's StreamingQueryProgress.durationMs (`latestOffset`: the source finds new input
+    and logs it; `addBatch`: our foreachBatch writer; `walCommit`/`commitOffsets`: the offset and
+    commit logs) and its input rows. Spark keeps the last 100 progress reports only, so this runs
+    every 40 rounds."""
     for p in query.recentProgress:  # type: ignore[attr-defined]
         d = json.loads(p.json) if hasattr(p, "json") else p
         if d.get("numInputRows", 0) > 0:
-            into[int(d["batchId"])] = (
-                float(d["durationMs"].get("latestOffset", 0)),
-                d["numInputRows"],
-            )
+            ms = {k: float(v) for k, v in d["durationMs"].items()}
+            into[int(d["batchId"])] = (ms, d["numInputRows"])
+
+
+class WriterTimings(logging.Handler):
+    """The writer's own per-batch timings (its debug line: state, spark, commit, sinks)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.by_batch: dict[int, dict[str, float]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, str) and record.msg.startswith("batch %s: %d rows"):
+            args: tuple[Any, ...] = tuple(record.args or ())
+            b, _rows, state, spark, _on, commit, sinks = args
+            self.by_batch[int(b)] = {
+                "state": float(state) * 1000,
+                "spark": float(spark) * 1000,
+                "commit": float(commit) * 1000,
+                "sinks": float(sinks) * 1000,
+            }
 
 
 def summary(lat_s: np.ndarray) -> tuple[float, float, float]:
@@ -150,6 +186,12 @@ def main() -> None:
         help="batches between file-source log compactions (Spark's own default is 10)",
     )
     ap.add_argument("--trigger", type=float, default=0.1)
+    ap.add_argument(
+        "--source",
+        choices=SOURCES,
+        default=JobConfig.source,
+        help="the job's source (see `gridcast stream run --help`)",
+    )
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/streaming.json")
     ap.add_argument("--no-write", action="store_true", help="print only (a comparison run)")
     args = ap.parse_args()
@@ -167,7 +209,11 @@ def main() -> None:
     query = None
     lat: list[float] = []
     spans: list[tuple[float, float, int]] = []  # per round: landed, feature written, files so far
-    progress: dict[int, tuple[float, int]] = {}  # batch id: latestOffset ms, input rows
+    progress: dict[int, tuple[dict[str, float], int]] = {}  # batch id: durationMs, input rows
+    writer = WriterTimings()
+    writer_log = logging.getLogger("streaming.writer")
+    writer_log.addHandler(writer)
+    writer_log.setLevel(logging.DEBUG)
     started = time.time()
     try:
         upgrade(db)
@@ -181,6 +227,7 @@ def main() -> None:
             job=job,
             trigger_s=args.trigger,
             max_files_per_trigger=args.files_per_batch,
+            source=args.source,
             source_log_compact_interval=args.compact_interval,
             watermark_s=3600.0,
         )
@@ -227,16 +274,36 @@ def main() -> None:
     for files, ms in compaction_rounds:
         print(f"compaction in the round ending at {files:,} files: {ms:.0f} ms")
     shutil.rmtree(work, ignore_errors=True)
-    # latestOffset per batch, placed by the files the source had seen at its end (one row a file).
-    seen = np.cumsum([progress[b][1] for b in sorted(progress)])
-    offset_ms = np.asarray([progress[b][0] for b in sorted(progress)])
+    # Each batch's phases, placed by the files the source had seen at its end (one row a file).
+    ids = sorted(progress)
+    seen = np.cumsum([progress[b][1] for b in ids])
     warm = args.warmup_rounds * args.files_per_batch
-    early_b = offset_ms[(seen > warm) & (seen <= args.early)]
-    after_b = offset_ms[seen > args.files]
-    if not len(early_b) or not len(after_b):
+    early_mask = (seen > warm) & (seen <= args.early)
+    after_mask = seen > args.files
+    if not early_mask.any() or not after_mask.any():
         raise SystemExit("too few batches in a window: raise --early / --window")
-    for b, files, ms in zip(sorted(progress), seen, offset_ms, strict=True):
-        if (b + 1) % args.compact_interval == 0:
+
+    def phase(name: str) -> np.ndarray:
+        if name in WRITER_PHASES:
+            return np.asarray([writer.by_batch.get(b, {}).get(name, np.nan) for b in ids])
+        return np.asarray([progress[b][0].get(name, 0.0) for b in ids])
+
+    attribution: dict[str, tuple[float, float]] = {}
+    heads = ("p50 early", "p95 early", "p50 after", "p95 after")
+    print(f"{'phase (ms)':<18} " + " ".join(f"{h:>10}" for h in heads))
+    for name in (*PHASES, *WRITER_PHASES):
+        v = phase(name)
+        e, a = v[early_mask], v[after_mask]
+        e, a = e[~np.isnan(e)], a[~np.isnan(a)]
+        if not len(e) or not len(a):
+            continue
+        row = [float(np.percentile(x, q)) for x in (e, a) for q in (50, 95)]
+        attribution[name] = (round(row[1], 1), round(row[3], 1))
+        print(f"{name:<18} {row[0]:>10.1f} {row[1]:>10.1f} {row[2]:>10.1f} {row[3]:>10.1f}")
+    offset_ms = phase("latestOffset")
+    early_b, after_b = offset_ms[early_mask], offset_ms[after_mask]
+    for b, files, ms in zip(ids, seen, offset_ms, strict=True):
+        if compactions and (b + 1) % args.compact_interval == 0:
             print(
                 f"batch {b} compacted the source log at {files:,} files: latestOffset {ms:.0f} ms"
             )
@@ -256,6 +323,12 @@ def main() -> None:
         f"drift_latest_offset_p95_ms_{early_k}_files": summary(early_b / 1000)[1],
         f"drift_latest_offset_p95_ms_{after_k}_files": summary(after_b / 1000)[1],
         f"drift_latest_offset_max_ms_{after_k}_files": summary(after_b / 1000)[2],
+        **{
+            f"drift_phase_p95_ms_{name}_{window}": ms
+            for name, pair in attribution.items()
+            for window, ms in zip((early_k, after_k), pair, strict=True)
+        },
+        "drift_source_landed": float(args.source == "landed"),
         "drift_files_total": float(args.files + args.window),
         "drift_files_per_batch": float(args.files_per_batch),
         "drift_batches": float(batches),

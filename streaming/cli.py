@@ -172,11 +172,16 @@ def run(
     archive_dir: Path = typer.Option(
         None, help="Where archived landed files go (default: '<landing dir>-archive')."
     ),
+    source: str = typer.Option(
+        "landed",
+        help="landed (offsets are the gateways' file sequence numbers: nothing grows with the "
+        "run) or files (Spark's file source: its checkpoint log lists every file ever seen).",
+    ),
     source_log_compact_interval: int = typer.Option(
         100,
         min=1,
-        help="Batches between compactions of the file source's checkpoint log (each rewrites "
-        "every file the job has seen; Spark's default is 10).",
+        help="--source files: batches between compactions of the file source's checkpoint log "
+        "(each rewrites every file the job has seen; Spark's default is 10).",
     ),
     migrate: bool = typer.Option(True, help="Apply Alembic migrations first."),
 ) -> None:
@@ -209,6 +214,7 @@ def run(
             driver_reduce_max_bytes=int(driver_reduce_mb * (1 << 20)),
             clean_source=clean_source,
             archive_dir=archive_dir,
+            source=source,
             source_log_compact_interval=source_log_compact_interval,
         )
     except NonRetryableError as exc:

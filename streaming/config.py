@@ -14,6 +14,7 @@ RAW_SCHEMA = (
 LANDED_FILES = "part-*.parquet"  # what the gateway lands (streaming.landing.land_table)
 REDUCE_ON = ("auto", "driver", "executors")
 CLEAN_SOURCE = ("archive", "delete", "off")
+SOURCES = ("landed", "files")
 
 
 @dataclass(frozen=True)
@@ -47,12 +48,17 @@ class JobConfig:
     # micro-batch slower over the hours.
     clean_source: str = "archive"
     archive_dir: Path | None = None
-    # Batches between compactions of the file source's log (sources/0 in the checkpoint). A
-    # compaction rewrites every file the source ever saw (archived ones too): ~0.4 s at 100k files,
-    # growing with the run. Spark's default of 10 put it on every 10th batch, inside the p95; at
-    # 100 it is 1% of batches. A checkpoint that already compacted continues at an interval Spark
-    # derives from its newest compaction (CompactibleFileStreamLog.deriveCompactInterval: 10 after
-    # a compaction at batch 9, 100 after one at 99), so its log stays readable across the change.
+    # Which source reads the landing directory: "landed" (streaming.landed_source: the offset is
+    # each gateway's newest landed sequence number, so the checkpoint's offset log is its only
+    # state) or "files" (Spark's file source: its checkpoint log lists every file it ever saw,
+    # and its compactions rewrite that list whole, so batches slow down over a long run).
+    source: str = "landed"
+    # Batches between compactions of the file source's log (sources/0 in the checkpoint; source
+    # "files" only). A compaction rewrites every file the source ever saw (archived ones too):
+    # 1.8 s at 98k files. Spark's default of 10 put it on every 10th batch; at 100 it is 1% of
+    # batches. A checkpoint that already compacted continues at an interval Spark derives from
+    # its newest compaction (CompactibleFileStreamLog.deriveCompactInterval: 10 after a
+    # compaction at batch 9, 100 after one at 99), so its log stays readable across the change.
     source_log_compact_interval: int = 100
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -62,6 +68,8 @@ class JobConfig:
             raise NonRetryableError("epoch_s must be a positive multiple of window_s")
         if self.clean_source not in CLEAN_SOURCE:
             raise NonRetryableError(f"clean_source must be one of {', '.join(CLEAN_SOURCE)}")
+        if self.source not in SOURCES:
+            raise NonRetryableError(f"source must be one of {', '.join(SOURCES)}")
         if self.source_log_compact_interval < 1:
             raise NonRetryableError("source_log_compact_interval must be at least 1")
         if self.reduce_on not in REDUCE_ON:

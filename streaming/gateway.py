@@ -21,7 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from streaming import schema
 from streaming.errors import RetryableError
-from streaming.landing import land_lines, land_table
+from streaming.landing import gateway_name, land_lines, land_table
 from streaming.mqtt import Subscriber
 
 MESSAGES = Counter("gridcast_gateway_messages", "Telemetry messages received", ["status"])
@@ -50,6 +50,8 @@ class Gateway:
         self.dead_letter_dir = dead_letter_dir
         self.max_readings = max_readings
         self.max_delay_s = max_delay_s
+        # This gateway's part of its file names (set from the MQTT client id in start()).
+        self.name = "gateway"
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one flush at a time: files land in receive order
         self._received: list[tuple[float, str, bytes]] = []
@@ -134,7 +136,7 @@ class Gateway:
             READINGS.labels(feed).inc(n)
         received_at = pc.take(pa.array(at, pa.float64()), table.column("index"))
         FILES.inc()
-        return land_table(self.landing_dir, landed_table(table, received_at))
+        return land_table(self.landing_dir, landed_table(table, received_at), self.name)
 
     def _tick(self) -> None:
         """Land the buffer when its first message is `max_delay_s` old: it sleeps until then
@@ -162,6 +164,7 @@ class Gateway:
         `share_group`, gateways of the same group share the topics (MQTT v5 shared subscription:
         each message goes to one of them)."""
         topic = f"{schema.TOPIC_PREFIX}/#"
+        self.name = gateway_name(client_id)
         if share_group:
             topic = f"$share/{share_group}/{topic}"
         self._subscriber = Subscriber(

@@ -60,6 +60,25 @@ __all__ = [
 def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
     """Landed Parquet -> one row per message (feed, meter, sent_at, readings); the per-meter
     reduction flattens the readings itself, so the JVM never handles a row per reading."""
+    columns = ("feed", "meter", "sent_at", "readings")
+    if cfg.source == "landed":
+        from streaming.landed_source import NAME, LandedFiles
+
+        spark.dataSource.register(LandedFiles)
+        reader = (
+            spark.readStream.format(NAME)
+            .option("path", str(cfg.landing_dir))
+            .option("cleanSource", cfg.clean_source)
+            # A batch of at most this much is one partition (the writer reduces it on the driver).
+            .option("partitionBytes", max(1, cfg.driver_reduce_max_bytes))
+        )
+        if cfg.clean_source == "archive":
+            archive = cfg.archive_path()
+            archive.mkdir(parents=True, exist_ok=True)
+            reader = reader.option("archiveDir", str(archive))
+        if cfg.max_files_per_trigger:
+            reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
+        return reader.load().select(*columns)
     reader = spark.readStream.schema(RAW_SCHEMA).option("pathGlobFilter", LANDED_FILES)
     if cfg.clean_source != "off":
         reader = reader.option("cleanSource", cfg.clean_source)
@@ -69,7 +88,7 @@ def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
         reader = reader.option("sourceArchiveDir", str(archive))
     if cfg.max_files_per_trigger:
         reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
-    return reader.parquet(str(cfg.landing_dir)).select("feed", "meter", "sent_at", "readings")
+    return reader.parquet(str(cfg.landing_dir)).select(*columns)
 
 
 def start(spark: Any, cfg: JobConfig) -> Any:

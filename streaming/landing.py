@@ -1,11 +1,14 @@
-"""Durable, atomic file landing for Spark's file source: write to a hidden temp name, fsync,
-rename into place, fsync the directory. Spark ignores names starting with '.' or '_', so it never
-sees a half-written file. Telemetry lands as Parquet (columnar: Spark's vectorised reader turns it
-into Arrow for the job without parsing text); dead letters land as JSON lines."""
+"""Durable, atomic file landing for the streaming job: write to a hidden temp name, fsync, rename
+into place, fsync the directory. The job's sources ignore names starting with '.', so they never
+see a half-written file. Telemetry lands as Parquet, ``part-<gateway>-<sequence>.parquet``
+(columnar: read as Arrow without parsing text; the job's source reads each gateway's files in
+sequence order); dead letters land as JSON lines."""
 
 from __future__ import annotations
 
 import os
+import re
+import threading
 import time
 import uuid
 from collections.abc import Iterable
@@ -21,9 +24,28 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _land(directory: Path, prefix: str, suffix: str, write: Any) -> Path:
+_sequence_lock = threading.Lock()
+_last_sequence = 0
+
+
+def next_sequence() -> int:
+    """A landing sequence number: the wall clock in ns, strictly increasing in this process (a
+    restarted gateway continues above its files as long as the clock did not step back)."""
+    global _last_sequence
+    with _sequence_lock:
+        _last_sequence = max(time.time_ns(), _last_sequence + 1)
+        return _last_sequence
+
+
+def gateway_name(client_id: str) -> str:
+    """A gateway's part of its file names (its MQTT client id, unique per broker): letters,
+    digits, '_', '.' and '-' kept, anything else '_'."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", client_id).strip(".-")
+    return name or "gateway"
+
+
+def _land(directory: Path, name: str, write: Any) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    name = f"{prefix}-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.{suffix}"
     tmp = directory / f".{name}.tmp"
     with open(tmp, "wb") as fh:
         write(fh)
@@ -43,15 +65,19 @@ def land_lines(directory: Path, lines: Iterable[bytes], prefix: str = "part") ->
             fh.write(line)
             fh.write(b"\n")
 
-    return _land(directory, prefix, "jsonl", write)
+    name = f"{prefix}-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.jsonl"
+    return _land(directory, name, write)
 
 
-def land_table(directory: Path, table: Any, prefix: str = "part") -> Path:
-    """Write an Arrow table as one new Parquet file in `directory`; returns its final path.
-    Uncompressed: the files are transient and the gateway's CPU is the scarcer resource."""
+def land_table(directory: Path, table: Any, gateway: str = "gateway") -> Path:
+    """Write an Arrow table as one new Parquet file ``part-<gateway>-<sequence>.parquet`` in
+    `directory`; returns its final path. A gateway lands one file at a time, so its files appear
+    in sequence order: the job's source (``streaming.landed_source``) reads "gateway g up to
+    sequence s" as an offset. Uncompressed: the files are transient and the gateway's CPU is
+    the scarcer resource."""
     import pyarrow.parquet as pq
 
     def write(fh: Any) -> None:
         pq.write_table(table, fh, compression="none")
 
-    return _land(directory, prefix, "parquet", write)
+    return _land(directory, f"part-{gateway}-{next_sequence():020d}.parquet", write)

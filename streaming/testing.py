@@ -138,6 +138,33 @@ def landed_readings(*landing: Path) -> list[tuple[str, str, float, float]]:
     return out
 
 
+def landed_offsets(checkpoint: Path) -> dict[int, dict[str, int]]:
+    """The landed source's end offset of each query batch (`offsets/<batch>`: a version line, the
+    batch metadata, then the offset: each gateway's newest sequence number read)."""
+    out: dict[int, dict[str, int]] = {}
+    for entry in (checkpoint / "offsets").glob("[0-9]*"):
+        if entry.name.isdigit():
+            out[int(entry.name)] = json.loads(entry.read_text().splitlines()[-1])
+    return out
+
+
+def landed_batches(checkpoint: Path, names: set[str]) -> dict[int, set[str]]:
+    """Which query batch read each of the landed files `names`: the first batch whose end
+    offset covers the file's gateway and sequence (files no batch covers are left out)."""
+    from streaming.landed_source import parse_name
+
+    offsets = landed_offsets(checkpoint)
+    out: dict[int, set[str]] = {}
+    for name in names:
+        parsed = parse_name(name)
+        assert parsed is not None, name
+        gateway, seq = parsed
+        covering = [b for b, end in offsets.items() if seq <= end.get(gateway, -1)]
+        if covering:
+            out.setdefault(min(covering), set()).add(name)
+    return out
+
+
 def query_offsets(checkpoint: Path) -> dict[int, int]:
     """The file source's log offset at the end of each query batch (`offsets/<batch>`: a
     version line, the batch metadata, then the source's offset as JSON)."""

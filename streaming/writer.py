@@ -148,6 +148,10 @@ class BatchWriter:
         cfg = self.cfg
         if cfg.reduce_on != "auto":
             return cfg.reduce_on == "driver"
+        if cfg.source == "landed":
+            # streaming.landed_source splits a batch into partitions of at most
+            # driver_reduce_max_bytes of files: one partition is a batch the driver takes.
+            return bool(df.rdd.getNumPartitions() <= 1)
         total = 0
         for uri in df.inputFiles():
             parsed = urlparse(uri)

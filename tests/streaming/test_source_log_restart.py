@@ -1,4 +1,5 @@
-"""The file source's log across a restart, at larger compaction intervals than Spark's default.
+"""Spark's file source (the job's `--source files` option) across a restart, at larger
+compaction intervals than Spark's default.
 
 A kill -9 can fall after the file source logged a batch's files (checkpoint `sources/0/<n>`) and
 before the query logged that batch's offsets (`offsets/<b>`). The restarted query then plans one
@@ -111,6 +112,7 @@ def test_restart_in_the_kill_window_reads_every_file_once(
         job=JOB,
         max_files_per_trigger=1,
         store_readings=True,
+        source="files",
         source_log_compact_interval=first,
     )
     run_until_idle(spark, cfg)

@@ -27,9 +27,9 @@ from streaming.testing import (
     gateway_messages,
     job_env,
     kill_group,
+    landed_batches,
+    landed_offsets,
     landed_readings,
-    query_offsets,
-    source_log_files,
     spawn,
     stream_command,
 )
@@ -137,15 +137,15 @@ def test_meter_energy_once_across_gateway_and_job_kills(
     assert batches(db, JOB) < files, "job finished before it could be killed mid-stream"
     job = spawn(stream_command(*args, "--until-idle"), env, tmp_path / "job2.log")
     assert job.wait(timeout=600) == 0, (tmp_path / "job2.log").read_text()[-3000:]
-    # Every batch the query ran is recorded once and every landed file was read. One file a
-    # batch, except when the kill fell between the file source logging a file and the query
-    # logging its offsets: the restarted query's next batch then takes two files (Spark's
-    # FileStreamSource; see test_source_log_restart). The energy below checks exactly-once.
-    offsets = query_offsets(tmp_path / "checkpoint")
-    by_batch = source_log_files(tmp_path / "checkpoint")
+    # Every landed file was read, one a batch (the landed source's offsets are all its state:
+    # a batch the kill interrupted is replayed over the same file), each batch recorded once.
+    # The two gateway runs' files are one sequence (same client id, the clock's ns).
+    offsets = landed_offsets(tmp_path / "checkpoint")
+    by_batch = landed_batches(tmp_path / "checkpoint", landed)
     assert set().union(*by_batch.values()) == landed
-    assert offsets[max(offsets)] == max(by_batch)  # the query read up to the newest file
-    assert batches(db, JOB) == len(offsets) == max(offsets) + 1
+    assert sorted(by_batch) == sorted(offsets) == list(range(files))
+    assert all(len(names) == 1 for names in by_batch.values())
+    assert batches(db, JOB) == files
 
     expected = expected_energy(plan)
     with psycopg.connect(libpq_url(db)) as conn:

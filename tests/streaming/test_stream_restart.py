@@ -1,4 +1,5 @@
-"""Kill -9 the Spark job mid-stream and restart it from its checkpoint: no window counts twice."""
+"""Kill -9 the Spark job mid-stream and restart it from its checkpoint: every landed file is read
+exactly once, no window counts twice."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from streaming.testing import (
     job_env,
     kill_group,
     land,
-    query_offsets,
-    source_log_files,
+    landed_batches,
+    landed_offsets,
     spawn,
     stream_command,
 )
@@ -76,18 +77,19 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
     killed_at = batches(db, JOB)
     assert killed_at < files, "job finished before it could be killed mid-stream"
     # The newest batch the killed run planned (it may not have committed it).
-    planned_at_kill = max(query_offsets(tmp_path / "checkpoint"), default=-1)
+    planned_at_kill = max(landed_offsets(tmp_path / "checkpoint"), default=-1)
 
     second = spawn(stream_command(*args, "--until-idle"), env, tmp_path / "second.log")
     assert second.wait(timeout=300) == 0, (tmp_path / "second.log").read_text()[-3000:]
-    # Every batch the query ran is recorded once. Usually one file a batch, but not always: when
-    # the kill falls between the file source logging a file and the query logging its offsets,
-    # the restarted query's next batch takes that file and the next one (offsets 1 -> 3 seen).
-    offsets = query_offsets(tmp_path / "checkpoint")
-    by_batch = source_log_files(tmp_path / "checkpoint")
+    # Every batch the query ran is recorded once, and each read one file: the landed source's
+    # offsets (each gateway's newest sequence number read) are all its state, so the restarted
+    # query replays a batch the kill interrupted over the same file, never two files in one.
+    offsets = landed_offsets(tmp_path / "checkpoint")
+    by_batch = landed_batches(tmp_path / "checkpoint", landed)
     assert set().union(*by_batch.values()) == landed
-    assert offsets[max(offsets)] == max(by_batch)  # the query read up to the newest file
-    assert batches(db, JOB) == len(offsets) == max(offsets) + 1
+    assert sorted(by_batch) == sorted(offsets) == list(range(files))
+    assert all(len(names) == 1 for names in by_batch.values())
+    assert batches(db, JOB) == files
 
     expected = window_aggregates(accepted(plan.sent_readings()), 300)
     with psycopg.connect(libpq_url(db)) as conn:
@@ -102,20 +104,13 @@ def test_killed_job_restarts_from_checkpoint_without_double_counting(
     assert (merged["n_job"] == merged["reading_count"]).all()
     assert merged["value_job"].to_numpy() == pytest.approx(merged["value"].to_numpy(), rel=1e-9)
     assert stored == len(accepted(plan.sent_readings()))
-    # Archiving, asserted as far as Spark guarantees it. Guaranteed: every landed file is either
-    # archived or still landed, never both, never lost. Spark archives when it plans query batch n:
-    # FileStreamSource.commit(offset of batch n-1) moves the files the source logged at exactly
-    # that offset, on a cleaner thread. So the last batch's files are never archived, files the
-    # source logged at an offset no batch ended on are never archived, and archives pending at
-    # the kill -9 are lost (5 of 7 archived was seen). What the restarted run must have archived:
-    # it plans batches planned_at_kill+1 .. last, and its graceful stop waits for the cleaner.
+    # Archiving: every landed file is archived or still landed, never both, never lost. The
+    # source archives in commit(end), which Spark calls as it plans the batch after `end`'s,
+    # and moves every landed file up to `end` (also those a kill left behind mid-archive). So
+    # once the restarted run planned a batch, all files but the last batch's are archived.
     left = {f.name for f in (tmp_path / "landing").glob("part-*.parquet")}
     archived = {f.name for f in (tmp_path / "landing-archive").rglob("part-*.parquet")}
     assert not left & archived
     assert left | archived == landed
-    must_archive = {
-        name
-        for n in range(planned_at_kill, max(offsets))
-        for name in by_batch.get(offsets[n], set())
-    }
-    assert must_archive <= archived, sorted(must_archive - archived)
+    if planned_at_kill < files - 1:  # the kill fell before the last batch was planned
+        assert landed - by_batch[files - 1] <= archived

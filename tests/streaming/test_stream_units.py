@@ -113,6 +113,7 @@ def test_plan_is_deterministic_for_a_seed_and_keeps_late_messages_apart() -> Non
         {"epoch_s": 100},
         {"watermark_s": -1.0},
         {"source_log_compact_interval": 0},
+        {"source": "kafka"},
     ],
 )
 def test_job_config_refuses_bad_settings(bad: dict[str, object], tmp_path: Path) -> None:

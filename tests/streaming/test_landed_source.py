@@ -1,0 +1,136 @@
+"""The job's landed source (streaming.landed_source): offsets are each gateway's newest landed
+sequence number, so Spark's offset log is all its state. Two gateways' files interleave; a
+restart replays a batch planned before a kill over the same files; a file a kill left landed
+after its batch committed is never read again, and the next commit archives it."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+
+from gridcast.services import libpq_url
+from indexer.db.engine import upgrade
+from streaming.config import JobConfig
+from streaming.job import run_until_idle
+from streaming.landed_source import parse_name
+from streaming.landing import gateway_name, land_table
+from streaming.schema import SCHEMA_VERSION
+from streaming.testing import batches, landed_batches, landed_offsets
+
+JOB = "test-landed-source"
+T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC
+READINGS = pa.list_(pa.struct([("ts", pa.float64()), ("value", pa.float64())]))
+
+
+def land(landing: Path, gateway: str, i: int) -> tuple[str, tuple[str, float, float]]:
+    """File `i` of `gateway`: one reading of meter m<i % 3>, data time i minutes after T0."""
+    now = time.time()
+    reading = (f"m{i % 3}", T0 + 60.0 * i, float(i + 1))
+    table = pa.table(
+        {
+            "received_at": pa.array([now], pa.float64()),
+            "v": pa.array([SCHEMA_VERSION], pa.int64()),
+            "feed": pa.array(["solar"]),
+            "meter": pa.array([reading[0]]),
+            "sent_at": pa.array([now], pa.float64()),
+            "readings": pa.array([[{"ts": reading[1], "value": reading[2]}]], READINGS),
+        }
+    )
+    return land_table(landing, table, gateway).name, reading
+
+
+def stored(db: str) -> tuple[Counter[tuple[str, float, float]], dict[float, int], int]:
+    """(readings stored, batch of each reading by data time, readings the 5m windows counted)."""
+    with psycopg.connect(libpq_url(db)) as conn:
+        rows = conn.execute(
+            "SELECT meter, extract(epoch FROM ts)::float8, value, batch_id FROM stream_readings"
+        ).fetchall()
+        [(counted,)] = conn.execute(
+            "SELECT coalesce(sum(reading_count), 0) FROM stream_aggregates WHERE window_kind = '5m'"
+        ).fetchall()
+    return Counter((m, ts, v) for m, ts, v, _ in rows), {ts: b for _, ts, _, b in rows}, counted
+
+
+def test_names_and_sequences() -> None:
+    assert gateway_name("gw-1/eu west") == "gw-1_eu_west"
+    assert gateway_name("--") == "gateway"
+    assert parse_name("part-gw-1-00000000000000000042.parquet") == ("gw-1", 42)
+    assert parse_name("part-01796071877196240714-1a2b3c4d.parquet") is None  # old names
+    assert parse_name(".part-gw-00000000000000000042.parquet.tmp") is None
+
+
+def test_two_gateways_kill_replay_and_leftover_archive(
+    spark: Any, fresh_database: Any, redis_url: str, tmp_path: Path
+) -> None:
+    db = fresh_database("landed_source")
+    upgrade(db)
+    landing, checkpoint = tmp_path / "landing", tmp_path / "checkpoint"
+    sent: dict[str, tuple[str, float, float]] = {}
+    # Two gateways, their files interleaved in time.
+    for i in range(6):
+        name, reading = land(landing, "gw-a" if i % 2 == 0 else "gw-b", i)
+        sent[name] = reading
+    cfg = JobConfig(
+        landing,
+        checkpoint,
+        db,
+        redis_url=redis_url,
+        job=JOB,
+        max_files_per_trigger=2,
+        store_readings=True,
+        trigger_s=0.1,
+    )
+    run_until_idle(spark, cfg)
+    assert batches(db, JOB) == 3
+    offsets = landed_offsets(checkpoint)
+    # Oldest first across gateways, two files a batch: each batch one file of each gateway.
+    by_batch = landed_batches(checkpoint, set(sent))
+    assert {b: sorted(parse_name(n)[0] for n in names) for b, names in by_batch.items()} == {  # type: ignore[index]
+        b: ["gw-a", "gw-b"] for b in range(3)
+    }
+    # Every batch but the last archived (Spark commits a batch as it plans the next one).
+    left = {p.name for p in landing.glob("part-*.parquet")}
+    archived = {p.name for p in cfg.archive_path().glob("part-*.parquet")}
+    assert left == by_batch[2]
+    assert archived == by_batch[0] | by_batch[1]
+
+    # A kill left one archived file behind (as if it struck inside commit()): it is not read
+    # again, and the next commit archives it.
+    leftover = sorted(by_batch[0])[0]
+    (cfg.archive_path() / leftover).rename(landing / leftover)
+    # A kill after Spark logged batch 3's offsets (two new files) and before it ran the batch:
+    # the restarted query replays batch 3 over exactly those offsets, the third new file goes
+    # to batch 4 even though the limit would have let it join.
+    new = [land(landing, "gw-a", 6), land(landing, "gw-b", 7), land(landing, "gw-a", 8)]
+    sent.update(new)
+    planned = {**offsets[2]}
+    for name, _ in new[:2]:
+        gateway, seq = parse_name(name)  # type: ignore[misc]
+        planned[gateway] = seq
+    header = (checkpoint / "offsets" / "2").read_text().splitlines()[:-1]
+    (checkpoint / "offsets" / "3").write_text("\n".join([*header, _json(planned)]))
+
+    run_until_idle(spark, cfg)
+    assert batches(db, JOB) == 5
+    by_batch = landed_batches(checkpoint, set(sent))
+    assert by_batch[3] == {new[0][0], new[1][0]}
+    assert by_batch[4] == {new[2][0]}
+    readings, batch_of, counted = stored(db)
+    assert readings == Counter(sent.values())  # nothing lost, nothing read twice
+    assert counted == len(sent)
+    assert batch_of[new[2][1][1]] == 4
+    left = {p.name for p in landing.glob("part-*.parquet")}
+    archived = {p.name for p in cfg.archive_path().glob("part-*.parquet")}
+    assert left == {new[2][0]}
+    assert archived == set(sent) - left
+
+
+def _json(offset: dict[str, int]) -> str:
+    import json
+
+    return json.dumps(offset)
