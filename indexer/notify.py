@@ -41,7 +41,17 @@ from typing import Any
 import orjson
 import psycopg
 
+from indexer.writer import Step, run
+
 log = logging.getLogger("gridcast.indexer")
+BACKSLASH = "\\"
+PRUNE = (
+    "WITH top AS (SELECT coalesce(max(position), 0) AS p FROM indexer_outbox) "
+    "DELETE FROM indexer_outbox WHERE position <= ("
+    "  SELECT least(top.p - %(keep)s, coalesce((SELECT min(position) FROM outbox_cursors),"
+    "  top.p)) FROM top"
+    ") OR created_at < now() - make_interval(secs => %(age)s)"
+)
 
 
 def _dedupe(items: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, str]]:
@@ -93,44 +103,47 @@ class Notifier:
         )
         return out
 
+    def steps(self, messages: list[tuple[str, str]], block: int) -> list[Step]:
+        """Plan steps (see indexer.writer) appending ``messages`` to the outbox, the wake-up
+        (queued as a NOTIFY in the transaction without Redis) and, when due, the retention."""
+        if not messages:
+            return []
+        # JSON has no raw tab, newline or carriage return: escaping the backslashes is enough
+        text = "".join(
+            f"{block}\t{channel}\t{body.replace(BACKSLASH, BACKSLASH * 2)}\n"
+            for channel, body in messages
+        )
+        out: list[Step] = [
+            ("copy", "COPY indexer_outbox (block_number, channel, payload) FROM STDIN",
+             text.encode(), []),
+            ("wake", *messages[-1], self._redis is None),
+        ]  # fmt: skip
+        prune = self.prune_step()
+        if prune is not None:
+            out.append(prune)
+        return out
+
     def in_transaction(
         self, conn: psycopg.Connection[Any], messages: list[tuple[str, str]], block: int
     ) -> tuple[str, str] | None:
         """Append ``messages`` to the outbox in the caller's transaction; returns the wake-up
         (channel, body) to send once it commits (queued as a NOTIFY here without Redis)."""
-        if not messages:
+        return run(conn, self.steps(messages, block))
+
+    def prune_step(self, *, force: bool = False) -> Step | None:
+        """The retention rule as a plan step, at most every ``prune_every_s``."""
+        now = time.monotonic()
+        if not force and now - self._last_prune < self.prune_every_s:
             return None
-        with conn.cursor().copy(
-            "COPY indexer_outbox (block_number, channel, payload) FROM STDIN"
-        ) as copy:
-            for channel, body in messages:
-                copy.write_row((block, channel, body))
-        row = conn.execute(
-            "SELECT currval(pg_get_serial_sequence('indexer_outbox', 'position'))"
-        ).fetchone()
-        assert row is not None
-        channel, body = messages[-1]
-        wake = (channel, json.dumps({**json.loads(body), "position": int(row[0])}))
-        if self._redis is None:
-            conn.execute("SELECT pg_notify(%s, %s)", wake)
-        self.maybe_prune(conn)
-        return wake
+        self._last_prune = now
+        return ("exec", PRUNE, {"keep": self.keep, "age": self.max_age_s})
 
     def maybe_prune(self, conn: psycopg.Connection[Any], *, force: bool = False) -> int:
         """Apply the retention rule at most every ``prune_every_s``; returns rows deleted."""
-        now = time.monotonic()
-        if not force and now - self._last_prune < self.prune_every_s:
+        step = self.prune_step(force=force)
+        if step is None:
             return 0
-        self._last_prune = now
-        cur = conn.execute(
-            "WITH top AS (SELECT coalesce(max(position), 0) AS p FROM indexer_outbox) "
-            "DELETE FROM indexer_outbox WHERE position <= ("
-            "  SELECT least(top.p - %(keep)s, coalesce((SELECT min(position) FROM outbox_cursors),"
-            "  top.p)) FROM top"
-            ") OR created_at < now() - make_interval(secs => %(age)s)",
-            {"keep": self.keep, "age": self.max_age_s},
-        )
-        return cur.rowcount
+        return conn.execute(step[1], step[2]).rowcount
 
     def after_commit(self, wake: tuple[str, str] | None) -> None:
         if self._redis is None or wake is None:

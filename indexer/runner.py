@@ -1,10 +1,12 @@
 """The indexing loop: backfill from the checkpoint to the head, then follow new heads.
 
 Each batch (one adaptive block range) is one transaction: raw logs, entity versions, indexing
-errors, hashes of unfinalized blocks and the checkpoint. Blocks older than head − finality_depth
-are fetched and decoded ahead by a thread, and written by another: batch n's transaction runs
-while batch n+1's handlers run (one batch in flight, committed in order); younger blocks are
-fetched with their headers, checked for reorgs and written one at a time.
+errors, hashes of unfinalized blocks and the checkpoint, planned by the handlers' thread as COPY
+text and statements (indexer.writer). Blocks older than head − finality_depth are fetched and
+decoded ahead by a thread, and written by a writer (a process for a long backfill, else a
+thread): batch n's transaction runs while batch n+1's handlers run (one batch in flight,
+committed in order); younger blocks are fetched with their headers, checked for reorgs and
+written one at a time.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ from indexer.heads import HeadWatcher
 from indexer.notify import Notifier
 from indexer.rpc import RpcClient
 from indexer.store import Store, WriteSet
-from indexer.store import write as write_versions
+from indexer.store import steps as version_steps
+from indexer.writer import Step, Wake, WriterProcess
+from indexer.writer import commit as commit_plan
 
 log = logging.getLogger("gridcast.indexer")
 INDEXED_CONTRACTS = ("OperatorStaking", "ForecastRegistry", "Settlement")
@@ -91,6 +95,8 @@ class IndexerConfig:
     max_consecutive_failures: int = 20
     rpc_timeout_s: float = 30.0
     cache_entities: int = 50_000  # current entity versions kept between batches
+    # a backfill of at least this many blocks commits through a writer process (see _backfill)
+    writer_process_min_blocks: int = 256
     outbox_keep: int = 100_000  # outbox retention: see indexer.models.outbox
     outbox_max_age_s: float = 7 * 86_400
 
@@ -101,19 +107,17 @@ class Chunk:
     end: int
     raw: list[tuple[Any, ...]]
     items: list[Event | tuple[dict[str, Any], str]] = field(default_factory=list)
-    raw_text: list[str] = field(default_factory=list)  # raw as COPY text lines (see _copy_line)
     keys: KeyCollector = field(default_factory=KeyCollector)  # entities the handlers may read
 
 
 @dataclass
 class Batch:
-    """A chunk whose handlers ran: what its transaction writes."""
+    """A chunk whose handlers ran: what its transaction writes, as a plan (indexer.writer)."""
 
     chunk: Chunk
-    headers: list[dict[str, Any]] | None
     writes: WriteSet
-    errors: list[tuple[Any, ...]]
-    head: int
+    errors: int
+    plan: list[Step]
 
 
 _COPY_SAFE = re.compile(r"[0-9A-Za-z_\t,]*")
@@ -305,8 +309,8 @@ class Indexer:
         self.store.release(batch.writes)
 
     def handle(self, chunk: Chunk, headers: list[dict[str, Any]] | None) -> Batch:
-        """Run the handlers of a chunk on the store (no database write); the store is reset
-        if one raises."""
+        """Run the handlers of a chunk on the store (no database write) and plan its
+        transaction; the store is reset if one raises."""
         self.connect()
         store = self.store
         errors: list[tuple[Any, ...]] = []
@@ -327,95 +331,96 @@ class Indexer:
                          Jsonb({"topics": lg.get("topics"), "data": lg.get("data")}))
                     )  # fmt: skip
             writes = store.seal()
+            plan = self._plan(chunk, headers, writes, errors)
         except BaseException:
             store.reset()
             raise
-        return Batch(chunk, headers, writes, errors, self.head)
+        return Batch(chunk, writes, len(errors), plan)
+
+    def _plan(
+        self,
+        chunk: Chunk,
+        headers: list[dict[str, Any]] | None,
+        writes: WriteSet,
+        errors: list[tuple[Any, ...]],
+    ) -> list[Step]:
+        """One transaction: raw logs, errors, headers, entity versions, checkpoint, outbox."""
+        plan: list[Step] = []
+        if chunk.raw:
+            lines, odd = [], []
+            for row in chunk.raw:
+                line = _copy_line(row)
+                if line is None:
+                    odd.append(row)
+                else:
+                    lines.append(line)
+            plan.append((
+                "copy", "COPY raw_logs (block_number, log_index, block_hash, tx_hash, address, "
+                "topics, data, contract, event) FROM STDIN", "".join(lines).encode(), odd,
+            ))  # fmt: skip
+        if errors:
+            plan.append((
+                "many", "INSERT INTO indexing_errors (block_number, log_index, tx_hash, address, "
+                "kind, message, detail) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING", errors,
+            ))  # fmt: skip
+        end_hash = None
+        if headers:
+            plan.append((
+                "many", "INSERT INTO indexed_blocks (number, hash, parent_hash, timestamp) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (number) DO UPDATE SET "
+                "hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash, "
+                "timestamp = EXCLUDED.timestamp",
+                [(int(h["number"], 16), h["hash"], h["parentHash"], int(h["timestamp"], 16))
+                 for h in headers],
+            ))  # fmt: skip
+            plan.append((
+                "exec", "DELETE FROM indexed_blocks WHERE number < %s",
+                (self.head - self.cfg.finality_depth,),
+            ))  # fmt: skip
+            if int(headers[-1]["number"], 16) == chunk.end:
+                end_hash = headers[-1]["hash"]
+        assert self.reader is not None
+        plan += version_steps(writes, self.reader.cursor())
+        plan.append((
+            "exec", "UPDATE indexer_checkpoint SET block_number = %s, block_hash = %s, "
+            "head_block = %s, updated_at = now() WHERE name = 'default'",
+            (chunk.end, end_hash, self.head),
+        ))  # fmt: skip
+        messages = self.notifier.messages(writes.notifications, chunk.end, end_hash, len(chunk.raw))
+        plan += self.notifier.steps(messages, chunk.end)
+        return plan
 
     def commit(self, batch: Batch) -> None:
-        """One transaction: raw logs, errors, headers, entity versions, checkpoint, outbox.
-        Uses only the writer connection and the batch (safe on the writer thread)."""
+        """Run the batch's transaction on the writer connection (safe on the writer thread)."""
         conn = self.conn
         assert conn is not None and not conn.closed, "connect() first"
-        chunk, headers, errors = batch.chunk, batch.headers, batch.errors
         t0 = time.perf_counter()
-        with conn.transaction():
-            if chunk.raw:
-                with conn.cursor().copy(
-                    "COPY raw_logs (block_number, log_index, block_hash, tx_hash, address, "
-                    "topics, data, contract, event) FROM STDIN"
-                ) as copy:
-                    lines = []
-                    for row in chunk.raw:
-                        line = _copy_line(row)
-                        if line is None:
-                            copy.write_row(row)
-                        else:
-                            lines.append(line)
-                    copy.write("".join(lines))
-            if errors:
-                conn.cursor().executemany(
-                    "INSERT INTO indexing_errors (block_number, log_index, tx_hash, address, "
-                    "kind, message, detail) VALUES (%s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT DO NOTHING",
-                    errors,
-                )
-            end_hash = None
-            if headers:
-                conn.cursor().executemany(
-                    "INSERT INTO indexed_blocks (number, hash, parent_hash, timestamp) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (number) DO UPDATE SET "
-                    "hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash, "
-                    "timestamp = EXCLUDED.timestamp",
-                    [
-                        (
-                            int(h["number"], 16),
-                            h["hash"],
-                            h["parentHash"],
-                            int(h["timestamp"], 16),
-                        )
-                        for h in headers
-                    ],  # fmt: skip
-                )
-                conn.execute(
-                    "DELETE FROM indexed_blocks WHERE number < %s",
-                    (batch.head - self.cfg.finality_depth,),
-                )
-                if int(headers[-1]["number"], 16) == chunk.end:
-                    end_hash = headers[-1]["hash"]
-            write_versions(conn, batch.writes)
-            conn.execute(
-                "UPDATE indexer_checkpoint SET block_number = %s, block_hash = %s, "
-                "head_block = %s, updated_at = now() WHERE name = 'default'",
-                (chunk.end, end_hash, batch.head),
-            )
-            messages = self.notifier.messages(
-                batch.writes.notifications, chunk.end, end_hash, len(chunk.raw)
-            )
-            wake = self.notifier.in_transaction(conn, messages, chunk.end)
+        self._committed(batch, commit_plan(conn, batch.plan), time.perf_counter() - t0)
+
+    def _committed(self, batch: Batch, wake: Wake, dt: float) -> None:
         self.notifier.after_commit(wake)
+        chunk = batch.chunk
         n = len(chunk.raw)
         self.events_total += n
         metrics.EVENTS.inc(n)
-        metrics.INDEXING_ERRORS.inc(len(errors))
+        metrics.INDEXING_ERRORS.inc(batch.errors)
         metrics.INDEXED_BLOCK.set(chunk.end)
-        metrics.LAG_BLOCKS.set(max(0, batch.head - chunk.end))
-        dt = time.perf_counter() - t0
+        metrics.LAG_BLOCKS.set(max(0, self.head - chunk.end))
         if dt > 0:
             metrics.EVENTS_PER_S.set(n / dt)
 
     def _backfill(self, start: int, end: int, advance: Callable[[Chunk], None]) -> None:
-        """Finalized blocks: fetch+decode on one thread, handlers here, each batch's
-        transaction on a writer thread while the next batch's handlers run. Batches commit in
-        order; the first failure stops the run (nothing after it is committed) and resets the
-        store, and the caller resumes from the checkpoint."""
+        """Finalized blocks: fetch+decode on one thread, handlers (and the plan of each batch's
+        transaction) here, each transaction on a writer while the next batch's handlers run.
+        The writer is a process for a long range (``writer_process_min_blocks``, see
+        indexer.writer: a thread waits for the GIL behind the handlers), else a thread (no
+        start-up cost for the few blocks a followed head adds). Batches commit in order; the
+        first failure stops the run (nothing after it is committed) and resets the store, and
+        the caller resumes from the checkpoint."""
         self.connect()
-        # Three threads share the GIL (four during a COPY: psycopg's sender). The writer's
-        # transaction (~30 statements a batch, each giving the GIL up while it waits on the
-        # server) is what bounds the backfill now that the handlers are cheaper, and each
-        # time it wants the GIL back it waits for the handlers' thread to hand it over: at
-        # 100 ms (once measured better at load 15, 30k events, handlers-bound) the 100k run
-        # was 12% slower than at 5 ms (3 A/B pairs at load 6-9; 1 ms: no better than 5 ms).
+        # The handlers' thread gives the GIL up every 5 ms for the fetch and writer threads
+        # (100 ms made the writer thread wait: 12% slower at load 6-9; 1 ms: no better).
         previous = sys.getswitchinterval()
         sys.setswitchinterval(BACKFILL_SWITCH_INTERVAL_S)
         # A batch allocates ~20 objects per event (versions, rows, payloads), nearly all freed
@@ -427,11 +432,28 @@ class Indexer:
         gc_before = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(*BACKFILL_GC_THRESHOLD)
-        pool = ThreadPoolExecutor(1, thread_name_prefix="write")
-        inflight: tuple[Future[None], Batch] | None = None
+        process: WriterProcess | None = None
+        pool: ThreadPoolExecutor | None = None
+        if end - start + 1 >= self.cfg.writer_process_min_blocks:
+            process = WriterProcess(pg_url(self.cfg.database_url))
+            log.info("backfill %d..%d: transactions through a writer process", start, end)
+        else:
+            pool = ThreadPoolExecutor(1, thread_name_prefix="write")
+        conn = self.conn
+        inflight: tuple[Future[Wake] | None, Batch, float] | None = None
 
-        def landed(fut: Future[None], batch: Batch) -> None:
-            fut.result()
+        def submit(batch: Batch) -> tuple[Future[Wake] | None, Batch, float]:
+            t0 = time.perf_counter()
+            if process is not None:
+                process.submit(batch.plan)
+                batch.plan = []  # the child has it: ~20 MB a batch less to hold meanwhile
+                return None, batch, t0
+            assert pool is not None
+            return pool.submit(commit_plan, conn, batch.plan), batch, t0  # type: ignore[arg-type]
+
+        def landed(fut: Future[Wake] | None, batch: Batch, t0: float) -> None:
+            wake = fut.result() if fut is not None else process.result()  # type: ignore[union-attr]
+            self._committed(batch, wake, time.perf_counter() - t0)
             self.store.release(batch.writes)
             advance(batch.chunk)
 
@@ -439,19 +461,28 @@ class Indexer:
             for chunk in self._prefetch(start, end):
                 batch = self.handle(chunk, None)
                 if inflight is not None:
-                    landed(*inflight)
-                    inflight = None
-                inflight = (pool.submit(self.commit, batch), batch)
+                    waiting, inflight = inflight, None
+                    landed(*waiting)
+                inflight = submit(batch)
             if inflight is not None:
-                landed(*inflight)
-                inflight = None
+                waiting, inflight = inflight, None
+                landed(*waiting)
         except BaseException:
-            if inflight is not None:
-                inflight[0].exception()  # wait: the writer connection is ours again after
+            if inflight is not None:  # wait: the writer connection is ours again after
+                if inflight[0] is not None:
+                    inflight[0].exception()
+                else:
+                    try:
+                        process.result()  # type: ignore[union-attr]
+                    except BaseException:  # noqa: BLE001 - the first failure is raised
+                        pass
             self.store.reset()
             raise
         finally:
-            pool.shutdown(wait=True)
+            if pool is not None:
+                pool.shutdown(wait=True)
+            if process is not None:
+                process.close()
             sys.setswitchinterval(previous)
             gc.set_threshold(*gc_before)
             gc.unfreeze()

@@ -18,12 +18,17 @@ yet committed is in the cache, pinned there (never trimmed) until :meth:`Store.r
 
 from __future__ import annotations
 
+import io
 import re
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 import psycopg
+from psycopg import Copy
+from psycopg.copy import FileWriter
+
+from indexer.writer import Step, run
 
 # Versioned table → its columns but id/block_from/block_to, read from the database's catalog
 # (load_columns; the migrations made it from indexer.models, whose import costs the indexer
@@ -99,31 +104,42 @@ class WriteSet:
         return sum(len(v) for v in self.inserts.values())
 
 
-def write(conn: psycopg.Connection[Any], ws: WriteSet) -> int:
-    """Write closes then new versions in the caller's transaction; returns rows inserted."""
+def steps(ws: WriteSet, cursor: psycopg.Cursor[Any]) -> list[Step]:
+    """The writes of ``ws`` as plan steps (see indexer.writer): closes, then new versions as
+    COPY text, formatted here by psycopg (``Copy`` into a ``FileWriter``: no I/O, ``cursor``
+    only lends its adapters) so that the writer only sends bytes."""
+    out: list[Step] = []
     for table, closes in ws.closes.items():
         if not closes:
             continue
         ids, bfs, bts = zip(*closes, strict=True)
-        conn.execute(
+        out.append((
+            "exec",
             f"UPDATE {table} AS t SET block_to = v.bt "
             "FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS v(id, bf, bt) "
             "WHERE t.id = v.id AND t.block_from = v.bf",
             (text_array(list(ids)), int_array(list(bfs)), int_array(list(bts))),
-        )
-    written = 0
+        ))  # fmt: skip
     for table, versions in ws.inserts.items():
         if not versions:
             continue
         cols = COLUMNS[table]
-        with conn.cursor().copy(
-            f"COPY {table} (id, block_from, block_to, {', '.join(cols)}) FROM STDIN"
-        ) as copy:
+        buf = io.BytesIO()
+        with Copy(cursor, binary=False, writer=FileWriter(buf)) as copy:
             write_row = copy.write_row
             for v in versions:  # map(d.get): ~2x a comprehension over 20-odd columns
                 write_row((v.id, v.block_from, v.block_to, *map(v.data.get, cols)))
-        written += len(versions)
-    return written
+        out.append((
+            "copy", f"COPY {table} (id, block_from, block_to, {', '.join(cols)}) FROM STDIN",
+            buf.getvalue(), [],
+        ))  # fmt: skip
+    return out
+
+
+def write(conn: psycopg.Connection[Any], ws: WriteSet) -> int:
+    """Write closes then new versions in the caller's transaction; returns rows inserted."""
+    run(conn, steps(ws, conn.cursor()))
+    return ws.rows
 
 
 class Store:

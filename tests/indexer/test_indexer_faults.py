@@ -110,6 +110,7 @@ def test_sigkill_during_backfill_loses_and_duplicates_nothing(
            "--no-progress"]  # fmt: skip
     rng = random.Random(1234)
     kills = 0
+    with_writer = 0  # kills that hit a run committing through a writer process
     checkpoints: list[int] = []
     while True:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
@@ -121,20 +122,55 @@ def test_sigkill_during_backfill_loses_and_duplicates_nothing(
                 time.sleep(0.02)
             time.sleep(rng.uniform(0, 0.05))
         if proc.poll() is None and kills < KILLS:
+            writers = _writer_processes(proc.pid)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             kills += 1
+            if writers:
+                with_writer += 1
+                # the writer dies with its parent (a late commit would race the next run)
+                for _ in range(250):
+                    if not any(os.path.exists(f"/proc/{pid}") for pid in writers):
+                        break
+                    time.sleep(0.02)
+                for pid in writers:
+                    assert not os.path.exists(f"/proc/{pid}") or _zombie(pid), pid
             checkpoints.append(_checkpoint(url))
             continue
         _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, err.decode()[-2000:]
         break
     assert kills == KILLS, f"the backfill finished after only {kills} kills: {checkpoints}"
+    assert with_writer > 0, "no kill landed while a writer process was committing"
     # each kill left a checkpoint short of the head: the kills landed during the backfill
     head = int(node.rpc("eth_blockNumber"), 16)  # type: ignore[arg-type]
     assert checkpoints == sorted(checkpoints) and checkpoints[-1] < head
     _assert_db_matches_chain(node, m.deployment, url)
     assert _dump(url) == _dump(reference_db)
+
+
+def _writer_processes(parent: int) -> list[int]:
+    """Pids of the writer processes (indexer.writer) started by ``parent``."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                args = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"indexer.writer" in args and str(parent).encode() in args:
+            out.append(int(entry))
+    return out
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except OSError:
+        return True
 
 
 def _sample(kind: str) -> float:
