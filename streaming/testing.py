@@ -140,7 +140,9 @@ def landed_readings(*landing: Path) -> list[tuple[str, str, float, float]]:
 
 def landed_offsets(checkpoint: Path) -> dict[int, dict[str, int]]:
     """The landed source's end offset of each query batch (`offsets/<batch>`: a version line, the
-    batch metadata, then the offset: each gateway's newest sequence number read)."""
+    batch metadata, then the offset: each gateway's newest sequence number read). Spark keeps
+    the newest 20 batches' entries (spark.sql.streaming.minBatchesToRetain): a test that reads
+    them all runs fewer batches than that."""
     out: dict[int, dict[str, int]] = {}
     for entry in (checkpoint / "offsets").glob("[0-9]*"):
         if entry.name.isdigit():
