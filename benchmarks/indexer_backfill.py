@@ -232,14 +232,17 @@ def head_latency(blocks: int, work: Path) -> list[float]:
         listener.execute('LISTEN "gridcast:newBlock"')
 
         def listen() -> None:
-            for n in listener.notifies():
-                b = json.loads(n.payload)["block"]
-                tn = time.perf_counter()
-                for k in list(seen):
-                    if k <= b and k not in committed:
-                        committed[k] = tn
-                if stop.is_set():
-                    break
+            try:
+                for n in listener.notifies():
+                    b = json.loads(n.payload)["block"]
+                    tn = time.perf_counter()
+                    for k in list(seen):
+                        if k <= b and k not in committed:
+                            committed[k] = tn
+                    if stop.is_set():
+                        break
+            except psycopg.OperationalError:  # closed under it at the end of the measurement
+                return
 
         lt = threading.Thread(target=listen, daemon=True)
         lt.start()
