@@ -21,7 +21,7 @@ from prometheus_client import Counter, Gauge
 
 from streaming import schema
 from streaming.errors import RetryableError
-from streaming.landing import gateway_name, land_lines, land_table
+from streaming.landing import LandingSequence, gateway_name, land_lines, land_table
 from streaming.mqtt import Subscriber
 
 MESSAGES = Counter("gridcast_gateway_messages", "Telemetry messages received", ["status"])
@@ -52,6 +52,7 @@ class Gateway:
         self.max_delay_s = max_delay_s
         # This gateway's part of its file names (set from the MQTT client id in start()).
         self.name = "gateway"
+        self._sequence: LandingSequence | None = None  # set in start(), with the name
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()  # one flush at a time: files land in receive order
         self._received: list[tuple[float, str, bytes]] = []
@@ -136,7 +137,9 @@ class Gateway:
             READINGS.labels(feed).inc(n)
         received_at = pc.take(pa.array(at, pa.float64()), table.column("index"))
         FILES.inc()
-        return land_table(self.landing_dir, landed_table(table, received_at), self.name)
+        return land_table(
+            self.landing_dir, landed_table(table, received_at), self.name, self._sequence
+        )
 
     def _tick(self) -> None:
         """Land the buffer when its first message is `max_delay_s` old: it sleeps until then
@@ -165,6 +168,7 @@ class Gateway:
         each message goes to one of them)."""
         topic = f"{schema.TOPIC_PREFIX}/#"
         self.name = gateway_name(client_id)
+        self._sequence = LandingSequence(self.landing_dir, self.name)
         if share_group:
             topic = f"$share/{share_group}/{topic}"
         self._subscriber = Subscriber(

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from streaming.errors import NonRetryableError
+
 
 def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
@@ -29,12 +31,46 @@ _last_sequence = 0
 
 
 def next_sequence() -> int:
-    """A landing sequence number: the wall clock in ns, strictly increasing in this process (a
-    restarted gateway continues above its files as long as the clock did not step back)."""
+    """A sequence number strictly increasing in this process (the wall clock in ns, or one more
+    than the last): for files landed by tests and benchmarks. A gateway uses `LandingSequence`."""
     global _last_sequence
     with _sequence_lock:
         _last_sequence = max(time.time_ns(), _last_sequence + 1)
         return _last_sequence
+
+
+RESERVE_NS = 3600 * 10**9  # how far ahead a gateway reserves sequence numbers: one write an hour
+
+
+class LandingSequence:
+    """One gateway's file sequence in one landing directory, strictly increasing across restarts
+    even when the clock steps back. The job's source reads "gateway g up to sequence s": a file
+    landed below a sequence it already passed would never be read. So the gateway reserves
+    numbers ahead in a hidden ``.sequence-<gateway>`` file (landed durably, an hour of ns at a
+    time) and a restarted gateway starts above the reservation, whatever the clock says."""
+
+    def __init__(self, directory: Path, gateway: str) -> None:
+        self.directory, self.gateway = directory, gateway
+        self.path = directory / f".sequence-{gateway}"
+        try:
+            text = self.path.read_text()
+        except FileNotFoundError:
+            text = "0"
+        if not text.strip().isdigit():  # landed atomically, so only a hand edit gets here
+            raise NonRetryableError(f"{self.path}: not a sequence number: {text[:40]!r}")
+        self._reserved = int(text)
+        self._last = self._reserved  # a previous run may have used anything up to it
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            seq = max(time.time_ns(), self._last + 1)
+            if seq > self._reserved:
+                reserved = seq + RESERVE_NS
+                _land(self.directory, self.path.name, lambda fh: fh.write(b"%d" % reserved))
+                self._reserved = reserved
+            self._last = seq
+            return seq
 
 
 def gateway_name(client_id: str) -> str:
@@ -69,7 +105,9 @@ def land_lines(directory: Path, lines: Iterable[bytes], prefix: str = "part") ->
     return _land(directory, name, write)
 
 
-def land_table(directory: Path, table: Any, gateway: str = "gateway") -> Path:
+def land_table(
+    directory: Path, table: Any, gateway: str = "gateway", sequence: LandingSequence | None = None
+) -> Path:
     """Write an Arrow table as one new Parquet file ``part-<gateway>-<sequence>.parquet`` in
     `directory`; returns its final path. A gateway lands one file at a time, so its files appear
     in sequence order: the job's source (``streaming.landed_source``) reads "gateway g up to
@@ -80,4 +118,5 @@ def land_table(directory: Path, table: Any, gateway: str = "gateway") -> Path:
     def write(fh: Any) -> None:
         pq.write_table(table, fh, compression="none")
 
-    return _land(directory, f"part-{gateway}-{next_sequence():020d}.parquet", write)
+    seq = sequence.next() if sequence is not None else next_sequence()
+    return _land(directory, f"part-{gateway}-{seq:020d}.parquet", write)

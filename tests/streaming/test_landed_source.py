@@ -12,13 +12,15 @@ from typing import Any
 
 import psycopg
 import pyarrow as pa
+import pytest
 
 from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.config import JobConfig
+from streaming.errors import NonRetryableError
 from streaming.job import run_until_idle
 from streaming.landed_source import parse_name
-from streaming.landing import gateway_name, land_table
+from streaming.landing import LandingSequence, gateway_name, land_table
 from streaming.schema import SCHEMA_VERSION
 from streaming.testing import batches, landed_batches, landed_offsets
 
@@ -27,7 +29,9 @@ T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC
 READINGS = pa.list_(pa.struct([("ts", pa.float64()), ("value", pa.float64())]))
 
 
-def land(landing: Path, gateway: str, i: int) -> tuple[str, tuple[str, float, float]]:
+def land(
+    landing: Path, gateway: str, i: int, sequence: LandingSequence | None = None
+) -> tuple[str, tuple[str, float, float]]:
     """File `i` of `gateway`: one reading of meter m<i % 3>, data time i minutes after T0."""
     now = time.time()
     reading = (f"m{i % 3}", T0 + 60.0 * i, float(i + 1))
@@ -41,7 +45,7 @@ def land(landing: Path, gateway: str, i: int) -> tuple[str, tuple[str, float, fl
             "readings": pa.array([[{"ts": reading[1], "value": reading[2]}]], READINGS),
         }
     )
-    return land_table(landing, table, gateway).name, reading
+    return land_table(landing, table, gateway, sequence).name, reading
 
 
 def stored(db: str) -> tuple[Counter[tuple[str, float, float]], dict[float, int], int]:
@@ -134,3 +138,30 @@ def _json(offset: dict[str, int]) -> str:
     import json
 
     return json.dumps(offset)
+
+
+def test_restarted_gateway_lands_above_its_reservation_whatever_the_clock(tmp_path: Path) -> None:
+    """A gateway whose clock stepped back across a restart must still land above every sequence
+    it may have used (the source would never read a file below its offset): it starts above the
+    reservation a previous run left, and reserves ahead with one write an hour, not one a file."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    first = LandingSequence(landing, "gw")
+    issued = [first.next() for _ in range(100)]
+    assert issued == sorted(set(issued))
+    reservation = landing / ".sequence-gw"
+    reserved = int(reservation.read_text())
+    assert reserved > issued[-1]
+    stamp = reservation.stat().st_mtime_ns
+    assert [first.next() for _ in range(10)][-1] < reserved
+    assert reservation.stat().st_mtime_ns == stamp  # no write while inside the reservation
+    # A previous run whose clock was ten hours ahead of this one's left its reservation there.
+    ahead = time.time_ns() + 10 * 3600 * 10**9
+    reservation.write_text(str(ahead))
+    restarted = LandingSequence(landing, "gw")
+    name, _ = land(landing, "gw", 0, restarted)
+    parsed = parse_name(name)
+    assert parsed is not None and parsed[1] > ahead
+    reservation.write_text("12ab")
+    with pytest.raises(NonRetryableError, match="not a sequence number"):
+        LandingSequence(landing, "gw")
