@@ -61,34 +61,36 @@ def telemetry_stream(spark: Any, cfg: JobConfig) -> Any:
     """Landed Parquet -> one row per message (feed, meter, sent_at, readings); the per-meter
     reduction flattens the readings itself, so the JVM never handles a row per reading."""
     columns = ("feed", "meter", "sent_at", "readings")
+    archive = cfg.archive_path() if cfg.clean_source == "archive" else None
+    if archive is not None:
+        archive.mkdir(parents=True, exist_ok=True)
+    most = cfg.max_files_per_trigger or None
     if cfg.source == "landed":
         from streaming.landed_source import NAME, LandedFiles
 
         spark.dataSource.register(LandedFiles)
-        reader = (
-            spark.readStream.format(NAME)
-            .option("path", str(cfg.landing_dir))
-            .option("cleanSource", cfg.clean_source)
+        reader = spark.readStream.format(NAME)
+        options: dict[str, Any] = {
+            "path": cfg.landing_dir,
+            "cleanSource": cfg.clean_source,
             # A batch of at most this much is one partition (the writer reduces it on the driver).
-            .option("partitionBytes", max(1, cfg.driver_reduce_max_bytes))
-        )
-        if cfg.clean_source == "archive":
-            archive = cfg.archive_path()
-            archive.mkdir(parents=True, exist_ok=True)
-            reader = reader.option("archiveDir", str(archive))
-        if cfg.max_files_per_trigger:
-            reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
-        return reader.load().select(*columns)
-    reader = spark.readStream.schema(RAW_SCHEMA).option("pathGlobFilter", LANDED_FILES)
-    if cfg.clean_source != "off":
-        reader = reader.option("cleanSource", cfg.clean_source)
-    if cfg.clean_source == "archive":
-        archive = cfg.archive_path()
-        archive.mkdir(parents=True, exist_ok=True)
-        reader = reader.option("sourceArchiveDir", str(archive))
-    if cfg.max_files_per_trigger:
-        reader = reader.option("maxFilesPerTrigger", cfg.max_files_per_trigger)
-    return reader.parquet(str(cfg.landing_dir)).select(*columns)
+            "partitionBytes": max(1, cfg.driver_reduce_max_bytes),
+            "archiveDir": archive,
+            "maxFilesPerTrigger": most,
+        }
+    else:
+        reader = spark.readStream.schema(RAW_SCHEMA)
+        options = {
+            "pathGlobFilter": LANDED_FILES,
+            "cleanSource": None if cfg.clean_source == "off" else cfg.clean_source,
+            "sourceArchiveDir": archive,
+            "maxFilesPerTrigger": most,
+        }
+    for key, value in options.items():
+        if value is not None:
+            reader = reader.option(key, str(value))
+    stream = reader.load() if cfg.source == "landed" else reader.parquet(str(cfg.landing_dir))
+    return stream.select(*columns)
 
 
 def start(spark: Any, cfg: JobConfig) -> Any:

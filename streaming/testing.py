@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -80,6 +81,20 @@ def batches(db: str, job: str) -> int:
     with psycopg.connect(libpq_url(db)) as conn:
         row = conn.execute("SELECT count(*) FROM stream_batches WHERE job = %s", (job,)).fetchone()
     return int(row[0]) if row else 0
+
+
+def stored_readings(db: str) -> tuple[Counter[tuple[str, float, float]], dict[float, int], int]:
+    """(readings stored as (meter, data time, value), batch of each reading by data time,
+    readings the 5m windows counted): a window counting a reading twice shows in the last,
+    which stream_readings alone would hide (ON CONFLICT)."""
+    with psycopg.connect(libpq_url(db)) as conn:
+        rows = conn.execute(
+            "SELECT meter, extract(epoch FROM ts)::float8, value, batch_id FROM stream_readings"
+        ).fetchall()
+        [(counted,)] = conn.execute(
+            "SELECT coalesce(sum(reading_count), 0) FROM stream_aggregates WHERE window_kind = '5m'"
+        ).fetchall()
+    return Counter((m, ts, v) for m, ts, v, _ in rows), {ts: b for _, ts, _, b in rows}, counted
 
 
 def free_port() -> int:

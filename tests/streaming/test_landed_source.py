@@ -10,11 +10,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pytest
 
-from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.config import JobConfig
 from streaming.errors import NonRetryableError
@@ -22,7 +20,7 @@ from streaming.job import run_until_idle
 from streaming.landed_source import parse_name
 from streaming.landing import LandingSequence, gateway_name, land_table
 from streaming.schema import SCHEMA_VERSION
-from streaming.testing import batches, landed_batches, landed_offsets
+from streaming.testing import batches, landed_batches, landed_offsets, stored_readings
 
 JOB = "test-landed-source"
 T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC
@@ -46,18 +44,6 @@ def land(
         }
     )
     return land_table(landing, table, gateway, sequence).name, reading
-
-
-def stored(db: str) -> tuple[Counter[tuple[str, float, float]], dict[float, int], int]:
-    """(readings stored, batch of each reading by data time, readings the 5m windows counted)."""
-    with psycopg.connect(libpq_url(db)) as conn:
-        rows = conn.execute(
-            "SELECT meter, extract(epoch FROM ts)::float8, value, batch_id FROM stream_readings"
-        ).fetchall()
-        [(counted,)] = conn.execute(
-            "SELECT coalesce(sum(reading_count), 0) FROM stream_aggregates WHERE window_kind = '5m'"
-        ).fetchall()
-    return Counter((m, ts, v) for m, ts, v, _ in rows), {ts: b for _, ts, _, b in rows}, counted
 
 
 def test_names_and_sequences() -> None:
@@ -124,7 +110,7 @@ def test_two_gateways_kill_replay_and_leftover_archive(
     by_batch = landed_batches(checkpoint, set(sent))
     assert by_batch[3] == {new[0][0], new[1][0]}
     assert by_batch[4] == {new[2][0]}
-    readings, batch_of, counted = stored(db)
+    readings, batch_of, counted = stored_readings(db)
     assert readings == Counter(sent.values())  # nothing lost, nothing read twice
     assert counted == len(sent)
     assert batch_of[new[2][1][1]] == 4

@@ -20,17 +20,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-import psycopg
 import pyarrow as pa
 import pytest
 
-from gridcast.services import libpq_url
 from indexer.db.engine import upgrade
 from streaming.config import JobConfig
 from streaming.job import run_until_idle
 from streaming.landing import land_table
 from streaming.schema import SCHEMA_VERSION
-from streaming.testing import batches, query_offsets
+from streaming.testing import batches, query_offsets, stored_readings
 
 JOB = "test-source-log"
 T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC, where the replays start
@@ -130,22 +128,16 @@ def test_restart_in_the_kill_window_reads_every_file_once(
     # Nothing lost: every reading of every landed file stored; nothing doubled: each window
     # counted every reading once (stream_readings alone would hide a double: ON CONFLICT).
     expected = Counter((m, ts, v) for rs in sent.values() for m, ts, v in rs)
-    with psycopg.connect(libpq_url(db)) as conn:
-        stored = conn.execute(
-            "SELECT meter, extract(epoch FROM ts)::float8, value, batch_id FROM stream_readings"
-        ).fetchall()
-        [(counted,)] = conn.execute(
-            "SELECT sum(reading_count) FROM stream_aggregates"
-            " WHERE feed = 'solar' AND window_kind = '5m'"
-        ).fetchall()
-    assert Counter((m, ts, v) for m, ts, v, _ in stored) == expected
+    got, batch_of, counted = stored_readings(db)
+    assert got == expected
     assert counted == sum(expected.values())
     # The restarted query planned one batch over the orphaned entry and the next file: four
     # query batches for five files, each committed once.
     offsets = query_offsets(checkpoint)
     assert offsets == {0: 0, 1: 1, 2: 2, 3: orphan + 1}
     assert batches(db, JOB) == 4
-    assert {round((ts - T0) / 60): b for _, ts, _, b in stored} == {0: 0, 1: 1, 2: 2, 3: 3, 4: 3}
+    minute_batch = {round((ts - T0) / 60): b for ts, b in batch_of.items()}
+    assert minute_batch == {0: 0, 1: 1, 2: 2, 3: 3, 4: 3}
     assert {e["batchId"] for e in log_entries(checkpoint / "sources" / "0")} == set(range(5))
     logged = {Path(unquote(e["path"])).name for e in log_entries(checkpoint / "sources" / "0")}
     assert logged == set(sent)
