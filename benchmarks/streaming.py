@@ -181,7 +181,13 @@ def main() -> None:
         default=50,
         help="readings per message in phase 2 (a steady stream rather than a few large waves)",
     )
-    ap.add_argument("--trigger", type=float, default=0.2)
+    ap.add_argument("--trigger", type=float, default=0.2, help="the job's trigger, seconds")
+    ap.add_argument(
+        "--max-delay",
+        type=float,
+        default=0.1,
+        help="the gateway lands its buffer once the oldest message is this old, seconds",
+    )
     ap.add_argument(
         "--reduce-on",
         choices=REDUCE_ON,
@@ -271,7 +277,7 @@ def run_batch(args: argparse.Namespace) -> dict[str, object]:
                 "--dead-letter-dir",
                 str(work / "dead"),
                 "--max-delay",
-                "0.1",
+                str(args.max_delay),
                 "--client-id",
                 f"bench-gw-{uuid.uuid4().hex[:6]}",
             ],
@@ -570,7 +576,7 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
                 "--dead-letter-dir",
                 str(work / "dead"),
                 "--max-delay",
-                "0.1",
+                str(args.max_delay),
                 "--client-id",
                 f"bench-fleet-gw-{uuid.uuid4().hex[:6]}",
             ],
@@ -660,6 +666,8 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
             "fleet_rss_mb_gateway": _peak_rss_mb([gateway.pid]),
             "fleet_rss_mb_driver": _peak_rss_mb(driver),
             "fleet_late_alerts": late_alerts(db),
+            "fleet_trigger_s": args.trigger,
+            "fleet_gateway_max_delay_s": args.max_delay,
             **{f"fleet_cpu_us_per_msg_{k}": round(v, 1) for k, v in cpu_us.items()},
             "fleet_load_avg_1m_before": round(load_before, 2),
             "fleet_load_avg_1m_after": round(os.getloadavg()[0], 2),

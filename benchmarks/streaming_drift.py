@@ -157,6 +157,22 @@ class WriterTimings(logging.Handler):
             }
 
 
+def driver_rss_mb() -> float:
+    """Resident memory now of this process and its children (the JVM, the Python workers), MiB:
+    sampled through the run, so growth with the files seen would show (a sum of RSS, which
+    counts pages the forked workers share more than once)."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            continue
+    return round(total / 2**20, 1)
+
+
 def summary(lat_s: np.ndarray) -> tuple[float, float, float]:
     ms = lat_s * 1000
     return (
@@ -210,6 +226,7 @@ def main() -> None:
     lat: list[float] = []
     spans: list[tuple[float, float, int]] = []  # per round: landed, feature written, files so far
     progress: dict[int, tuple[dict[str, float], int]] = {}  # batch id: durationMs, input rows
+    rss: list[tuple[int, float]] = []  # (files landed, driver RSS MiB) every 10,000 files
     writer = WriterTimings()
     writer_log = logging.getLogger("streaming.writer")
     writer_log.addHandler(writer)
@@ -246,10 +263,11 @@ def main() -> None:
                     harvest(query, progress)
                 if landed % 10_000 < args.files_per_batch:
                     recent = np.asarray(lat[-50:])
+                    rss.append((landed, driver_rss_mb()))
                     print(
                         f"{landed:>7,} files {time.time() - started:7.0f} s  last 50 rounds p95 "
-                        f"{np.percentile(recent, 95) * 1000:6.0f} ms  load "
-                        f"{os.getloadavg()[0]:.2f}",
+                        f"{np.percentile(recent, 95) * 1000:6.0f} ms  driver RSS "
+                        f"{rss[-1][1]:,.0f} MiB  load {os.getloadavg()[0]:.2f}",
                         flush=True,
                     )
             batches = last_batch(conn, job) + 1
@@ -328,6 +346,10 @@ def main() -> None:
             for name, pair in attribution.items()
             for window, ms in zip((early_k, after_k), pair, strict=True)
         },
+        # Driver (Python + JVM + workers) RSS at the first sample, the end, and the largest.
+        f"drift_rss_mb_driver_{early_k}_files": rss[0][1] if rss else 0.0,
+        f"drift_rss_mb_driver_{after_k}_files": rss[-1][1] if rss else 0.0,
+        "drift_rss_mb_driver_max": max((m for _, m in rss), default=0.0),
         "drift_source_landed": float(args.source == "landed"),
         "drift_files_total": float(args.files + args.window),
         "drift_files_per_batch": float(args.files_per_batch),
