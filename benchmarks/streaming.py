@@ -41,6 +41,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from procs import cpu_s, family, named, peak_rss_mb  # noqa: E402
 from scratch import drop_database, scratch_database  # noqa: E402
 
 from gridcast.demo.broker import start_mosquitto  # noqa: E402
@@ -481,52 +482,9 @@ def fleet_publish(
     done.put((total, first, last, cpu))
 
 
-def _cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of the running processes (not of reaped children: the driver
-    reaps the load generator)."""
-    import psutil
-
-    total = 0.0
-    for pid in pids:
-        try:
-            t = psutil.Process(pid).cpu_times()
-        except psutil.Error:
-            continue
-        total += t.user + t.system
-    return total
-
-
-def _family(pid: int, exclude: set[int]) -> list[int]:
-    import psutil
-
-    kids = psutil.Process(pid).children(recursive=True)
-    return [pid] + [p.pid for p in kids if p.pid not in exclude]
-
-
-def _named(name: str) -> list[int]:
-    import psutil
-
-    return [p.pid for p in psutil.process_iter(["name"]) if p.info["name"] == name]
-
-
-def _peak_rss_mb(pids: list[int]) -> float:
-    """Sum of the processes' peak resident set (VmHWM), MiB."""
-    total = 0
-    for pid in pids:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-    return round(total / 1024, 1)
-
-
 def run_fleet(args: argparse.Namespace) -> dict[str, object]:
     """10,000 meters, one reading per message: burst throughput, then paced latency."""
     import multiprocessing
-
-    import psutil
 
     settings = get_settings()
     server = database_url(settings)
@@ -614,10 +572,10 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
         # broker, the gateway, the driver (Python + JVM + Python workers), Postgres (every
         # backend on the machine: other clients' too) and the load generator itself.
         stages = {
-            "broker": lambda: _cpu_s([broker.pid]),
-            "gateway": lambda: _cpu_s([gateway.pid]),
-            "driver": lambda: _cpu_s(_family(os.getpid(), exclude={gateway.pid, broker.pid})),
-            "postgres": lambda: _cpu_s(_named("postgres")),
+            "broker": lambda: cpu_s([broker.pid]),
+            "gateway": lambda: cpu_s([gateway.pid]),
+            "driver": lambda: cpu_s(family(os.getpid(), exclude={gateway.pid, broker.pid})),
+            "postgres": lambda: cpu_s(named("postgres")),
         }
         cpu0 = {k: f() for k, f in stages.items()}
         sent, t0, t_pub, pub_cpu = publish(
@@ -650,11 +608,7 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
         wait_for(db, job, warm + sent + paced, 600)
         wait_for_redis(db, job, r)
         lat = latencies(r, t2) * 1000
-        driver = [os.getpid()] + [
-            p.pid
-            for p in psutil.Process().children(recursive=True)
-            if p.pid != gateway.pid and p.pid != broker.pid
-        ]
+        driver = family(os.getpid(), exclude={gateway.pid, broker.pid})
         result = {
             "fleet_meters": meters,
             "fleet_messages_per_s": round(throughput, 1),
@@ -663,8 +617,8 @@ def run_fleet(args: argparse.Namespace) -> dict[str, object]:
             "fleet_paced_messages_total": paced,
             "fleet_latency_p50_ms": round(float(np.percentile(lat, 50)), 1),
             "fleet_latency_p95_ms": round(float(np.percentile(lat, 95)), 1),
-            "fleet_rss_mb_gateway": _peak_rss_mb([gateway.pid]),
-            "fleet_rss_mb_driver": _peak_rss_mb(driver),
+            "fleet_rss_mb_gateway": peak_rss_mb([gateway.pid]),
+            "fleet_rss_mb_driver": peak_rss_mb(driver),
             "fleet_late_alerts": late_alerts(db),
             "fleet_trigger_s": args.trigger,
             "fleet_gateway_max_delay_s": args.max_delay,

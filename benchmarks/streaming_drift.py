@@ -40,6 +40,7 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from procs import family, rss_mb  # noqa: E402
 from scratch import drop_database, scratch_database  # noqa: E402
 
 from gridcast.services import database_url, libpq_url, redis_url  # noqa: E402
@@ -157,22 +158,6 @@ class WriterTimings(logging.Handler):
             }
 
 
-def driver_rss_mb() -> float:
-    """Resident memory now of this process and its children (the JVM, the Python workers), MiB:
-    sampled through the run, so growth with the files seen would show (a sum of RSS, which
-    counts pages the forked workers share more than once)."""
-    import psutil
-
-    me = psutil.Process()
-    total = 0
-    for p in [me, *me.children(recursive=True)]:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            continue
-    return round(total / 2**20, 1)
-
-
 def summary(lat_s: np.ndarray) -> tuple[float, float, float]:
     ms = lat_s * 1000
     return (
@@ -263,7 +248,7 @@ def main() -> None:
                     harvest(query, progress)
                 if landed % 10_000 < args.files_per_batch:
                     recent = np.asarray(lat[-50:])
-                    rss.append((landed, driver_rss_mb()))
+                    rss.append((landed, rss_mb(family(os.getpid()))))
                     print(
                         f"{landed:>7,} files {time.time() - started:7.0f} s  last 50 rounds p95 "
                         f"{np.percentile(recent, 95) * 1000:6.0f} ms  driver RSS "

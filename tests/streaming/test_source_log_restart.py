@@ -144,9 +144,18 @@ def test_restart_in_the_kill_window_reads_every_file_once(
     # Every file archived or still landed, never both. Spark archives a batch's files when it
     # plans the next batch, and only those logged at exactly the offset that batch ended on: the
     # newest file waits for the next batch, the orphaned one stays landed (already read, and
-    # never read again: the source's log marks it seen).
-    left = {p.name for p in landing.glob("part-*.parquet")}
-    archived = {p.name for p in cfg.archive_path().rglob("part-*.parquet")}
-    assert not left & archived
-    assert left | archived == set(sent)
+    # never read again: the source's log marks it seen). Spark's cleaner moves them on its own
+    # thread (fileSource.cleaner.numThreads), so a move may still be pending when the query has
+    # stopped: what is guaranteed is checked on every look, the end state is waited for.
+    archive = cfg.archive_path()
+    deadline = time.monotonic() + 60  # guards against a cleaner that never runs
+    while True:
+        left = {p.name for p in landing.glob("part-*.parquet")}
+        archived = {p.name for p in archive.rglob("part-*.parquet")}
+        assert not left & archived
+        assert left | archived == set(sent)
+        assert {orphaned, newest} <= left
+        if left == {orphaned, newest} or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert left == {orphaned, newest}
