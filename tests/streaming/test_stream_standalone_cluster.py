@@ -3,9 +3,12 @@ install (spark-class), instead of local mode."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -29,10 +32,19 @@ def _spark_class() -> Path:
     return Path(pyspark.__file__).parent / "bin" / "spark-class"
 
 
+def _alive_workers(ui_port: int) -> int:
+    """Workers the master counts alive (its web UI's JSON); 0 until the UI serves."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ui_port}/json/", timeout=2) as r:
+            return int(json.load(r).get("aliveworkers", 0))
+    except (OSError, ValueError):
+        return 0
+
+
 @pytest.fixture(scope="module")
 def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     logs = tmp_path_factory.mktemp("spark-cluster")
-    port = free_port()
+    port, ui_port = free_port(), free_port()
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
     master = spawn(
         [
@@ -43,7 +55,7 @@ def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
             "--port",
             str(port),
             "--webui-port",
-            str(free_port()),
+            str(ui_port),
         ],
         env,
         logs / "master.log",
@@ -70,6 +82,12 @@ def standalone_master(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
         for i in (1, 2)
     ]
     try:
+        # The job must find both workers registered: one that registers after an --until-idle
+        # job ended would never run an executor for it (seen under load).
+        deadline = time.monotonic() + 300  # guards against a worker that never starts
+        while _alive_workers(ui_port) < 2:
+            assert time.monotonic() < deadline, (logs / "master.log").read_text()[-3000:]
+            time.sleep(0.2)
         yield url, logs
     finally:
         for worker in workers:
