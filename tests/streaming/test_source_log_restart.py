@@ -33,12 +33,14 @@ from streaming.testing import batches, query_offsets, stored_readings
 JOB = "test-source-log"
 T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC, where the replays start
 METERS = 4
+T_LANDED = time.time() - 3600  # the files' modification times, one second apart
 
 Reading = tuple[str, float, float]  # meter, ts, value
 
 
 def land(landing: Path, i: int) -> tuple[str, list[Reading]]:
-    """File `i`: one reading per meter, data time i minutes after T0 (no reading is late)."""
+    """File `i`: one reading per meter, data time i minutes after T0 (no reading is late), landed
+    i seconds after T_LANDED."""
     readings = [(f"m{m}", T0 + 60.0 * i, 100.0 * i + m + 1) for m in range(METERS)]
     now = time.time()
     table = pa.table(
@@ -54,7 +56,13 @@ def land(landing: Path, i: int) -> tuple[str, list[Reading]]:
             ),
         }
     )
-    return land_table(landing, table).name, readings
+    path = land_table(landing, table)
+    # Spark's file source reads files oldest first by modification time, and files written within
+    # one tick of the filesystem's clock share one (then directory order decides: it read minute
+    # 2 before minute 1 now and then). Each file gets its own second, as a gateway's files have.
+    mtime_ns = int(T_LANDED + i) * 10**9
+    os.utime(path, ns=(mtime_ns, mtime_ns))
+    return path.name, readings
 
 
 def log_entries(source_log: Path) -> list[dict[str, Any]]:
