@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -95,6 +96,15 @@ def stored_readings(db: str) -> tuple[Counter[tuple[str, float, float]], dict[fl
             "SELECT coalesce(sum(reading_count), 0) FROM stream_aggregates WHERE window_kind = '5m'"
         ).fetchall()
     return Counter((m, ts, v) for m, ts, v, _ in rows), {ts: b for _, ts, _, b in rows}, counted
+
+
+def wait_until(what: str, done: Callable[[], bool], timeout: float = 300.0) -> None:
+    """Poll `done` until it holds; the deadline only guards against a hung process, so it fails
+    with `what` rather than hang the suite."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ from streaming.config import JobConfig
 from streaming.job import run_until_idle
 from streaming.landing import land_table
 from streaming.schema import SCHEMA_VERSION
-from streaming.testing import batches, query_offsets, stored_readings
+from streaming.testing import batches, query_offsets, stored_readings, wait_until
 
 JOB = "test-source-log"
 T0 = 1_306_918_800.0  # 2011-06-01 09:00 UTC, where the replays start
@@ -156,14 +156,14 @@ def test_restart_in_the_kill_window_reads_every_file_once(
     # thread (fileSource.cleaner.numThreads), so a move may still be pending when the query has
     # stopped: what is guaranteed is checked on every look, the end state is waited for.
     archive = cfg.archive_path()
-    deadline = time.monotonic() + 60  # guards against a cleaner that never runs
-    while True:
+
+    def cleaned() -> bool:
         left = {p.name for p in landing.glob("part-*.parquet")}
         archived = {p.name for p in archive.rglob("part-*.parquet")}
         assert not left & archived
         assert left | archived == set(sent)
         assert {orphaned, newest} <= left
-        if left == {orphaned, newest} or time.monotonic() > deadline:
-            break
-        time.sleep(0.1)
-    assert left == {orphaned, newest}
+        return left == {orphaned, newest}
+
+    wait_until("Spark's cleaner never archived the committed files", cleaned, timeout=60)
+    assert {p.name for p in landing.glob("part-*.parquet")} == {orphaned, newest}

@@ -32,6 +32,7 @@ from streaming.testing import (
     landed_readings,
     spawn,
     stream_command,
+    wait_until,
 )
 
 JOB = "test-energy"
@@ -42,13 +43,6 @@ def _publish(plan: ReplayPlan, start: int, stop: int, port: int) -> None:
     with Publisher("127.0.0.1", port) as pub:
         for m in plan.main[start:stop]:
             pub.publish(m.topic, encode(m.feed, m.meter, m.readings, time.time()))
-
-
-def _wait(what: str, done: Any, timeout: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout  # only guards against a hung process
-    while not done():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.05)
 
 
 def expected_energy(plan: ReplayPlan) -> dict[tuple[str, float, str], float]:
@@ -83,12 +77,12 @@ def test_meter_energy_once_across_gateway_and_job_kills(
         tmp_path / "gw1.log",
     )
     try:
-        _wait(
+        wait_until(
             "gateway never subscribed", lambda: "landing to" in (tmp_path / "gw1.log").read_text()
         )
         half = (len(plan.main) // 2 // MAX_READINGS) * MAX_READINGS + 7
         _publish(plan, 0, half, broker_port)
-        _wait("gateway did not receive the first half", lambda: gateway_messages(port) >= half)
+        wait_until("gateway did not receive the first half", lambda: gateway_messages(port) >= half)
         # 7 messages are received and buffered, not landed: kill -9 now must not lose them.
         assert len(list(landing.glob("part-*.parquet"))) == half // MAX_READINGS
     finally:
@@ -101,7 +95,7 @@ def test_meter_energy_once_across_gateway_and_job_kills(
     )
     try:
         sent = {(r.feed, r.meter, r.ts) for r in plan.sent_readings().itertuples()}
-        _wait(
+        wait_until(
             "readings lost between the gateway's kill and its restart",
             lambda: set(sent) <= {r[:3] for r in landed_readings(landing)},
         )
@@ -126,7 +120,7 @@ def test_meter_energy_once_across_gateway_and_job_kills(
     job = spawn(stream_command(*args), env, tmp_path / "job1.log")
     try:
         # Generous: the JVM start alone takes minutes when the machine is at load 30.
-        _wait(
+        wait_until(
             "job made no progress",
             lambda: batches(db, JOB) >= 2 or job.poll() is not None,
             timeout=600,
